@@ -1,0 +1,43 @@
+# podlens: `make all` builds everything; `make test` runs the tests. Both set up .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup corpus speakers topics all test lab bench clean help
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install podlens (fast when nothing changed)
+
+corpus: setup ## build the canonical corpus tables in data/processed/
+	$(PY) -m analysis corpus
+
+speakers: corpus ## attribute speakers, estimate timings, write talk-time metrics
+	$(PY) -m analysis speakers
+
+topics: speakers ## fit (or reload) the topic model and write topic tables
+	$(PY) -m analysis topics
+
+all: topics ## everything the project can produce
+
+test: setup ## run the test suite
+	$(PY) -m pytest -q
+
+lab: setup ## open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: setup ## print throughput, stage timings and peak memory
+	$(PY) benchmarks/bench.py
+
+clean: ## remove every generated file (keeps .venv and data/raw)
+	rm -rf data/processed data/interim data/cache site/_site site/.quarto .bench .pytest_cache
+	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +

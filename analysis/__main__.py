@@ -1,0 +1,144 @@
+"""Command line: ``python -m analysis <command>`` (also installed as ``podlens``)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from .corpus import build_corpus, report
+
+    build = build_corpus(catalog=args.catalog, progress=not args.quiet)
+    print(report(build))
+    return 1 if build.errors and args.strict else 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from .inspect import inspect_file
+
+    summary = inspect_file(args.file, format=args.format)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        print(summary_text(summary))
+    return 0 if summary["ok"] else 2
+
+
+def summary_text(s: dict) -> str:
+    if not s["ok"]:
+        return f"error: {s['error']}"
+    lines = [f"file:       {s['file']}", f"format:     {s['format']} ({s['kind']})"]
+    if s["kind"] == "summary":
+        lines.append(f"chapters:   {s['chapters']} summaries")
+    else:
+        span = s["time_span_s"]
+        lines += [
+            f"utterances: {s['utterances']}",
+            f"words:      {s['words']}",
+            f"time span:  " + (f"{_hms(span[0])} - {_hms(span[1])}" if span else "no timestamps"),
+            f"chapters:   {s['chapters']}",
+            "speakers:   " + (", ".join(f"{sp['label']} ({sp['utterances']} utt, {sp['words']} words"
+                                        + (", generic" if sp["generic"] else "") + ")"
+                                        for sp in s["speakers"]) or "none in the file"),
+        ]
+    lines.append(f"warnings:   {len(s['warnings'])}")
+    lines += [f"  {w}" for w in s["warnings"]]
+    return "\n".join(lines)
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def cmd_formats(args: argparse.Namespace) -> int:
+    from .ingest import FORMATS
+
+    for name, fmt in sorted(FORMATS.items()):
+        print(f"{name:<22} {fmt.description}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from . import corpus  # noqa: F401  (registers the tables)
+    from .schema import data_dictionary
+
+    print(data_dictionary())
+    return 0
+
+
+def cmd_speakers(args: argparse.Namespace) -> int:
+    from .talktime import main_speakers
+
+    return main_speakers(args)
+
+
+def cmd_evaluate_speakers(args: argparse.Namespace) -> int:
+    from .evaluation import main_evaluate_speakers
+
+    return main_evaluate_speakers(args)
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from .topics import main_topics
+
+    return main_topics(args)
+
+
+def cmd_evaluate_topics(args: argparse.Namespace) -> int:
+    from .topics import main_evaluate_topics
+
+    return main_evaluate_topics(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description="podlens: podcast transcript analysis")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("corpus", help="build the canonical corpus from the catalog and print a report")
+    p.add_argument("--catalog", type=Path, default=None, help="catalog file (default data/episodes.yaml)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--strict", action="store_true", help="exit 1 when an episode could not be built")
+    p.set_defaults(func=cmd_corpus)
+
+    p = sub.add_parser("inspect", help="parse one transcript file and summarise it")
+    p.add_argument("file", type=Path)
+    p.add_argument("--format", default=None, help="skip detection and use this format (see `formats`)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("speakers", help="speaker talk-time metrics (corpus build attributes speakers and times)")
+    p.add_argument("--include-flagged", action="store_true", help="count flagged noise as talk")
+    p.set_defaults(func=cmd_speakers)
+
+    p = sub.add_parser("evaluate-speakers",
+                       help="leave-one-episode-out speaker attribution accuracy and timing error")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_evaluate_speakers)
+
+    p = sub.add_parser("topics", help="fit (or reload) the topic model and write topic tables")
+    p.add_argument("--refit", action="store_true", help="refit even when inputs are unchanged")
+    p.set_defaults(func=cmd_topics)
+
+    p = sub.add_parser("evaluate-topics",
+                       help="NPMI coherence, diversity, outliers and stability vs a default BERTopic run")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_evaluate_topics)
+
+    p = sub.add_parser("formats", help="list supported transcript formats")
+    p.set_defaults(func=cmd_formats)
+
+    p = sub.add_parser("schema", help="print the data dictionary of every table (Markdown)")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Project configuration in one place: paths, model names and tunable thresholds.
+
+Every setting can be overridden with an environment variable ``PODLENS_<NAME>`` so a user
+with other models (or a GPU) changes nothing in code.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(os.environ.get("PODLENS_ROOT", Path(__file__).resolve().parent.parent))
+DATA = ROOT / "data"
+CATALOG = Path(os.environ.get("PODLENS_CATALOG", DATA / "episodes.yaml"))
+RAW = DATA / "raw"
+INTERIM = DATA / "interim"  # per-episode caches, regenerated on demand
+PROCESSED = DATA / "processed"  # canonical tables (Parquet)
+CACHE = DATA / "cache"  # embeddings and fitted models, keyed by content
+GLOSSARY = Path(os.environ.get("PODLENS_GLOSSARY", DATA / "glossary.yaml"))  # ASR fixes
+
+# Models: names of installed packages or local paths. Nothing is downloaded at run time.
+EMBEDDING_MODEL = os.environ.get("PODLENS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")
+DEVICE = os.environ.get("PODLENS_DEVICE", "cpu")
+
+# Ingestion limits.
+MAX_FILE_BYTES = int(os.environ.get("PODLENS_MAX_FILE_BYTES", 200 * 1024 * 1024))
+
+# Global random seed: every stochastic step (UMAP, HDBSCAN ties, model init) uses it.
+SEED = int(os.environ.get("PODLENS_SEED", 42))

@@ -1,0 +1,54 @@
+"""Read a transcript file of any supported format into a :class:`Transcript`.
+
+``parse_file(path)`` detects the format from the content (``format=`` overrides it);
+``FORMATS`` lists every registered format with its description.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import Chapter, Format, ParseError, Segment, Transcript, decode, read_file
+from . import text as _text
+
+FORMATS: dict[str, Format] = {f.name: f for f in _text.FORMATS}
+
+
+def register(fmt: Format) -> Format:
+    FORMATS[fmt.name] = fmt
+    return fmt
+
+
+def detect_format(text: str, path: str | Path | None = None) -> str:
+    """Name of the format that claims ``text`` most confidently; ParseError if none does."""
+    scores = sorted(((f.sniff(text), name) for name, f in FORMATS.items()), reverse=True)
+    best, name = scores[0]
+    if best <= 0:
+        raise ParseError("unknown transcript format; supported: " + ", ".join(sorted(FORMATS)), path)
+    return name
+
+
+def parse_text(text: str, format: str | None = None, path: str | Path | None = None) -> Transcript:
+    """Parse already-decoded text. ``format`` (a name in FORMATS) skips detection."""
+    if format in (None, "auto"):
+        format = detect_format(text, path)
+    elif format not in FORMATS:
+        raise ParseError(f"unknown format {format!r}; supported: " + ", ".join(sorted(FORMATS)), path)
+    fmt = FORMATS[format]
+    transcript = Transcript(format=fmt.name, kind=fmt.kind, path=str(path) if path else None)
+    fmt.parse(text, transcript)
+    for seg in transcript.segments:
+        seg.text = seg.text.strip()
+    transcript.segments = [s for s in transcript.segments if s.text]
+    return transcript
+
+
+def parse_file(path: str | Path, format: str | None = None) -> Transcript:
+    """Decode and parse one transcript file; raises ParseError naming the file (and line)."""
+    text, warnings = read_file(path)
+    transcript = parse_text(text, format=format, path=path)
+    transcript.warnings[:0] = warnings
+    return transcript
+
+
+__all__ = ["Chapter", "Format", "FORMATS", "ParseError", "Segment", "Transcript", "decode",
+           "detect_format", "parse_file", "parse_text", "register"]

@@ -1,0 +1,200 @@
+"""Plain data types every parser returns, plus decoding and timestamp helpers they share.
+
+A parser turns text into a :class:`Transcript`: segments in file order (speaker label as
+written, times in seconds when the file has them), chapters, header metadata and warnings.
+It never resolves speakers or cleans noise; that happens later in the corpus build.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import config
+
+
+class ParseError(ValueError):
+    """A transcript cannot be read. ``str()`` names the file and, where known, the line."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        self.path, self.line, self.message = (str(path) if path else None), line, message
+        where = f"{self.path}" if self.path else "<text>"
+        if line is not None:
+            where += f":{line}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class Segment:
+    """One stretch of text as the file gives it.
+
+    ``speaker`` is the label as written (None when the file has none); ``start``/``end``
+    are seconds from the episode start when the file states them; ``line`` is the
+    1-based line of the raw file where the segment starts.
+    """
+
+    text: str
+    speaker: str | None = None
+    start: float | None = None
+    end: float | None = None
+    line: int | None = None
+
+
+@dataclass
+class Chapter:
+    start: float | None  # seconds
+    title: str | None
+    summary: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class Transcript:
+    """What one file says. ``kind`` is ``transcript`` (speech) or ``summary`` (metadata only)."""
+
+    format: str
+    segments: list[Segment] = field(default_factory=list)
+    chapters: list[Chapter] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)  # header fields: title, date, ...
+    warnings: list[str] = field(default_factory=list)  # "path:line: message"
+    kind: str = "transcript"
+    path: str | None = None
+
+    def warn(self, message: str, line: int | None = None) -> None:
+        where = (self.path or "<text>") + (f":{line}" if line is not None else "")
+        self.warnings.append(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Format:
+    """A registered transcript format.
+
+    ``sniff(text)`` returns a confidence in [0, 1] that ``text`` is this format (0: surely
+    not); ``parse(text, transcript)`` fills ``transcript`` or raises :class:`ParseError`.
+    """
+
+    name: str
+    description: str
+    sniff: Callable[[str], float]
+    parse: Callable[[str, Transcript], None]
+    kind: str = "transcript"
+
+
+# ---------------------------------------------------------------- decoding
+
+def decode(data: bytes, path: str | Path | None = None) -> tuple[str, list[str]]:
+    """Decode a transcript's bytes to text; return the text and warnings.
+
+    UTF-8 (with or without BOM) and UTF-16/32 with BOM are decoded as such; other bytes
+    that are not valid UTF-8 fall back to Windows-1252 (a superset of printable Latin-1)
+    with a warning. Empty and binary input raise :class:`ParseError`.
+    """
+    warnings: list[str] = []
+    where = str(path) if path else "<text>"
+    if not data.strip():
+        raise ParseError("empty file", path)
+    if len(data) > config.MAX_FILE_BYTES:
+        raise ParseError(
+            f"file is {len(data) / 2**20:.0f} MiB, over the limit of "
+            f"{config.MAX_FILE_BYTES / 2**20:.0f} MiB (PODLENS_MAX_FILE_BYTES)", path)
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
+                     (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError as exc:
+                raise ParseError(f"invalid {enc} after byte-order mark at byte {exc.start}", path) from exc
+            if enc != "utf-8-sig":
+                warnings.append(f"{where}: decoded as {enc.upper()} (byte-order mark)")
+            return _normalise_newlines(text), warnings
+    if _looks_binary(data):
+        raise ParseError("binary file (not text): NUL or control bytes in the first 8 KiB", path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        text = data.decode("cp1252", errors="replace")
+        warnings.append(f"{where}:{line}: not valid UTF-8; decoded as Windows-1252/Latin-1")
+    return _normalise_newlines(text), warnings
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return control > len(head) * 0.05
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+
+
+def read_file(path: str | Path) -> tuple[str, list[str]]:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ParseError("file not found", path) from exc
+    except IsADirectoryError as exc:
+        raise ParseError("is a directory, not a transcript file", path) from exc
+    return decode(data, path)
+
+
+# ---------------------------------------------------------------- timestamps
+
+_TS = re.compile(r"^(?:(\d{1,3}):)?(\d{1,3}):(\d{1,2})(?:[.,](\d{1,3}))?$")
+
+
+def parse_timestamp(value: str) -> float:
+    """Seconds from ``h:mm:ss``, ``mm:ss``, ``m:s`` (chapter lists write ``17:8``), with
+    optional ``.mmm`` or ``,mmm`` fractions. Raises ValueError on anything else."""
+    m = _TS.match(value.strip())
+    if not m:
+        raise ValueError(f"not a timestamp: {value!r}")
+    h, mnt, s, frac = m.groups()
+    if int(s) >= 60 or (h is not None and int(mnt) >= 60):
+        raise ValueError(f"not a timestamp: {value!r}")
+    seconds = int(h or 0) * 3600 + int(mnt) * 60 + int(s)
+    return seconds + (int(frac) / 10 ** len(frac) if frac else 0.0)
+
+
+# ---------------------------------------------------------------- shared text helpers
+
+_HEADER_FIELD = re.compile(r"^\*\*([A-Za-z][\w ]{0,30}):\*\*\s*(.*)$")
+
+
+def split_markdown_header(lines: list[str]) -> tuple[dict[str, str], int]:
+    """Read a leading Markdown header (``# Title``, ``**Key:** value`` lines, up to ``---``).
+
+    Returns the metadata (keys lower-cased with ``_``) and the index of the first body line.
+    """
+    meta: dict[str, str] = {}
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if not line:
+            i += 1
+            continue
+        if line.startswith("# ") and "title" not in meta:
+            meta["title"] = line[2:].strip()
+        elif (m := _HEADER_FIELD.match(line)):
+            meta[m.group(1).strip().lower().replace(" ", "_")] = m.group(2).strip()
+        elif line == "---":
+            i += 1
+            break
+        else:
+            break
+        i += 1
+    return meta, i
+
+
+def check_truncated(text: str, transcript: Transcript) -> None:
+    """Warn when the file ends mid-line: no final newline and no closing punctuation."""
+    stripped = text.rstrip(" \t")
+    if stripped and not stripped.endswith("\n"):
+        last = stripped.rsplit("\n", 1)[-1].strip()
+        if last and last[-1] not in ".?!\"')]}>…-♪*":
+            transcript.warn(f"file ends mid-line (truncated?): ...{last[-40:]!r}",
+                            line=text.count("\n") + 1)
