@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup corpus speakers topics all test lab bench clean help
+.PHONY: setup corpus speakers topics notebooks site all test lab bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -27,7 +27,15 @@ speakers: corpus ## attribute speakers, estimate timings, write talk-time metric
 topics: speakers ## fit (or reload) the topic model and write topic tables
 	$(PY) -m analysis topics
 
-all: topics ## everything the project can produce
+notebooks: topics ## execute notebooks/ into site/notebooks/ (re-runs only what changed)
+	$(PY) -m analysis notebooks
+
+site: notebooks ## render the Quarto site into site/_site/ (needs Quarto on PATH)
+	@if command -v quarto >/dev/null 2>&1; then quarto render site; \
+	else echo "Quarto is not installed: the executed notebooks are ready in site/notebooks/."; \
+	     echo "Install it (quarto.org, conda-forge 'quarto', or 'pip install quarto-cli') and run 'make site'."; fi
+
+all: site ## everything: corpus, speakers, topics, notebooks, site
 
 test: setup ## run the test suite
 	$(PY) -m pytest -q

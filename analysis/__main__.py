@@ -93,6 +93,19 @@ def cmd_evaluate_topics(args: argparse.Namespace) -> int:
     return main_evaluate_topics(args)
 
 
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    from .notebooks import NotebookError, execute_notebooks
+
+    try:
+        runs = execute_notebooks(args.names or None, force=args.force)
+    except NotebookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for run in runs:
+        print(f"{run.name:<32} {run.status:<10} {run.seconds:6.1f}s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description="podlens: podcast transcript analysis")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="NPMI coherence, diversity, outliers and stability vs a default BERTopic run")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_evaluate_topics)
+
+    p = sub.add_parser("notebooks", help="execute the numbered notebooks into site/notebooks/ (for Quarto)")
+    p.add_argument("names", nargs="*", help="only these notebooks (e.g. 01-corpus-overview)")
+    p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
+    p.set_defaults(func=cmd_notebooks)
 
     p = sub.add_parser("formats", help="list supported transcript formats")
     p.set_defaults(func=cmd_formats)

@@ -20,6 +20,17 @@ FILE_KINDS = ("transcript", "summary")
 BASES = ("stated", "inferred", "approximate")
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text: an impossible date (2024-13-45) then skips only its
+    entry (with its line) instead of failing the whole catalog inside the YAML constructor."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class CatalogError(ValueError):
     def __init__(self, message: str, path: str | Path, line: int | None = None):
         self.path, self.line = str(path), line
@@ -90,8 +101,8 @@ def load_catalog(path: str | Path | None = None) -> tuple[list[Episode], list[st
     except UnicodeDecodeError as exc:
         raise CatalogError(f"catalog is not UTF-8 text (byte {exc.start})", path) from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise CatalogError(f"malformed YAML: {getattr(exc, 'problem', exc)}", path,
@@ -124,9 +135,15 @@ def _episode(entry: dict, base: Path, source: str) -> Episode:
         raise ValueError(f"id {eid!r} is not a slug (lower-case words joined by '-')")
     published = entry.get("published")
     if isinstance(published, str):
-        published = dt.date.fromisoformat(published)
+        try:
+            published = dt.date.fromisoformat(published)
+        except ValueError:
+            raise ValueError(f"published {published!r} is not a YYYY-MM-DD date") from None
     if published is not None and not isinstance(published, dt.date):
         raise ValueError(f"published {published!r} is not a YYYY-MM-DD date")
+    for key in ("files", "hosts", "guests"):
+        if entry.get(key) is not None and not isinstance(entry[key], list):
+            raise ValueError(f"{key} must be a list, not {type(entry[key]).__name__}")
     files = [_file(f, base) for f in entry["files"]]
     if not any(f.kind == "transcript" for f in files):
         raise ValueError("no file of kind 'transcript'")
@@ -140,6 +157,8 @@ def _episode(entry: dict, base: Path, source: str) -> Episode:
         if name not in names:
             raise ValueError(f"speaker_labels: {label!r} maps to {name!r}, not a host or guest")
     provenance = entry.get("provenance") or {}
+    if not isinstance(provenance, dict):
+        raise ValueError("provenance must map a field to {basis, note}")
     for fld, info in provenance.items():
         if not isinstance(info, dict) or info.get("basis") not in BASES:
             raise ValueError(f"provenance.{fld}: needs basis, one of {BASES}")

@@ -8,6 +8,7 @@ written atomically as Parquet to ``data/processed``.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import pickle
 import re
@@ -19,7 +20,7 @@ from typing import Callable
 import pandas as pd
 import yaml
 
-from . import clean, config, identity
+from . import attribution, clean, config, identity, timing
 from .catalog import CatalogError, Episode, load_catalog
 from .ingest import ParseError, parse_file
 from .io import atomic_path, content_hash, read_table, write_json, write_table
@@ -97,7 +98,7 @@ TABLES = {t.name: t for t in (EPISODES, SPEAKERS, UTTERANCES, CHAPTERS)}
 # Corpus-wide stages run after the per-episode build, in order: each takes the utterances of
 # all episodes and the catalog episodes, and returns the utterances with columns filled in.
 CorpusStage = Callable[[pd.DataFrame, list[Episode]], pd.DataFrame]
-STAGES: list[tuple[str, CorpusStage]] = []
+STAGES: list[tuple[str, CorpusStage]] = [("attribution", attribution.attribute_stage), ("timing", timing.timing_stage)]
 
 _CODE_FILES = ("corpus.py", "clean.py", "identity.py", "catalog.py", "ingest")
 
@@ -150,6 +151,31 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+def _line_locator(path: Path) -> Callable[[str, int], int]:
+    """``locate(raw_text, line, within)``: the line on which ``raw_text`` (whitespace collapsed)
+    first occurs in ``path`` at or after ``line`` (at most ``within`` characters further);
+    ``line`` itself when it is not found there."""
+    from .ingest.base import read_file
+
+    text, _ = read_file(path)
+    starts, pieces, pos = [], [], 0
+    for ln in text.split("\n"):
+        starts.append(pos)
+        collapsed = " ".join(ln.split())
+        if collapsed:
+            pieces.append(collapsed)
+            pos += len(collapsed) + 1
+    flat = " ".join(pieces)
+
+    def locate(raw: str, line: int, within: int) -> int:
+        if not raw or not 0 < line <= len(starts):
+            return line
+        at = flat.find(raw, starts[line - 1], starts[line - 1] + within)
+        return bisect.bisect_right(starts, at) if at >= 0 else line
+
+    return locate
+
+
 def build_episode(ep: Episode, glossary: list[tuple[re.Pattern, str]]) -> EpisodeBuild:
     """Parse, clean and label one episode. Raises ParseError when its transcript is unreadable;
     an unreadable summary page is only a warning."""
@@ -165,15 +191,21 @@ def build_episode(ep: Episode, glossary: list[tuple[re.Pattern, str]]) -> Episod
     src = _rel(transcript_file.path)
 
     utts: list[dict] = []
+    locate = None
     for seg in tr.segments:
-        for piece, is_cue in clean.split_edge_cues(seg.text):
+        for k, (piece, is_cue) in enumerate(clean.split_edge_cues(seg.text)):
             text = clean.strip_cues(piece)
             for pattern, canonical in glossary:
                 text = pattern.sub(canonical, text)
+            raw = " ".join(piece.split())
+            line = seg.line
+            if k > 0 and line is not None:  # a piece split off a segment may start on a later line
+                locate = locate or _line_locator(transcript_file.path)
+                line = locate(raw, line, 2 * len(seg.text) + 200)
             utts.append({
-                "raw_text": " ".join(piece.split()), "text": text, "word_count": len(text.split()),
+                "raw_text": raw, "text": text, "word_count": len(text.split()),
                 "speaker_label": None if is_cue else seg.speaker, "start_s": seg.start,
-                "end_s": seg.end, "source_line": seg.line,
+                "end_s": seg.end, "source_line": line,
             })
     clean.flag_episode(utts, ep.duration_s)
 
@@ -257,6 +289,9 @@ def _cached_build(ep: Episode, glossary_key: str, code_key: str) -> EpisodeBuild
         blobs = [p.read_bytes() for p in files]
     except FileNotFoundError as exc:
         raise ParseError(f"file listed in the catalog ({ep.source}) not found", exc.filename) from exc
+    except OSError as exc:  # a directory, no permission, ...: this episode only
+        raise ParseError(f"file listed in the catalog ({ep.source}) unreadable: {exc.strerror or exc}",
+                         exc.filename) from exc
     key = content_hash(code_key, glossary_key, json.dumps(ep.raw, sort_keys=True, default=str), *blobs)
     path = config.INTERIM / "corpus" / f"{ep.id}.pkl"
     if path.exists():

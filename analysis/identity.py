@@ -47,25 +47,18 @@ def match_person(name: str, episode: Episode) -> Person | None:
     return hits[0] if len(hits) == 1 else None
 
 
-_SELF_INTRO = re.compile(r"\b(?:I am|I'm|this is|my name is|it's)\s+((?:[A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+){0,2})")
-_GREETING = re.compile(r"\b(?:welcome|thank you|thanks),?\s+(?:to the (?:show|podcast),?\s+)?((?:[A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+)?)")
-
-
 def introductions(texts_by_label: dict[str, list[str]], episode: Episode) -> dict[str, Person]:
-    """Generic labels resolved from what they say: "I'm X" names the speaker; "welcome X"
-    names the other person when exactly two labels speak."""
+    """Generic labels resolved from what they say (:func:`named_people`): "I'm X" names the
+    speaker; "welcome X" names the other person when exactly two labels speak."""
     found: dict[str, Person] = {}
     addressed: dict[str, Person] = {}
     for label, texts in texts_by_label.items():
         for text in texts[:5]:  # introductions happen early
-            for m in _SELF_INTRO.finditer(text):
-                person = _longest_match(m.group(1), episode)
-                if person and label not in found:
-                    found[label] = person
-            for m in _GREETING.finditer(text):
-                person = _longest_match(m.group(1), episode)
-                if person and label not in addressed:
-                    addressed[label] = person
+            speaking, other = named_people(text, episode)
+            if speaking and label not in found:
+                found[label] = speaking
+            if other and label not in addressed:
+                addressed[label] = other
     labels = list(texts_by_label)
     if len(labels) == 2:
         for label, person in addressed.items():
@@ -105,3 +98,23 @@ def resolve_labels(texts_by_label: dict[str, list[str]], episode: Episode) -> tu
             out[label] = Resolution(slugify(label), label, "unknown", "file_label", 0.8)
             warnings.append(f"{episode.id}: speaker {label!r} is not a host or guest in the catalog")
     return out, warnings
+
+
+
+_NAME = r"([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?|swyx)"  # a capitalised name (swyx writes his in lower case)
+_SPEAKER_NAMED = re.compile(rf"\b(?i:I am|I'm|this is|my name is|it's)\s+{_NAME}")
+_OTHER_NAMED = re.compile(
+    rf"\b(?i:welcome|thank you|thanks|my co-?host|our co-?host|my guest is|joined by),?\s+(?:(?i:to the \w+),?\s+)?{_NAME}"
+    rf"|^{_NAME},|,\s*{_NAME}[.!?]*$|{_NAME},\s+(?i:welcome|thank you|thanks)")
+
+
+def named_people(text: str, episode: Episode) -> tuple[Person | None, Person | None]:
+    """(the person ``text`` says is speaking, a person it addresses or presents), from one
+    utterance: "This is Alessio" / "I'm X" name the speaker; "welcome X", "thank you X",
+    "X, ...", "..., X.", "X, welcome" and "my co-host X" name someone else. Either may be None."""
+    speaking = next((p for m in _SPEAKER_NAMED.finditer(text) if (p := _longest_match(m.group(1), episode))), None)
+    for m in _OTHER_NAMED.finditer(text):
+        person = _longest_match(next(g for g in m.groups() if g), episode)
+        if person and person != speaking:
+            return speaking, person
+    return speaking, None

@@ -8,9 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import Chapter, Format, ParseError, Segment, Transcript, decode, read_file
-from . import text as _text
+from . import captions as _captions, json_formats as _json, labelled as _labelled, text as _text
 
-FORMATS: dict[str, Format] = {f.name: f for f in _text.FORMATS}
+# Registration order is the tie-break in detection: specific formats first, the seed text
+# shapes after them, plain_text (the fallback) last.
+FORMATS: dict[str, Format] = {f.name: f for module in (_captions, _json, _labelled, _text)
+                              for f in module.FORMATS}
 
 
 def register(fmt: Format) -> Format:
@@ -19,9 +22,11 @@ def register(fmt: Format) -> Format:
 
 
 def detect_format(text: str, path: str | Path | None = None) -> str:
-    """Name of the format that claims ``text`` most confidently; ParseError if none does."""
-    scores = sorted(((f.sniff(text), name) for name, f in FORMATS.items()), reverse=True)
-    best, name = scores[0]
+    """Name of the format that claims ``text`` most confidently; ParseError if none does.
+
+    Equal scores go to the format registered first in ``FORMATS``.
+    """
+    best, name = max(((f.sniff(text), name) for name, f in FORMATS.items()), key=lambda s: s[0])
     if best <= 0:
         raise ParseError("unknown transcript format; supported: " + ", ".join(sorted(FORMATS)), path)
     return name

@@ -1,0 +1,365 @@
+"""Attribute unlabelled speech to hosts and guests: a text-only host/guest sentence classifier
+decoded jointly over the episode by a duration-aware hidden semi-Markov chain.
+
+Pipeline, per episode: split conversation utterances into sentences (:func:`sentences`);
+score each sentence P(host | text) with a logistic regression on hand-built and lexical
+features (:class:`SpeakerModel`); decode the whole sequence with forward-backward/Viterbi
+over states (role, sentences so far in the turn), where the chance of a speaker change
+depends on the role, on how long the turn has lasted (hazard learned from labelled
+episodes) and on the boundary text (a question before, "Yeah," after; a second logistic
+regression). Confidence is the decoder's posterior of the chosen role. Episodes with
+several hosts then split host turns by names (self-introductions, names addressed).
+
+Sentence tables (DataFrames) have columns: ``episode_id``, ``order`` (utterance),
+``text``, ``words``, ``boundary`` (kind of boundary *before* the sentence: ``free``,
+``turn`` or ``within``) and ``role`` (``host``/``guest`` when known, else None).
+"""
+from __future__ import annotations
+
+import pickle
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from . import config, identity
+from .catalog import Episode, Person
+from .io import atomic_path, content_hash
+
+ROLES = ("host", "guest")  # state 0, state 1
+MAX_RUN = 16  # sentences-in-turn states per role; the last one absorbs longer turns
+EMISSION_POWER = 3.0  # weight of sentence evidence against the turn prior when decoding (chosen by LOEO)
+CONFIDENCE_POWER = 1.0  # the same weight for the posterior reported as confidence (better calibrated)
+FIRST_IS_HOST = 0.8  # P(the first sentence is the host's)
+TURN_SWITCH = {1: 0.98, 2: 0.75}  # P(role changes at a marked turn) for 1 host, for 2+ hosts
+LABEL_TRUST = 0.95  # emission of a sentence whose speaker the file gives (labels can be noisy)
+TURN_SEGMENTED = 1.5  # an unlabelled episode with more sentences per utterance than this marks turns
+TRAINED_SOURCES = ("file_label", "catalog_correction", "introduction")  # labels we learn from
+METHOD = "model"  # identity.SOURCES value for decoded speakers
+
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])")
+_WORD = re.compile(r"[a-z']+")
+_YOU = {"you", "your", "you're", "you've", "you'd", "you'll", "yourself", "yours"}
+_I = {"i", "i'm", "me", "my", "i've", "i'd", "i'll", "myself", "mine"}
+_WE = {"we", "our", "us", "we're", "we've", "we'd", "we'll", "ours"}
+_ANSWER = {"yeah", "yes", "yep", "right", "totally", "sure", "exactly", "absolutely", "definitely", "no",
+           "well", "i", "great", "so", "honestly", "oh", "um", "uh"}
+_CONTINUE = {"and", "but", "because", "or", "which", "then", "also"}
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` (split after . ! ? before a capital or digit)."""
+    return [s for s in _SENT.split(text.strip()) if s]
+
+
+def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = False) -> pd.DataFrame:
+    """Sentence table of one episode's conversation utterances (see the module docstring).
+
+    With ``hide_labels`` the file's speakers and turns are ignored (every boundary ``free``,
+    ``role`` None), which is how a labelled episode is held out for evaluation."""
+    conv = utterances[utterances["is_conversation"] & (utterances["word_count"] > 0)].sort_values("order")
+    labelled = conv["speaker_source"].isin(TRAINED_SOURCES) & conv["speaker_role"].isin(ROLES)
+    n_sent = conv["text"].map(lambda t: len(split_sentences(t)))
+    turns = not labelled.any() and len(conv) > 0 and n_sent.mean() > TURN_SEGMENTED and not hide_labels
+    rows = []
+    for (_, u), known in zip(conv.iterrows(), labelled):
+        for k, s in enumerate(split_sentences(u["text"])):
+            rows.append({"episode_id": episode.id, "order": int(u["order"]), "text": _mask_names(s, episode),
+                         "words": len(s.split()),
+                         "boundary": "within" if turns and k else "turn" if turns else "free",
+                         "role": u["speaker_role"] if known and not hide_labels else None})
+    out = pd.DataFrame(rows, columns=["episode_id", "order", "text", "words", "boundary", "role"])
+    if len(out):
+        out.loc[0, "boundary"] = "free"
+    return out
+
+
+def _mask_names(text: str, episode: Episode) -> str:
+    """Replace the episode's people's names with HOSTNAME / GUESTNAME so features generalise."""
+    for person in episode.people:
+        for part in person.name.split():
+            text = re.sub(rf"\b{re.escape(part)}\b", f"{person.role.upper()}NAME", text)
+    return text
+
+
+def _hand_features(texts) -> np.ndarray:
+    rows = []
+    for t in texts:
+        words = _WORD.findall(t.lower().replace("hostname", " hostname ").replace("guestname", " guestname "))
+        n = max(len(words), 1)
+        first = words[0] if words else ""
+        rows.append([t.rstrip().endswith("?"), "?" in t, np.log1p(len(words)),
+                     sum(w in _YOU for w in words) / n, sum(w in _I for w in words) / n,
+                     sum(w in _WE for w in words) / n, first in _ANSWER, first in _CONTINUE,
+                     "guestname" in words, "hostname" in words])
+    return np.asarray(rows, dtype=float)
+
+
+def _boundary_features(prev: list[str], nxt: list[str]) -> np.ndarray:
+    """Features of the boundary between sentence ``prev[i]`` and ``nxt[i]``."""
+    return np.hstack([_hand_features(prev), _hand_features(nxt)])
+
+
+def _sentence_pipeline():
+    return make_pipeline(
+        FeatureUnion([
+            ("lexical", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=20000)),
+            ("hand", make_pipeline(FunctionTransformer(_hand_features), StandardScaler())),
+        ]),
+        LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=config.SEED))
+
+
+def _logit(p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+@dataclass
+class SpeakerModel:
+    """Fitted sentence classifier, boundary classifier and turn-length hazards."""
+
+    sentence_clf: object
+    boundary_clf: object
+    boundary_base: float  # P(switch) at a free boundary in the training data
+    hazard: np.ndarray  # [role, sentences so far - 1]: P(the turn ends after this sentence)
+
+    def p_host(self, texts: list[str]) -> np.ndarray:
+        """P(host | sentence), class-balanced (the decoder supplies the prior)."""
+        classes = list(self.sentence_clf.classes_)
+        return self.sentence_clf.predict_proba(list(texts))[:, classes.index("host")]
+
+
+def fit(train: pd.DataFrame) -> SpeakerModel:
+    """Fit a :class:`SpeakerModel` on labelled sentence tables (one or more episodes)."""
+    train = train[train["role"].isin(ROLES)]
+    clf = _sentence_pipeline().fit(train["text"].tolist(), train["role"].tolist())
+    prev, nxt, switch = [], [], []
+    counts = np.ones((2, MAX_RUN, 2))  # [role, run, ended?] with add-one smoothing
+    for _, ep in train.groupby("episode_id", sort=True):
+        roles, texts = ep["role"].tolist(), ep["text"].tolist()
+        run = 0
+        for i in range(len(roles) - 1):
+            ended = roles[i + 1] != roles[i]
+            counts[ROLES.index(roles[i]), min(run, MAX_RUN - 1), int(ended)] += 1
+            run = 0 if ended else run + 1
+            prev.append(texts[i]), nxt.append(texts[i + 1]), switch.append(ended)
+    boundary = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=config.SEED))
+    boundary.fit(_boundary_features(prev, nxt), switch)
+    return SpeakerModel(clf, boundary, float(np.mean(switch)), counts[:, :, 1] / counts.sum(axis=2))
+
+
+def fit_cached(train: pd.DataFrame) -> SpeakerModel:
+    """:func:`fit`, cached under ``data/cache`` keyed by the training data and this code."""
+    key = content_hash(train[["episode_id", "text", "role"]].to_csv(index=False),
+                       open(__file__, "rb").read(), str(config.SEED))
+    path = config.CACHE / f"speaker_model_{key}.pkl"
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # unreadable cache entry: refit
+            pass
+    model = fit(train)
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        pickle.dump(model, fh)
+    return model
+
+
+def switch_probabilities(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1) -> np.ndarray:
+    """[boundary before sentence t, role, run]: P(the speaker changes there)."""
+    n = len(sents)
+    out = np.zeros((n, 2, MAX_RUN))
+    if n < 2:
+        return out
+    texts = sents["text"].tolist()
+    shift = _logit(model.boundary_clf.predict_proba(_boundary_features(texts[:-1], texts[1:]))[:, 1]) \
+        - _logit(model.boundary_base)
+    free = 1 / (1 + np.exp(-(_logit(model.hazard)[None] + shift[:, None, None])))
+    kinds = sents["boundary"].to_numpy()[1:]
+    out[1:] = np.where((kinds == "free")[:, None, None], free, 0.0)
+    out[1:][kinds == "turn"] = TURN_SWITCH[min(n_hosts, 2)]
+    return out
+
+
+def emissions(model: SpeakerModel, sents: pd.DataFrame, power: float = EMISSION_POWER) -> np.ndarray:
+    """[sentence, role]: likelihoods (classifier output to ``power``; clamped where labels are known)."""
+    p = model.p_host(sents["text"].tolist()) if len(sents) else np.zeros(0)
+    e = np.stack([p, 1 - p], axis=1) ** power
+    known = sents["role"].isin(ROLES).to_numpy()
+    e[known] = np.where(sents.loc[known, "role"].to_numpy()[:, None] == np.array(ROLES), LABEL_TRUST, 1 - LABEL_TRUST)
+    return e
+
+
+def _step(prev: np.ndarray, switch: np.ndarray, combine) -> np.ndarray:
+    """One transition of the (role, run) chain: prev[role, run] -> next[role, run].
+    ``combine`` is np.add (sum-product) or np.maximum (max-product)."""
+    stay, leave = prev * (1 - switch), prev * switch
+    nxt = np.zeros_like(prev)
+    nxt[:, 1:] = stay[:, :-1]
+    nxt[:, -1] = combine(nxt[:, -1], stay[:, -1])
+    into = leave.sum(axis=1) if combine is np.add else leave.max(axis=1)
+    nxt[:, 0] = into[::-1]
+    return nxt
+
+
+def _init() -> np.ndarray:
+    init = np.zeros((2, MAX_RUN))
+    init[:, 0] = [FIRST_IS_HOST, 1 - FIRST_IS_HOST]
+    return init
+
+
+def posteriors(emit: np.ndarray, switch: np.ndarray) -> np.ndarray:
+    """[sentence, role]: posterior P(role), by forward-backward over (role, run) states."""
+    n = len(emit)
+    if n == 0:
+        return np.zeros((0, 2))
+    init = _init()
+    alpha = np.zeros((n, 2, MAX_RUN))
+    a = init * emit[0][:, None]
+    alpha[0] = a / a.sum()
+    for t in range(1, n):
+        a = _step(alpha[t - 1], switch[t], np.add) * emit[t][:, None]
+        alpha[t] = a / a.sum()
+    beta = np.ones((2, MAX_RUN))
+    post = np.zeros((n, 2))
+    post[-1] = alpha[-1].sum(axis=1)
+    for t in range(n - 1, 0, -1):
+        # beta_{t-1}[s] = sum_s' P(s -> s') emit_t(s') beta_t(s'), with the same sparse structure
+        b = beta * emit[t][:, None]
+        stay = np.zeros_like(b)
+        stay[:, :-1] = b[:, 1:]
+        stay[:, -1] = b[:, -1]
+        beta = (1 - switch[t]) * stay + switch[t] * b[::-1, 0][:, None]
+        beta /= beta.sum()
+        g = alpha[t - 1] * beta
+        post[t - 1] = g.sum(axis=1) / g.sum()
+    return post
+
+
+def viterbi(emit: np.ndarray, switch: np.ndarray) -> np.ndarray:
+    """Most likely role per sentence (0 host, 1 guest) over the same (role, run) chain."""
+    n = len(emit)
+    if n == 0:
+        return np.zeros(0, int)
+    with np.errstate(divide="ignore"):
+        le, lsw, lst = np.log(emit), np.log(switch), np.log1p(-switch)
+        v = np.log(_init()) + le[0][:, None]
+    back = np.zeros((n, 2, MAX_RUN, 2), dtype=int)  # previous (role, run) of the best path
+    for t in range(1, n):
+        stay, leave = v + lst[t], v + lsw[t]
+        nv = np.full_like(v, -np.inf)
+        nb = np.zeros((2, MAX_RUN, 2), dtype=int)
+        for r in range(2):
+            nv[r, 1:] = stay[r, :-1]
+            nb[r, 1:] = np.stack([np.full(MAX_RUN - 1, r), np.arange(MAX_RUN - 1)], axis=1)
+            if stay[r, -1] > nv[r, -1]:
+                nv[r, -1], nb[r, -1] = stay[r, -1], (r, MAX_RUN - 1)
+            k = int(np.argmax(leave[1 - r]))
+            nv[r, 0], nb[r, 0] = leave[1 - r, k], (1 - r, k)
+        v = nv + le[t][:, None]
+        back[t] = nb
+    state = np.unravel_index(int(np.argmax(v)), v.shape)
+    path = np.zeros(n, dtype=int)
+    for t in range(n - 1, -1, -1):
+        path[t] = state[0]
+        state = tuple(back[t][state])
+    return path
+
+
+def attribute_episode(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1) -> pd.DataFrame:
+    """``sents`` with ``pred_role`` (Viterbi) and ``confidence`` (posterior of that role at
+    CONFIDENCE_POWER) added."""
+    switch = switch_probabilities(model, sents, n_hosts)
+    path = viterbi(emissions(model, sents), switch)
+    post = posteriors(emissions(model, sents, CONFIDENCE_POWER), switch)
+    out = sents.copy()
+    out["pred_role"] = [ROLES[i] for i in path]
+    out["confidence"] = post[np.arange(len(path)), path]
+    return out
+
+
+def to_utterances(sents: pd.DataFrame) -> pd.DataFrame:
+    """Per utterance (``order``): the word-weighted majority role and its mean confidence."""
+    s = sents.assign(host_w=np.where(sents["pred_role"] == "host", sents["words"], 0))
+    g = s.groupby("order", sort=True)
+    out = pd.DataFrame({"host_w": g["host_w"].sum(), "words": g["words"].sum()})
+    out["pred_role"] = np.where(out["host_w"] * 2 >= out["words"], "host", "guest")
+    agree = s[s["pred_role"] == out.loc[s["order"], "pred_role"].to_numpy()]
+    conf = (agree["confidence"] * agree["words"]).groupby(agree["order"]).sum() / out["words"]
+    out["confidence"] = conf.reindex(out.index).fillna(0.5).clip(upper=1.0)
+    return out[["pred_role", "confidence"]]
+
+
+def split_hosts(utts: pd.DataFrame, episode: Episode) -> list[tuple[Person | None, float]]:
+    """Which host said each host utterance of ``utts`` (columns ``text``, ``pred_role``), in order.
+
+    Evidence, strongest first: a self-introduction names the speaker; a host named in the
+    turn ("my co-host swyx", "Alessio, ...") is the other host; consecutive host turns
+    alternate hosts; otherwise the host who spoke last keeps the floor. The factor returned
+    (0.9 evidence, 0.6 alternation, 0.5 continuity) scales the role confidence: the text
+    says little about *which* host speaks, and these heuristics are not evaluated."""
+    hosts = episode.hosts
+    out: list[tuple[Person | None, float]] = []
+    last: Person | None = None
+    prev_role = None
+    for text, role in zip(utts["text"], utts["pred_role"]):
+        if role != "host":
+            out.append((None, 1.0))
+            prev_role = role
+            continue
+        speaking, named = identity.named_people(text, episode)
+        if speaking in hosts:
+            who, factor = speaking, 0.9
+        elif named in hosts:
+            who, factor = next(h for h in hosts if h != named), 0.9
+        elif prev_role == "host" and last is not None:
+            who, factor = next(h for h in hosts if h != last), 0.6
+        else:
+            who, factor = last or hosts[0], 0.5
+        out.append((who, factor))
+        last, prev_role = who, role
+    return out
+
+
+def training_sentences(utterances: pd.DataFrame, episodes: list[Episode], exclude: str | None = None) -> pd.DataFrame:
+    """Labelled sentences of every episode whose file names its speakers (except ``exclude``)."""
+    parts = [sentences(utterances[utterances["episode_id"] == ep.id], ep) for ep in episodes if ep.id != exclude]
+    parts = [p[p["role"].notna()] for p in parts if p["role"].notna().mean() > 0.5] if parts else []
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["episode_id", "text", "role"])
+
+
+def attribute_stage(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.DataFrame:
+    """Corpus stage: fill speaker_id/speaker/role/source='model'/confidence for conversation
+    utterances with no speaker, decoding each episode (labelled sentences clamped)."""
+    train = training_sentences(utterances, episodes)
+    if train.empty or train["role"].nunique() < 2:
+        return utterances
+    model = None
+    out = utterances.copy()
+    cols = ["speaker_id", "speaker", "speaker_role", "speaker_source", "speaker_confidence"]
+    for ep in episodes:
+        mask = out["episode_id"] == ep.id
+        todo = mask & out["is_conversation"] & (out["word_count"] > 0) & out["speaker_id"].isna()
+        if not todo.any() or not ep.hosts or not ep.guests:
+            continue
+        model = model or fit_cached(train)
+        per = to_utterances(attribute_episode(model, sentences(out[mask], ep), len(ep.hosts)))
+        conv = out[mask & out["is_conversation"] & (out["word_count"] > 0)].sort_values("order")
+        conv = conv.assign(pred_role=per.loc[conv["order"], "pred_role"].to_numpy(),
+                           confidence=per.loc[conv["order"], "confidence"].to_numpy())
+        hosts = split_hosts(conv, ep) if len(ep.hosts) > 1 else [(ep.hosts[0], 1.0)] * len(conv)
+        rows = []
+        for role, conf, (host, factor) in zip(conv["pred_role"], conv["confidence"], hosts):
+            person = host if role == "host" else ep.guests[0]
+            rows.append([person.id, person.name, person.role, METHOD, round(float(conf * factor), 4)])
+        update = pd.DataFrame(rows, index=conv.index, columns=cols)
+        idx = conv.index[todo[conv.index]]
+        for c in cols:
+            out[c] = out[c].astype(object)
+            out.loc[idx, c] = update.loc[idx, c]
+    return out

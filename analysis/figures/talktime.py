@@ -1,0 +1,76 @@
+"""Talk-time figures (talk share per episode, turn lengths, balance timeline) from the
+``talktime_*`` and ``balance_timeline`` tables; titles and captions say when speakers are
+model-inferred or times estimated, with the measured accuracy."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+ROLE_COLORS = {"host": "#4C72B0", "guest": "#DD8452", "unknown": "#999999"}
+
+
+def method_note(rows: pd.DataFrame) -> str:
+    """Caption text for the rows' methods: which episodes rely on model-inferred speakers
+    (with the measured accuracy) or estimated times; '' when all come from the files."""
+    notes = []
+    model = rows[rows["attribution_method"].str.contains("model", na=False)]
+    for ep, g in model.groupby("episode_id", sort=True):
+        acc = g["attribution_accuracy"].dropna()
+        notes.append(f"{ep}: speakers inferred by a text model ({g['attribution_method'].iloc[0]}"
+                     + (f"; measured word accuracy {acc.iloc[0]:.0%} on held-out episodes" if len(acc) else "") + ")")
+    estimated = rows[~rows["time_method"].str.fullmatch(r"file 100%", na=False)]
+    for ep, g in estimated.groupby("episode_id", sort=True):
+        notes.append(f"{ep}: times estimated ({g['time_method'].iloc[0]})")
+    return "<br>".join(notes)
+
+
+def _caption(fig: go.Figure, text: str) -> go.Figure:
+    if text:
+        fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=-0.2, showarrow=False,
+                           align="left", xanchor="left", yanchor="top", font={"size": 10})
+        fig.update_layout(margin={"b": 60 + 16 * (text.count("<br>") + 1)})
+    return fig
+
+
+def _flag(rows: pd.DataFrame) -> str:
+    model = rows["attribution_method"].str.contains("model", na=False).any()
+    estimated = (~rows["time_method"].str.fullmatch(r"file 100%", na=False)).any()
+    parts = (["some speakers model-inferred"] if model else []) + (["some times estimated"] if estimated else [])
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def talk_share(speakers: pd.DataFrame) -> go.Figure:
+    """Stacked bars: each speaker's share of talk time, one bar per episode."""
+    fig = go.Figure()
+    for _, r in speakers.sort_values(["role", "speaker"], ascending=[False, True]).iterrows():
+        fig.add_bar(x=[r["talk_share"]], y=[r["episode_id"]], orientation="h", name=f"{r['speaker']} ({r['role']})",
+                    marker_color=ROLE_COLORS.get(r["role"]), text=f"{r['speaker']} {r['talk_share']:.0%}",
+                    hovertemplate=f"{r['speaker']}: %{{x:.1%}} of talk time<extra></extra>")
+    fig.update_layout(barmode="stack", title="Share of talk time per episode" + _flag(speakers),
+                      xaxis={"title": "share of talk time", "tickformat": ".0%", "range": [0, 1]}, showlegend=False)
+    return _caption(fig, method_note(speakers))
+
+
+def turn_lengths(turns: pd.DataFrame, episodes: pd.DataFrame) -> go.Figure:
+    """Box plots of turn length (seconds) per episode and role."""
+    fig = go.Figure()
+    for role in ("host", "guest"):
+        t = turns[turns["role"] == role]
+        fig.add_box(x=t["episode_id"], y=t["duration_s"], name=role, marker_color=ROLE_COLORS[role], boxpoints="outliers")
+    fig.update_layout(boxmode="group", title="Turn length by episode and role" + _flag(episodes),
+                      yaxis={"title": "turn length (s)", "type": "log"})
+    return _caption(fig, method_note(episodes))
+
+
+def balance(timeline: pd.DataFrame, episodes: pd.DataFrame) -> go.Figure:
+    """Guest share of talk in sliding windows, one line per episode, labelled with its balance summary."""
+    fig = go.Figure()
+    labels = episodes.set_index("episode_id")["balance_label"]
+    for ep, g in timeline.groupby("episode_id", sort=True):
+        fig.add_scatter(x=g["window_start_s"] / 60, y=g["guest_share"], mode="lines",
+                        name=f"{ep} ({labels.get(ep, '')})")
+    fig.add_hline(y=0.5, line_dash="dot", line_color="#999999")
+    fig.update_layout(title="Guest share of talk, 2.5-minute windows" + _flag(episodes),
+                      xaxis={"title": "minutes from start"}, yaxis={"title": "guest share", "tickformat": ".0%",
+                                                                    "range": [0, 1]})
+    return _caption(fig, method_note(episodes))

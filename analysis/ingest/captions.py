@@ -1,0 +1,232 @@
+"""Caption files: WebVTT (read with ``webvtt-py``) and SubRip SRT (read with ``srt``).
+
+Both become a list of :class:`Cue`; one shared path then removes the repeated lines of
+rolling (YouTube auto) captions, strips cue markup (``<c>``, inline ``<00:00:01.500>`` word
+times, ``<i>``, ``{\\an8}``), reads speakers from ``<v Name>`` voice tags and ``Name:``
+prefixes, splits turns at ``- `` and ``>>`` marks, and joins the cues of one turn.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, replace
+
+import srt
+import webvtt
+from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+from .base import Format, ParseError, Segment, Transcript, check_truncated, parse_timestamp
+
+_TIMING = re.compile(r"^[ \t]*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]*-->", re.M)
+_SRT_TIMING = re.compile(r"^\d+:\d{2}:\d{2}[,.]\d{1,3}[ \t]*-->[ \t]*\d+:\d{2}:\d{2}[,.]\d{1,3}")
+# webvtt-py ends a cue at a whitespace-only line; YouTube puts one (" ") right under the timing.
+_SPACE_AFTER_TIMING = re.compile(r"(-->[^\n]*)\n[ \t]+(?=\n)")
+_VOICE = re.compile(r"<v(?:\.[\w-]+)*[ \t]+([^>\n]+)>")
+_MARKUP = re.compile(r"<[^>\n]*>|\{\\[^}\n]*\}")
+_TURN_MARK = re.compile(r"^-[ \t]+|[ \t]*>>[ \t]*")
+# "Name: text" inside a cue: capitalised words or a diarisation label (no lower-case words,
+# which auto captions are full of).
+_NAME_PREFIX = re.compile(r"^(SPEAKER_\d{1,3}|[A-Z][\w.'’-]*(?: [A-Z0-9][\w.'’-]*){0,3}):[ \t]+(\S.*)$")
+_ROLLING_SHARE = 0.5  # share of cues opening with the previous cue's line that marks rolling captions
+
+
+@dataclass(frozen=True)
+class CueLine:
+    text: str  # markup stripped, whitespace collapsed
+    voice: str | None  # from a <v Name> tag
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float  # seconds
+    end: float  # seconds
+    lines: tuple[CueLine, ...]
+    line: int | None  # 1-based line of the cue's timing line in the file
+
+
+# ---------------------------------------------------------------- shared cue handling
+
+def cue_lines(payload: str) -> tuple[CueLine, ...]:
+    """Non-empty text lines of a cue payload; a voice tag holds until the next one."""
+    out: list[CueLine] = []
+    parts = _VOICE.split(payload)
+    voices = [None] + parts[1::2]
+    for voice, chunk in zip(voices, parts[::2]):
+        for raw in chunk.split("\n"):
+            text = " ".join(html.unescape(_MARKUP.sub("", raw)).split())
+            if text:
+                out.append(CueLine(text, voice.strip() if voice else None))
+    return tuple(out)
+
+
+def _overlap(previous: tuple[CueLine, ...], lines: tuple[CueLine, ...]) -> int:
+    """Largest k such that the last k lines of ``previous`` open ``lines`` (texts compared)."""
+    for k in range(min(len(previous), len(lines)), 0, -1):
+        if [c.text for c in previous[-k:]] == [c.text for c in lines[:k]]:
+            return k
+    return 0
+
+
+def _is_rolling(cues: list[Cue]) -> bool:
+    """True when most cues repeat the previous cue's last line (roll-up captions)."""
+    pairs = list(zip(cues, cues[1:]))
+    repeats = sum(_overlap(a.lines, b.lines) > 0 for a, b in pairs)
+    return repeats >= 2 and repeats >= _ROLLING_SHARE * len(pairs)
+
+
+def drop_rolling_repeats(cues: list[Cue]) -> list[Cue]:
+    """Keep only the new lines of each cue in roll-up captions, so each line comes out once.
+
+    Roll-up captions (YouTube auto VTT and SRT) show the previous line again above the new
+    one, and VTT adds 10 ms cues repeating a whole line. Files that do not roll are returned
+    as they are, so a line legitimately said twice in a row is kept there.
+    """
+    if not _is_rolling(cues):
+        return cues
+    out: list[Cue] = []
+    previous: tuple[CueLine, ...] = ()
+    for cue in cues:
+        new = cue.lines[_overlap(previous, cue.lines):]
+        if new:
+            out.append(replace(cue, lines=new))
+        previous = cue.lines
+    return out
+
+
+@dataclass
+class _Piece:
+    text: str
+    speaker: str | None  # as stated on this piece (voice tag or Name: prefix)
+    turn: bool  # an explicit turn start: "- ", ">>" or "Name:"
+
+
+def _pieces(line: CueLine) -> list[_Piece]:
+    """Split one cue line at turn marks and read a ``Name:`` prefix on each part."""
+    pieces = []
+    cuts = [m for m in _TURN_MARK.finditer(line.text)]
+    bounds = [(0, False)] + [(m.end(), True) for m in cuts]
+    ends = [m.start() for m in cuts] + [len(line.text)]
+    for (a, turn), b in zip(bounds, ends):
+        text, speaker = line.text[a:b].strip(), line.voice
+        if (m := _NAME_PREFIX.match(text)):
+            speaker, text, turn = m.group(1), m.group(2), True
+        if text:
+            pieces.append(_Piece(text, speaker, turn))
+    return pieces
+
+
+def cues_to_segments(cues: list[Cue], t: Transcript) -> None:
+    """Append the transcript's segments: one per turn when the file marks speakers or turns,
+    else one per cue. A cue without a mark continues the current turn and speaker."""
+    cues = drop_rolling_repeats(cues)
+    cue_pieces = [[p for ln in cue.lines for p in _pieces(ln)] for cue in cues]
+    marked = any(p.turn or p.speaker for ps in cue_pieces for p in ps)
+    texts: list[list[str]] = []  # text parts per segment, joined once at the end
+    for cue, pieces in zip(cues, cue_pieces):
+        for i, p in enumerate(pieces):
+            last = t.segments[-1] if t.segments else None
+            if (last is None or p.turn or (p.speaker is not None and p.speaker != last.speaker)
+                    or (not marked and i == 0)):
+                t.segments.append(Segment("", p.speaker, cue.start, cue.end, cue.line))
+                texts.append([p.text])
+            else:
+                texts[-1].append(p.text)
+                last.end = max(last.end, cue.end)
+    for seg, parts in zip(t.segments, texts):
+        seg.text = " ".join(parts)
+
+
+def _timing_lines(text: str) -> list[tuple[float, int]]:
+    """(start seconds, 1-based line) of every ``start --> end`` line, in file order."""
+    out, line, pos = [], 1, 0
+    for m in _TIMING.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        try:
+            out.append((parse_timestamp(m.group(1)), line))
+        except ValueError:
+            continue
+    return out
+
+
+def _line_numbers(starts: list[float], text: str) -> list[int | None]:
+    """Line of each cue's timing line, matched in order by start time (libraries give none)."""
+    timings, j, out = _timing_lines(text), 0, []
+    for s in starts:
+        k = next((k for k in range(j, min(j + 8, len(timings))) if abs(timings[k][0] - s) < 2e-3), None)
+        out.append(timings[k][1] if k is not None else None)
+        j = k + 1 if k is not None else j
+    return out
+
+
+def _line_of_offset(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+# ---------------------------------------------------------------- WebVTT
+
+def sniff_webvtt(text: str) -> float:
+    return 0.99 if text.lstrip()[:6] == "WEBVTT" else 0.0
+
+
+def _vtt_seconds(ts) -> float:
+    h, m, s, ms = ts.to_tuple()
+    return h * 3600 + m * 60 + s + ms / 1000
+
+
+def parse_webvtt(text: str, t: Transcript) -> None:
+    try:
+        captions = webvtt.from_string(_SPACE_AFTER_TIMING.sub(r"\1", text.lstrip())).captions
+    except MalformedFileError as exc:
+        raise ParseError("not WebVTT: the file must start with 'WEBVTT'", t.path, 1) from exc
+    except MalformedCaptionError as exc:
+        bad = str(exc).split()[-1].strip("'")
+        line = _line_of_offset(text, text.find(bad)) if bad in text else None
+        raise ParseError(f"bad WebVTT cue timing: {exc}", t.path, line) from exc
+    starts = [_vtt_seconds(c.start_time) for c in captions]
+    lines = _line_numbers(starts, text)
+    cues = [Cue(s, _vtt_seconds(c.end_time), cue_lines(c.raw_text), ln)
+            for c, s, ln in zip(captions, starts, lines)]
+    _finish(cues, text, t)
+
+
+def _finish(cues: list[Cue], text: str, t: Transcript) -> None:
+    if not cues:
+        raise ParseError("no caption cues found", t.path)
+    cues_to_segments(cues, t)
+    check_truncated(text, t)
+
+
+# ---------------------------------------------------------------- SRT
+
+def sniff_srt(text: str) -> float:
+    head = [ln.strip() for ln in text[:20_000].split("\n")[:400] if ln.strip()]
+    if len(head) < 2 or head[0].startswith("WEBVTT"):
+        return 0.0
+    opens = _SRT_TIMING.match(head[0]) or (head[0].isdigit() and _SRT_TIMING.match(head[1]))
+    return 0.95 if opens else 0.0
+
+
+def parse_srt(text: str, t: Transcript) -> None:
+    try:
+        subs = list(srt.parse(text))
+    except srt.SRTParseError as exc:
+        junk = exc.unmatched_content.strip()[:60]
+        raise ParseError(f"not an SRT cue: {junk!r}", t.path,
+                         _line_of_offset(text, exc.expected_start + len(exc.unmatched_content)
+                                         - len(exc.unmatched_content.lstrip()))) from exc
+    except ValueError as exc:  # srt.TimestampParseError
+        raise ParseError(f"bad SRT timestamp: {exc}", t.path) from exc
+    starts = [s.start.total_seconds() for s in subs]
+    lines = _line_numbers(starts, text)
+    cues = [Cue(st, s.end.total_seconds(), cue_lines(s.content), ln)
+            for s, st, ln in zip(subs, starts, lines)]
+    _finish(cues, text, t)
+
+
+FORMATS = [
+    Format("webvtt", "WebVTT captions: <v Name> voices, Name: prefixes, '- ' turns; YouTube rolling captions de-duplicated",
+           sniff_webvtt, parse_webvtt),
+    Format("srt", "SubRip SRT captions: Name: prefixes, '- ' turns; YouTube rolling captions de-duplicated",
+           sniff_srt, parse_srt),
+]

@@ -1,0 +1,323 @@
+"""podlens benchmark: ingest throughput, corpus build time (cold and cached), peak memory.
+
+    .venv/bin/python benchmarks/bench.py            # or: make bench
+    .venv/bin/python benchmarks/bench.py --only ingest,corpus --repeat 10
+    .venv/bin/python benchmarks/bench.py --with-topics   # also the (slow) topic-model stage
+
+Every benchmark is a function in ``BENCHMARKS`` below: it takes the :class:`Bench` context and
+returns :class:`Row` s. To add a stage (speakers, topics, ...), write ``bench_<name>(b)`` and
+append it to ``BENCHMARKS``; the table, the JSON file and ``--only`` pick it up. Corpus-wide
+stages registered in ``analysis.corpus.STAGES`` are timed one by one inside the corpus build
+automatically.
+
+Nothing is written under data/: builds use a temporary root (``config.INTERIM``/``PROCESSED``
+are redirected), and the results are saved to ``.bench/results.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_BUILD_S = 3.0  # the whole seed corpus builds in under this, after set-up (imports)
+
+
+@dataclass
+class Row:
+    stage: str
+    measure: str
+    value: float
+    unit: str
+    note: str = ""
+
+
+@dataclass
+class Bench:
+    """What every benchmark function gets: options and a scratch folder."""
+
+    repeat: int
+    synthetic_mb: float
+    tmp: Path
+    rows: list[Row] = field(default_factory=list)
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (MiB; ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 2**10)
+
+
+def timed(fn: Callable, *args, **kwargs):
+    t = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t
+
+
+# ---------------------------------------------------------------- benchmarks
+
+def bench_import(b: Bench) -> list[Row]:
+    """Set-up cost, paid once per process: importing the package and the corpus build."""
+    t = time.perf_counter()
+    import analysis.corpus  # noqa: F401
+    import analysis.ingest  # noqa: F401
+    from tqdm.auto import tqdm  # noqa: F401  (imported lazily by build_corpus)
+    return [Row("setup", "import analysis.corpus", time.perf_counter() - t, "s",
+                "once per process; not part of the build times")]
+
+
+def _seed_files() -> list[Path]:
+    from analysis import config
+
+    return sorted(config.RAW.glob("*.txt"))
+
+
+def _words(transcript) -> int:
+    return (sum(len(s.text.split()) for s in transcript.segments)
+            + sum(len((c.summary or "").split()) for c in transcript.chapters))
+
+
+def bench_ingest(b: Bench) -> list[Row]:
+    """Detect and parse every seed file, ``repeat`` times."""
+    from analysis.ingest import parse_file
+
+    files = _seed_files()
+    size = sum(p.stat().st_size for p in files)
+    words = sum(_words(parse_file(p)) for p in files)  # warm-up, and the word count
+    best = float("inf")
+    for _ in range(b.repeat):
+        _, dt = timed(lambda: [parse_file(p) for p in files])
+        best = min(best, dt)
+    note = f"{len(files)} files, {size / 1e6:.2f} MB, {words} words; best of {b.repeat}"
+    return [
+        Row("ingest", "parse seed files", best, "s", note),
+        Row("ingest", "throughput", size / 1e6 / best, "MB/s", "seed files"),
+        Row("ingest", "throughput", words / best, "words/s", "seed files"),
+    ]
+
+
+def _synthetic_transcript(path: Path, target_bytes: int) -> tuple[int, int]:
+    """Write a ``[h:mm:ss] Name: text`` transcript of about ``target_bytes`` from seed sentences."""
+    from analysis.ingest import parse_file
+
+    sentences = [s.text for p in _seed_files() for s in parse_file(p).segments
+                 if 5 <= len(s.text.split()) <= 60]
+    rng = random.Random(42)
+    speakers = ["Ann Host", "Bob Guest", "SPEAKER_02"]
+    written, words, t, lines = 0, 0, 0, []
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("# Synthetic benchmark episode\n\n**Date:** 2024-01-01\n\n---\n\n")
+        while written < target_bytes:
+            text = rng.choice(sentences)
+            line = f"[{t // 3600}:{t % 3600 // 60:02d}:{t % 60:02d}] {rng.choice(speakers)}: {text}\n"
+            lines.append(line)
+            written += len(line.encode("utf-8"))
+            words += len(text.split())
+            t += rng.randint(1, 9)
+            if len(lines) >= 10_000:
+                fh.writelines(lines)
+                lines.clear()
+        fh.writelines(lines)
+    return path.stat().st_size, words
+
+
+def bench_synthetic(b: Bench) -> list[Row]:
+    """Parse one large timestamped transcript (~``synthetic_mb`` MB): throughput and the Python
+    heap it needs (tracemalloc, in a second, untimed pass)."""
+    from analysis.ingest import parse_file
+
+    path = b.tmp / "synthetic.transcript.txt"
+    size, words = _synthetic_transcript(path, int(b.synthetic_mb * 1e6))
+    tr, dt = timed(parse_file, path)
+    n_segments = len(tr.segments)
+    del tr
+    tracemalloc.start()
+    tr = parse_file(path)
+    _, heap_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del tr
+    note = f"{size / 1e6:.1f} MB, {n_segments} segments, {words} words"
+    return [
+        Row("synthetic", "parse timestamped transcript", dt, "s", note),
+        Row("synthetic", "throughput", size / 1e6 / dt, "MB/s", ""),
+        Row("synthetic", "throughput", words / dt, "words/s", ""),
+        Row("synthetic", "peak Python heap while parsing", heap_peak / 2**20, "MiB",
+            f"{heap_peak / size:.1f} bytes of heap per byte of file (tracemalloc)"),
+    ]
+
+
+def bench_corpus(b: Bench) -> list[Row]:
+    """Cold build (empty cache and output folders), then a warm rebuild from the cache; the
+    corpus-wide stages of ``analysis.corpus.STAGES`` are timed one by one inside each build.
+    The Python heap peak is measured in a separate cold build (tracemalloc slows it down)."""
+    from analysis import config, corpus
+
+    timings: dict[str, float] = {}
+
+    def timed_stage(name, fn):
+        def run(utts, eps):
+            out, dt = timed(fn, utts, eps)
+            timings[name] = timings.get(name, 0.0) + dt
+            return out
+        return run
+
+    original = list(corpus.STAGES)
+    saved = config.INTERIM, config.PROCESSED
+    corpus.STAGES[:] = [(name, timed_stage(name, fn)) for name, fn in original]
+    rows = []
+    try:
+        config.INTERIM, config.PROCESSED = b.tmp / "interim", b.tmp / "processed"
+        for kind in ("cold", "warm"):
+            timings.clear()
+            build, dt = timed(corpus.build_corpus, progress=False)
+            if build.errors:
+                raise SystemExit(f"corpus build failed: {build.errors}")
+            utt = build.tables["utterances"]
+            note = (f"{len(build.tables['episodes'])} episodes, {len(utt)} utterances, "
+                    f"{len(build.cached)} from cache")
+            if kind == "cold":
+                note += f"; target < {TARGET_BUILD_S:.0f} s: {'met' if dt < TARGET_BUILD_S else 'MISSED'}"
+            rows.append(Row("corpus", f"{kind} build", dt, "s", note))
+            per_episode = dt - sum(timings.values())
+            rows.append(Row("corpus", f"  {kind}: per-episode build + write", per_episode, "s",
+                            "parse, clean, label (or cache read), validate, write Parquet"))
+            for name, _ in original:
+                rows.append(Row("corpus", f"  {kind}: stage {name}", timings.get(name, 0.0), "s",
+                                "corpus-wide stage (analysis.corpus.STAGES)"))
+        config.INTERIM = b.tmp / "interim-heap"
+        tracemalloc.start()
+        corpus.build_corpus(progress=False, out_dir=b.tmp / "processed-heap")
+        _, heap_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows.append(Row("corpus", "  cold: peak Python heap", heap_peak / 2**20, "MiB",
+                        "tracemalloc, separate untimed cold build"))
+    finally:
+        corpus.STAGES[:] = original
+        config.INTERIM, config.PROCESSED = saved
+    return rows
+
+
+def bench_topics(b: Bench) -> list[Row]:
+    """The topic stage, if ``analysis.topics`` exposes ``profile()`` (cold per-step timings).
+    Runs in a fresh process on the corpus built by ``bench_corpus`` under the temporary root."""
+    try:
+        from analysis.topics import profile  # noqa: F401
+    except ImportError as exc:
+        return [Row("topics", "skipped", float("nan"), "", f"analysis.topics.profile unavailable: {exc}")]
+    if not (b.tmp / "processed" / "utterances.parquet").exists():
+        bench_corpus(b)
+    root = b.tmp / "root"
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    for name in ("processed", "interim"):
+        link = root / "data" / name
+        if not link.exists():
+            link.symlink_to(b.tmp / name)
+    env = dict(os.environ, PODLENS_ROOT=str(root), PODLENS_CATALOG=str(ROOT / "data" / "episodes.yaml"),
+               PODLENS_GLOSSARY=str(ROOT / "data" / "glossary.yaml"))
+    code = "import json; from analysis.topics import profile; print(json.dumps(profile()))"
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    if res.returncode != 0:
+        return [Row("topics", "failed", float("nan"), "", res.stderr.strip().splitlines()[-1][:100])]
+    timings = json.loads(res.stdout.strip().splitlines()[-1])
+    rows = []
+    for name, value in timings.items():
+        unit = "MiB" if name.endswith("_mib") else "s"
+        rows.append(Row("topics", name, float(value), unit, "analysis.topics.profile(), fresh process"))
+    return rows
+
+
+# The benchmarks, in the order they run. Add new stages here (e.g. ("speakers", bench_speakers)).
+# Optional ones (slow, or needing models) are listed in OPTIONAL and run with --with-<name>.
+BENCHMARKS: list[tuple[str, Callable[[Bench], list[Row]]]] = [
+    ("setup", bench_import),
+    ("ingest", bench_ingest),
+    ("corpus", bench_corpus),
+    ("topics", bench_topics),
+    ("synthetic", bench_synthetic),  # last: it raises the process's peak memory the most
+]
+OPTIONAL = {"topics"}
+
+
+# ---------------------------------------------------------------- output
+
+def format_value(row: Row) -> str:
+    if row.value != row.value:  # NaN
+        return "-"
+    if row.unit == "words/s":
+        return f"{row.value:,.0f}"
+    return f"{row.value:,.3f}" if row.unit == "s" else f"{row.value:,.1f}"
+
+
+def table(rows: list[Row]) -> str:
+    head = ("stage", "measure", "value", "unit", "peak RSS MiB", "notes")
+    body = [(r.stage, r.measure, format_value(r), r.unit, getattr(r, "rss", ""), r.note) for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    widths[-1] = 0
+    right = {2, 4}
+
+    def line(cells):
+        return "  ".join(str(c).rjust(w) if k in right else str(c).ljust(w)
+                         for k, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    sep = "  ".join("-" * w for w in widths[:-1]) + "  -----"
+    return "\n".join([line(head), sep] + [line(c) for c in body])
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = [n for n, _ in BENCHMARKS]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions of the seed-file ingest (best is kept)")
+    parser.add_argument("--synthetic-mb", type=float, default=50.0, help="size of the synthetic transcript")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(names)}")
+    for name in sorted(OPTIONAL):
+        parser.add_argument(f"--with-{name}", action="store_true", help=f"also run the optional {name} benchmark")
+    parser.add_argument("--json", type=Path, default=ROOT / ".bench" / "results.json", help="where to save the rows")
+    args = parser.parse_args(argv)
+
+    chosen = [n.strip() for n in args.only.split(",") if n.strip()] or [
+        n for n in names if n not in OPTIONAL or getattr(args, f"with_{n}")]
+    unknown = set(chosen) - set(names)
+    if unknown:
+        parser.error(f"unknown benchmark(s) {sorted(unknown)}; choose from {names}")
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="podlens-bench-") as tmp:
+        b = Bench(repeat=args.repeat, synthetic_mb=args.synthetic_mb, tmp=Path(tmp))
+        for name, fn in BENCHMARKS:
+            if name not in chosen:
+                continue
+            new = fn(b)
+            for r in new:
+                r.rss = f"{peak_rss_mib():,.0f}"  # process peak so far, after this benchmark
+            rows += new
+
+    print(f"podlens benchmark  python {platform.python_version()}  {platform.machine()}  "
+          f"{os.cpu_count()} CPUs  {time.strftime('%Y-%m-%d %H:%M')}")
+    print(table(rows))
+    cold = next((r for r in rows if r.measure == "cold build"), None)
+    if cold:
+        verdict = "met" if cold.value < TARGET_BUILD_S else "MISSED"
+        print(f"\ntarget: seed corpus cold build < {TARGET_BUILD_S:.0f} s after set-up: {cold.value:.2f} s ({verdict})")
+    print(f"peak RSS of this process: {peak_rss_mib():,.0f} MiB")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                     "rows": [dict(asdict(r), rss_mib=getattr(r, "rss", "")) for r in rows]},
+                                    indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Every supported format: detection, speakers, utterances, words and times of a realistic sample."""
+from __future__ import annotations
+
+import pytest
+
+from analysis.identity import is_generic
+from analysis.ingest import FORMATS, Format, detect_format, parse_file
+from analysis.inspect import inspect_file
+from conftest import RAW, SAMPLES
+
+FORMAT_DIR = SAMPLES / "formats"
+
+# file -> (format, {speaker: utterances}, utterances, words, (first time, last time) or None)
+EXPECTED = {
+    "voices.vtt": ("webvtt", {"Dana Whitfield": 6, "Marcus Obi": 4, "Priya Raman": 4}, 14, 210, (0.5, 69.1)),
+    "prefixed.vtt": ("webvtt", {"Dana": 2, "Marcus": 3, "Priya": 2}, 9, 88, (1.0, 37.1)),
+    "youtube_auto.vtt": ("webvtt", {}, 18, 139, (0.03, 50.0)),
+    "plain.srt": ("srt", {}, 12, 119, (0.8, 46.0)),
+    "prefixed.srt": ("srt", {"DANA": 3, "PRIYA": 3, "MARCUS": 2}, 10, 97, (62.0, 104.3)),
+    "youtube_auto.srt": ("srt", {}, 18, 139, (0.03, 50.01)),
+    "whisper.json": ("whisper_json", {}, 12, 119, (0.0, 63.04)),
+    "whisperx.json": ("whisperx_json", {"SPEAKER_00": 6, "SPEAKER_01": 5, "SPEAKER_02": 1}, 12, 126, (1.2, 66.2)),
+    "podcasting20.json": ("podcasting20_json", {"Alex Rivera": 3, "Sam Okafor": 2, "Dr. Lena Hart": 3}, 8, 61, (0.0, 27.9)),
+    "otter.txt": ("otter", {"Dana Whitfield": 8, "Marcus Obi": 8, "Unknown Speaker": 1}, 17, 281, (2.0, 3835.0)),
+    "rev.txt": ("rev", {"Dana Whitfield": 5, "Priya Raman": 9, "Speaker 3": 1}, 15, 189, (3.0, 205.0)),
+    "bracketed.txt": ("bracketed", {"Host": 6, "Jordan Park": 4, "Aisha Bello": 5, "Caller": 2}, 17, 198, (0.0, 267.0)),
+    "markdown_bold.md": ("markdown_bold", {"Dana Whitfield": 7, "Tomas Lindqvist": 6}, 13, 174, (4.0, 88.0)),
+    "generic_labels.txt": ("speaker_paragraphs", {"Speaker A": 6, "Speaker B": 6, "Speaker C": 1}, 13, 145, None),
+}
+
+SEED_FORMATS = {
+    "20vc-2024-11-04-sam-altman.transcript.txt": "speaker_paragraphs",
+    "a16z-2025-11-28-sherwin-wu.summary.txt": "summary_page",
+    "a16z-2025-11-28-sherwin-wu.transcript.txt": "timestamped_lines",
+    "latent-space-2024-09-13-michelle-pokrass.transcript.txt": "dash_turns",
+    "lenny-2026-02-12-sherwin-wu.transcript.txt": "plain_text",
+}
+
+# The caption lines of the two YouTube auto-caption samples, in order, each said once.
+YOUTUBE_LINES = [
+    "welcome back to the field notes podcast",
+    "i'm here with priya and today we're",
+    "talking about urban beekeeping which is",
+    "something i knew nothing about until last",
+    "spring when a swarm landed on my balcony",
+    "yeah that happens more than people think",
+    "a swarm is actually the calmest the bees",
+    "will ever be because they have no home",
+    "to defend so the first thing i tell",
+    "people is don't spray them just call a",
+    "local beekeeper and we'll come and collect",
+    "them for free okay so what did you do",
+    "with my swarm we put it in a nucleus box",
+    "and it's now one of the strongest colonies",
+    "on the rooftop at the community garden",
+    "that's amazing so how many hives are up there",
+    "right now we have eleven hives and about",
+    "four hundred thousand bees at peak summer",
+]
+
+
+def test_every_sample_has_an_expectation():
+    assert sorted(p.name for p in FORMAT_DIR.iterdir()) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sample_summary(name):
+    fmt, speakers, utterances, words, span = EXPECTED[name]
+    s = inspect_file(FORMAT_DIR / name)
+    assert s["ok"], s.get("error")
+    assert s["format"] == fmt
+    assert {sp["label"]: sp["utterances"] for sp in s["speakers"]} == speakers
+    assert s["utterances"] == utterances
+    assert s["words"] == words
+    assert s["unlabelled_utterances"] == utterances - sum(speakers.values())
+    if span is None:
+        assert s["time_span_s"] is None
+    else:
+        assert s["time_span_s"] == pytest.approx(list(span), abs=1e-6)
+    assert s["warnings"] == []
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sample_is_claimed_by_its_format_alone(name):
+    """Its own format scores strictly highest, so detection does not rest on a tie-break."""
+    text = (FORMAT_DIR / name).read_text(encoding="utf-8")
+    scores = sorted(((f.sniff(text), n) for n, f in FORMATS.items()), reverse=True)
+    assert scores[0][1] == EXPECTED[name][0]
+    assert scores[0][0] > scores[1][0]
+
+
+@pytest.mark.parametrize("name", sorted(SEED_FORMATS))
+def test_seed_files_keep_their_format(name):
+    text = (RAW / name).read_text(encoding="utf-8")
+    assert detect_format(text) == SEED_FORMATS[name]
+
+
+def test_equal_scores_go_to_the_first_registered(monkeypatch):
+    def tie(text):
+        return 0.5
+
+    def noop(text, t):
+        return None
+
+    monkeypatch.setattr("analysis.ingest.FORMATS", {"zeta": Format("zeta", "", tie, noop),
+                                                    "alpha": Format("alpha", "", tie, noop)})
+    assert detect_format("anything") == "zeta"
+
+
+# ---------------------------------------------------------------- captions
+
+@pytest.mark.parametrize("name", ["youtube_auto.vtt", "youtube_auto.srt"])
+def test_rolling_captions_give_each_line_once(name):
+    t = parse_file(FORMAT_DIR / name)
+    assert [s.text for s in t.segments] == YOUTUBE_LINES
+    spoken = " ".join(s.text for s in t.segments)
+    for line in YOUTUBE_LINES:
+        assert spoken.count(line) == 1
+    starts = [s.start for s in t.segments]
+    assert starts == sorted(starts)
+
+
+def test_youtube_vtt_word_timing_tags_are_removed():
+    t = parse_file(FORMAT_DIR / "youtube_auto.vtt")
+    assert not any("<" in s.text or ">" in s.text for s in t.segments)
+    assert t.segments[1].start == pytest.approx(2.52)  # the cue with the new words, not its 10 ms echo
+    assert t.segments[1].line == 13
+
+
+def test_vtt_voices_markup_and_cue_continuation():
+    t = parse_file(FORMAT_DIR / "voices.vtt")
+    first = t.segments[0]
+    # two cues of the same voice make one utterance spanning both
+    assert first.speaker == "Dana Whitfield" and (first.start, first.end) == (0.5, 8.9)
+    assert first.text.endswith("and by Priya Raman from the city parks department.")
+    assert first.line == 10
+    # one cue holding two voices gives two utterances
+    two = [s for s in t.segments if s.start == 40.2]
+    assert [(s.speaker, s.text) for s in two] == [
+        ("Dana Whitfield", "Three hundred?"), ("Marcus Obi", "And that's only the ones people told her about.")]
+    text = " ".join(s.text for s in t.segments)
+    assert "mosquitoes & other pests" in text and "<i>" not in text
+    assert any(s.speaker == "Marcus Obi" and s.text.startswith("Opening the hive") for s in t.segments)  # <v.loud ...>
+
+
+@pytest.mark.parametrize("name,names", [("prefixed.vtt", ("Dana", "Marcus")), ("prefixed.srt", ("DANA", "PRIYA"))])
+def test_caption_name_prefixes_and_dash_turns(name, names):
+    t = parse_file(FORMAT_DIR / name)
+    assert t.segments[0].speaker == names[0] and ":" not in t.segments[0].text
+    dashed = [s for s in t.segments if s.speaker is None]
+    assert len(dashed) == 2 and dashed[0].start == dashed[1].start
+    assert not any(s.text.startswith("-") for s in t.segments)
+    # an unprefixed cue continues the current speaker's turn
+    assert t.segments[1].speaker == names[1] and len(t.segments[1].text.split(". ")) >= 2
+
+
+def test_plain_srt_keeps_one_segment_per_cue_without_markup():
+    t = parse_file(FORMAT_DIR / "plain.srt")
+    assert [s.line for s in t.segments[:3]] == [2, 6, 11]
+    assert t.segments[4].text == "Most beekeepers try to prevent this."
+    assert t.segments[10].text == "Next week: how to tell a swarm from a supersedure."
+    assert all(s.speaker is None for s in t.segments)
+
+
+# ---------------------------------------------------------------- JSON
+
+def test_whisper_json_segments_and_language():
+    t = parse_file(FORMAT_DIR / "whisper.json")
+    assert t.metadata["language"] == "en"
+    assert t.segments[0].text == "Okay, let's get started with today's episode."
+    assert (t.segments[0].start, t.segments[0].end) == (0.0, 3.4)
+
+
+def test_whisperx_splits_a_segment_where_its_words_change_speaker():
+    t = parse_file(FORMAT_DIR / "whisperx.json")
+    q, a = [s for s in t.segments if 41 < s.start < 45]
+    assert (q.speaker, q.text, q.end) == ("SPEAKER_00", "Do they get stung much?", 43.44)
+    assert (a.speaker, a.text, a.start) == ("SPEAKER_01", "Every single week.", 43.78)
+    # consecutive segments of one speaker are one utterance
+    assert t.segments[0].text.endswith("My guest today keeps forty hives across Chicago.")
+    assert all(is_generic(s.speaker) for s in t.segments)
+
+
+def test_podcasting20_words_are_merged_into_utterances():
+    t = parse_file(FORMAT_DIR / "podcasting20.json")
+    assert t.metadata["version"] == "1.0.0"
+    first = t.segments[0]
+    assert (first.speaker, first.text) == ("Alex Rivera", "Hi everyone, and welcome to Pollinator Weekly. I'm Alex.")
+    assert first.start == 0.0 and first.end == pytest.approx(4.02)
+    assert t.segments[-1].text == "Exactly."
+
+
+# ---------------------------------------------------------------- labelled text exports
+
+def test_otter_hours_footer_and_multi_line_paragraphs():
+    t = parse_file(FORMAT_DIR / "otter.txt")
+    assert [s.start for s in t.segments[-3:]] == [3612.0, 3616.0, 3835.0]  # h:mm:ss past the hour
+    assert t.metadata["transcribed_by"] == "otter.ai"
+    assert not any("otter.ai" in s.text for s in t.segments)
+    honey = next(s for s in t.segments if s.start == 1272.0)
+    assert honey.text.endswith("Goldenrod, mostly, and a bit of knotweed.") and honey.line == 28
+
+
+def test_rev_continuation_keeps_the_previous_speaker():
+    t = parse_file(FORMAT_DIR / "rev.txt")
+    cont = next(s for s in t.segments if s.start == 26.0)
+    assert cont.speaker == "Priya Raman" and cont.text.startswith("We mail them")
+    assert [s.speaker for s in t.segments if 37 <= s.start <= 59] == ["Priya Raman"] * 3
+
+
+def test_markdown_bold_header_and_untimed_turns():
+    t = parse_file(FORMAT_DIR / "markdown_bold.md")
+    assert t.metadata["title"].startswith("Field Notes 42") and t.metadata["date"] == "2025-06-14"
+    untimed = [s for s in t.segments if s.start is None]
+    assert [(s.speaker, s.text) for s in untimed] == [
+        ("Dana Whitfield", "And how many candles is that?"), ("Tomas Lindqvist", "About twelve of the small ones.")]
+    wax = next(s for s in t.segments if s.start == 20.0)
+    assert wax.text.endswith("around the city.")  # second paragraph kept with its turn
+
+
+def test_generic_labels_stay_labels():
+    s = inspect_file(FORMAT_DIR / "generic_labels.txt")
+    assert all(sp["generic"] for sp in s["speakers"])
+    t = parse_file(FORMAT_DIR / "generic_labels.txt")
+    assert t.segments[3].text.endswith("almost nothing in late summer.")

@@ -1,0 +1,78 @@
+"""Property tests: on any text, every parser and detection return a Transcript or raise ParseError.
+
+Any other exception (IndexError, KeyError, a library's own error...) is a parser bug.
+"""
+from __future__ import annotations
+
+import math
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from analysis.ingest import FORMATS, ParseError, Transcript, parse_text
+from conftest import RAW, SAMPLES
+
+FORMAT_NAMES = sorted(FORMATS)
+SAMPLE_TEXTS = sorted((p.name, p.read_text(encoding="utf-8")[:6000])
+                      for p in [*(SAMPLES / "formats").iterdir(), *RAW.glob("*.txt")])
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Text with the characters the formats care about, so random input reaches the parsers' insides.
+STRUCTURAL = st.sampled_from(["\n", "\n\n", " ", ":", "-->", "[", "]", "(", ")", "{", "}", '"', ",", "**",
+                              "<v A>", "<c>", "</c>", "<00:00:01.500>", "- ", ">>", "WEBVTT", "00:01",
+                              "1:02:03", "00:00:01,000", "Speaker A", "SPEAKER_00", "Dana Whitfield", "#",
+                              '"segments": [', '"start": 1', '"speaker": ', '"body": "x"', "---", "\t", "&amp;",
+                              "99999999999999999999", "1e999", "0" * 5000])
+CHUNKS = st.one_of(STRUCTURAL, st.text(max_size=12))
+RANDOM_TEXT = st.lists(CHUNKS, max_size=40).map("".join)
+GARBAGE_LINE = st.one_of(st.text(max_size=40), STRUCTURAL)
+
+
+def _check(text: str, format: str | None) -> None:
+    """The only allowed outcomes: ParseError, or a Transcript of non-empty, well-typed segments."""
+    try:
+        t = parse_text(text, format=format)
+    except ParseError:
+        return
+    assert isinstance(t, Transcript)
+    for seg in t.segments:
+        assert isinstance(seg.text, str) and seg.text.strip()
+        for x in (seg.start, seg.end):
+            assert x is None or (isinstance(x, float) and math.isfinite(x))
+
+
+@st.composite
+def mutated_samples(draw):
+    """A real sample cut short, with lines inserted, dropped or duplicated."""
+    _, text = draw(st.sampled_from(SAMPLE_TEXTS))
+    lines = text.split("\n")
+    for _ in range(draw(st.integers(0, 3))):
+        i = draw(st.integers(0, len(lines)))
+        action = draw(st.sampled_from(["insert", "drop", "duplicate"]))
+        if action == "insert":
+            lines.insert(i, draw(GARBAGE_LINE))
+        elif lines and i < len(lines):
+            lines[i:i + 1] = [] if action == "drop" else [lines[i], lines[i]]
+    text = "\n".join(lines)
+    return text[:draw(st.integers(0, len(text)))] if draw(st.booleans()) else text
+
+
+@FUZZ
+@given(RANDOM_TEXT)
+def test_random_text_with_every_parser(text):
+    for name in FORMAT_NAMES:
+        _check(text, name)
+    _check(text, None)
+
+
+@FUZZ
+@given(mutated_samples())
+def test_mutated_samples_with_every_parser(text):
+    for name in FORMAT_NAMES:
+        _check(text, name)
+    _check(text, None)
+
+
+@FUZZ
+@given(st.text(max_size=300))
+def test_arbitrary_unicode_detection(text):
+    _check(text, None)

@@ -1,0 +1,99 @@
+"""Talk-time metrics on small hand-computed cases, the balance timeline and label, people
+across episodes, and the figures' method captions."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import talktime as T
+from analysis.figures import talktime as F
+
+
+def _utts(rows, episode="e1", source="file_label", time_source="file"):
+    """rows: (speaker, role, start, end, text, is_conversation)."""
+    df = pd.DataFrame(rows, columns=["speaker", "speaker_role", "start_s", "end_s", "text", "is_conversation"])
+    return df.assign(episode_id=episode, order=range(len(df)), speaker_id=df["speaker"].str.lower(),
+                     word_count=df["text"].str.split().str.len(), speaker_source=source, time_source=time_source)
+
+
+ROWS = [  # host 0-10 (1 question), guest 10-40, host 40-42 backchannel, guest 42-60, host sponsor read 60-90 (flagged)
+    ("Hal", "host", 0.0, 10.0, "How are you today? Tell me about your work.", True),
+    ("Gia", "guest", 10.0, 40.0, " ".join(["word"] * 60), True),
+    ("Hal", "host", 40.0, 42.0, "Yeah right.", True),
+    ("Gia", "guest", 42.0, 60.0, " ".join(["more"] * 30), True),
+    ("Hal", "host", 60.0, 90.0, "This episode is brought to you by a sponsor.", False),
+]
+
+
+def test_speaker_metrics_hand_computed():
+    t = T.compute(_utts(ROWS))
+    spk = t["talktime_speakers"].set_index("speaker_id")
+    assert spk.loc["hal", "talk_s"] == 12 and spk.loc["gia", "talk_s"] == 48
+    assert spk.loc["hal", "talk_share"] == pytest.approx(0.2) and spk.loc["gia", "word_share"] == pytest.approx(90 / 101)
+    assert spk.loc["hal", "turns"] == 2 and spk.loc["gia", "turns"] == 2
+    assert spk.loc["hal", "median_turn_s"] == 6 and spk.loc["gia", "longest_turn_s"] == 30
+    assert spk.loc["gia", "longest_turn_words"] == 60
+    assert spk.loc["hal", "questions"] == 1 and spk.loc["hal", "questions_per_hour"] == pytest.approx(60)
+    assert spk.loc["hal", "time_method"] == "file 100%" and spk.loc["hal", "attribution_method"] == "file_label 100%"
+    assert pd.isna(spk.loc["hal", "attribution_accuracy"])
+    ep = t["talktime_episodes"].iloc[0]
+    # backchannel "Yeah right." (2 words) ignored: host, guest, guest -> 1 switch in 60 s = 5 per 5 minutes
+    assert ep["switches_per_5min"] == pytest.approx(5.0) and ep["turns"] == 4
+    assert ep["host_talk_share"] == pytest.approx(0.2)
+    roles = t["talktime_roles"].set_index("role")
+    assert roles.loc["guest", "talk_s"] == 48 and roles.loc["host", "turns"] == 2
+
+
+def test_include_flagged_counts_sponsor_reads():
+    spk = T.compute(_utts(ROWS), include_flagged=True)["talktime_speakers"].set_index("speaker_id")
+    assert spk.loc["hal", "talk_s"] == 42 and spk.loc["hal", "talk_share"] == pytest.approx(42 / 90)
+    assert spk.loc["hal", "include_flagged"]
+
+
+def test_turns_merge_consecutive_utterances_of_one_speaker():
+    rows = [("Hal", "host", 0.0, 5.0, "Hi.", True), ("Hal", "host", 5.0, 9.0, "So?", True),
+            ("Gia", "guest", 9.0, 20.0, "Well I think so.", True)]
+    tr = T.turns(T.counted(_utts(rows)))
+    assert tr[["speaker_id", "start_s", "end_s", "duration_s", "words", "questions", "utterances"]].values.tolist() == [
+        ["hal", 0.0, 9.0, 9.0, 2, 1, 2], ["gia", 9.0, 20.0, 11.0, 4, 0, 1]]
+
+
+def test_balance_timeline_and_labels():
+    rows = [("Hal", "host", 0.0, 150.0, "a b c", True), ("Gia", "guest", 150.0, 300.0, "d e f", True)]
+    tl = T.balance_timeline(T.counted(_utts(rows)))
+    assert tl["window_start_s"].tolist() == [0, 30, 60, 90, 120, 150]
+    assert tl["guest_share"].tolist() == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert T.balance_label(pd.Series([0.9] * 9 + [0.5])) == "guest-dominated throughout"
+    assert T.balance_label(pd.Series([0.5, 0.45, 0.6, 0.9])) == "back-and-forth"
+    assert T.balance_label(pd.Series([0.9, 0.9, 0.2, 0.2, 0.5])) == "alternating"
+    assert T.balance_label(pd.Series([0.1] * 5)) == "host-dominated throughout"
+    assert T.balance_label(pd.Series([np.nan])) == "alternating"
+
+
+def test_people_span_episodes_and_model_rows_carry_accuracy():
+    a = _utts(ROWS[:2], episode="e1")
+    b = _utts([("Gia", "guest", 0.0, 30.0, "one two three", True), ("Ned", "host", 30.0, 40.0, "Why?", True)],
+              episode="e2", source="model", time_source="rate_estimated")
+    t = T.compute(pd.concat([a, b], ignore_index=True), accuracy=0.85)
+    gia = t["talktime_people"].set_index("speaker_id").loc["gia"]
+    assert gia["episodes"] == 2 and gia["talk_s"] == 60 and gia["episode_ids"] == "e1;e2"
+    assert gia["mean_talk_share"] == pytest.approx((30 / 40 + 30 / 40) / 2)
+    spk = t["talktime_speakers"].set_index(["episode_id", "speaker_id"])
+    assert spk.loc[("e2", "ned"), "attribution_accuracy"] == 0.85 and pd.isna(spk.loc[("e1", "gia"), "attribution_accuracy"])
+    for table in T.TABLES:  # every table conforms to its schema
+        table.conform(t[table.name])
+
+
+def test_figures_say_when_speakers_are_inferred_or_times_estimated():
+    a = _utts(ROWS[:2], episode="e1")
+    b = _utts([("Gia", "guest", 0.0, 30.0, "one two three", True), ("Ned", "host", 30.0, 40.0, "Why?", True)],
+              episode="e2", source="model", time_source="rate_estimated")
+    t = T.compute(pd.concat([a, b], ignore_index=True), accuracy=0.85)
+    figs = [F.talk_share(t["talktime_speakers"]), F.turn_lengths(t["talktime_turns"], t["talktime_episodes"]),
+            F.balance(t["balance_timeline"], t["talktime_episodes"])]
+    for fig in figs:
+        assert "model-inferred" in fig.layout.title.text and "estimated" in fig.layout.title.text
+        caption = fig.layout.annotations[0].text
+        assert "e2: speakers inferred" in caption and "85%" in caption and "e1:" not in caption
+    only_file = T.compute(a)
+    fig = F.talk_share(only_file["talktime_speakers"])
+    assert "inferred" not in fig.layout.title.text and not fig.layout.annotations

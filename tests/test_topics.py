@@ -1,0 +1,160 @@
+"""Topic model: passages, vectorizer filtering, evaluation metrics, table schemas, and (slow)
+determinism and the fit/reload cache."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.topics import evaluate as ev
+from analysis.topics import model as tm
+from analysis.topics.passages import MAX_WORDS, PASSAGES, make_passages
+from analysis.topics.tables import OUTPUTS, build_tables, deep_link
+
+
+def _utterances(rows: list[tuple[str, str | None, str, float | None]]) -> pd.DataFrame:
+    """(episode_id, speaker or None, text, start_s or None) -> a minimal utterances table."""
+    df = pd.DataFrame(rows, columns=["episode_id", "speaker", "text", "start_s"])
+    df["order"] = df.groupby("episode_id").cumcount()
+    df["speaker_id"] = df["speaker"].str.lower()
+    df["speaker_role"] = np.where(df["speaker"].isna(), "unknown", "guest")
+    df["end_s"] = df["start_s"] + 10
+    df["word_count"] = df["text"].str.split().str.len()
+    df["is_conversation"] = True
+    return df
+
+
+def _sentence(k: int, n: int = 10) -> str:
+    return " ".join(f"w{k}x{i}" for i in range(n - 1)) + " end."
+
+
+EPISODES = pd.DataFrame({"episode_id": ["sent", "turns"], "transcript_format": ["plain_text", "dash_turns"],
+                         "published": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+                         "video_id": ["VID", None]})
+
+
+def test_passages_window_sentences_and_keep_turns_apart():
+    rows = [("sent", None, _sentence(k), None) for k in range(30)]  # 300 words of sentences
+    rows += [("turns", None, _sentence(k, 20) + " " + _sentence(k + 1, 20), None) for k in range(3)]
+    rows += [("turns", None, "Yeah, exactly.", None)]  # too short to be a passage
+    p = make_passages(_utterances(rows), EPISODES)
+    sent, turns = p[p["episode_id"] == "sent"], p[p["episode_id"] == "turns"]
+    assert sent["word_count"].sum() == 300 and sent["word_count"].between(40, MAX_WORDS).all()
+    assert sent["text"].str.endswith("end.").all()  # cut at sentence ends
+    assert len(turns) == 3 and (turns["first_order"] == turns["last_order"]).all()  # one turn each
+    assert p["position"].between(0, 1).all() and sent["position"].is_monotonic_increasing
+    assert list(sent["index"]) == list(range(len(sent)))
+    pd.testing.assert_frame_equal(p, make_passages(_utterances(rows), EPISODES))  # deterministic
+    PASSAGES.conform(p)
+
+
+def test_passages_break_at_speaker_changes_and_interpolate_times():
+    rows = [("sent", "Ann", _sentence(0, 30), 0.0), ("sent", "Ann", _sentence(1, 30), 10.0),
+            ("sent", "Bob", _sentence(2, 30), 20.0)]
+    p = make_passages(_utterances(rows), EPISODES)
+    assert list(p["speaker"]) == ["Ann", "Bob"]
+    assert p["start_s"].tolist() == [0.0, 20.0] and p["end_s"].tolist() == [20.0, 30.0]
+    long = make_passages(_utterances([("sent", "Ann", " ".join(["word"] * 300), 0.0)]), EPISODES)
+    assert long["word_count"].max() <= MAX_WORDS  # a run-on "sentence" is still cut
+    assert long["start_s"].iloc[1] == pytest.approx(10 * long["word_count"].iloc[0] / 300)
+
+
+def test_vectorizer_drops_fillers_and_keeps_bigrams():
+    terms = tm.analyze("Uh, I think, like, fine-tuning and function calling are, you know, kind of "
+                       "gonna matter. We don't know OpenAI's plans, yeah.")
+    assert {"fine tuning", "function calling", "openai", "plans", "matter"} <= set(terms)
+    assert not set(terms) & {"uh", "think", "like", "know", "kind", "gonna", "yeah", "don", "t", "s"}
+    assert "calling matter" not in terms  # words with a filler between them do not form a bigram
+    vocab = tm.make_vectorizer().fit(["uh like yeah structured outputs", "json mode um"]).vocabulary_
+    assert set(vocab) == {"structured", "outputs", "structured outputs", "json", "mode", "json mode"}
+
+
+def test_label_skips_repeated_words():
+    assert tm.label(["models", "model", "fine tuning", "tuning api", "evals"]) == "models, fine tuning, evals"
+
+
+def test_npmi_matches_hand_computation():
+    docs = [{"a", "b"}, {"a", "b"}, {"a"}, {"c"}]
+    # p(a)=3/4, p(b)=1/2, p(a,b)=1/2: log((1/2)/(3/8)) / -log(1/2) = log2(4/3)
+    expected_ab = math.log2(4 / 3)
+    mean, per_topic = ev.npmi([["a", "b"], ["a", "c"]], docs)
+    assert per_topic == pytest.approx([expected_ab, -1.0])  # a and c never co-occur
+    assert mean == pytest.approx((expected_ab - 1) / 2)
+    assert ev.npmi_pair(0.5, 0.5, 0.5) == pytest.approx(1.0)  # always together
+    assert ev.npmi_pair(0.5, 0.5, 0.25) == pytest.approx(0.0)  # independent
+    assert ev.npmi([["a", "zzz"]], docs)[0] == -1.0  # unseen word
+
+
+def test_diversity_and_stability():
+    assert ev.diversity([["a", "b"], ["b", "c"]]) == 0.75
+    assert ev.diversity([["a", "b"], ["c", "d"]]) == 1.0
+    s = ev.stability(np.array([0, 0, 1, 1]), np.array([1, 1, 0, 0]))  # same partition, other ids
+    assert s == {"ari": 1.0, "identical_share": 0.0}
+    assert ev.filler_labels(["json mode, api", "like_yeah_think_know"]) == ["like_yeah_think_know"]
+
+
+def test_tables_match_their_schemas():
+    rows = [("sent", "Ann", _sentence(k, 40), 60.0 * k) for k in range(6)]
+    rows += [("turns", None, _sentence(k, 40), None) for k in range(6)]
+    passages = make_passages(_utterances(rows), EPISODES)
+    n = len(passages)
+    topics = np.array([0, 1, -1] * (n // 3) + [0] * (n % 3))
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(n, 8)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    probs = rng.uniform(size=(n, 2))
+    words = {0: ["json mode", "api"], 1: ["codex", "code review"]}
+    out = build_tables(passages, EPISODES, words, topics, topics, probs, emb)
+    for name, table in OUTPUTS.items():
+        assert list(out[name].columns) == table.column_names
+        table.conform(out[name])
+    top = out["topics"]
+    assert top["topic_id"].tolist() == [0, 1, -1] and top["passages"].sum() == n
+    quote = top.iloc[0]
+    assert quote["quote_passage_id"] in set(passages["passage_id"])
+    if quote["quote_episode_id"] == "sent":
+        assert quote["quote_url"] == deep_link("VID", quote["quote_start_s"])
+    shares = out["topics_per_episode"].groupby("episode_id")["share"].sum()
+    assert np.allclose(shares, 1.0)
+    assert set(out["topics_over_time"]["episode_id"]) == {"sent"}  # only timed passages
+    assert deep_link("VID", 61.7) == "https://www.youtube.com/watch?v=VID&t=61s"
+    assert deep_link(None, 3.0) is None and deep_link("VID", np.nan) is None
+
+
+@pytest.fixture(scope="module")
+def small_corpus(corpus_tables, tmp_path_factory, monkeypatch_module):
+    """Two seed episodes, with the caches and outputs in a temporary directory."""
+    root = tmp_path_factory.mktemp("topics")
+    monkeypatch_module.setattr(config, "CACHE", root / "cache")
+    monkeypatch_module.setattr(config, "PROCESSED", root / "processed")
+    keep = ["a16z-2025-11-28-sherwin-wu", "20vc-2024-11-04-sam-altman"]
+    return {name: df[df["episode_id"].isin(keep)] if "episode_id" in df else df
+            for name, df in corpus_tables.items()}
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.mark.slow
+def test_fit_is_deterministic_and_reloads_without_refitting(small_corpus):
+    from analysis.embeddings import load_model
+    from analysis.topics.pipeline import run
+
+    first = run(progress=False, tables=small_corpus)
+    assert first.refitted and len(first.passages) > 150
+    again = tm.fit(first.passages["text"].tolist(), first.embeddings, load_model())
+    np.testing.assert_array_equal(first.fit.topics, again.topics)
+    assert tm.top_words(first.fit.model) == tm.top_words(again.model)
+    second = run(progress=False, tables=small_corpus)
+    assert not second.refitted and "fit_s" not in second.timings
+    for name in OUTPUTS:
+        pd.testing.assert_frame_equal(first.tables[name], second.tables[name])
+    assert (config.PROCESSED / "topics.parquet").exists()
+    labels = first.tables["topics"].query("topic_id >= 0")["label"].head(10).tolist()
+    assert not ev.filler_labels(labels)
