@@ -2,13 +2,14 @@
 decoded jointly over the episode by a duration-aware hidden semi-Markov chain.
 
 Pipeline, per episode: split conversation utterances into sentences (:func:`sentences`);
-score each sentence P(host | text) with a logistic regression on hand-built and lexical
-features (:class:`SpeakerModel`); decode the whole sequence with forward-backward/Viterbi
-over states (role, sentences so far in the turn), where the chance of a speaker change
-depends on the role, on how long the turn has lasted (hazard learned from labelled
-episodes) and on the boundary text (a question before, "Yeah," after; a second logistic
-regression). Confidence is the decoder's posterior of the chosen role. Episodes with
-several hosts then split host turns by names (self-introductions, names addressed).
+score each sentence P(host | text) with a logistic regression on hand-built role-level
+features, no topic words, so it transfers across shows (:class:`SpeakerModel`); decode the
+whole sequence with forward-backward/Viterbi over states (role, sentences so far in the
+turn), where the chance of a speaker change depends on the role, on how long the turn has
+lasted (hazard learned from labelled episodes) and on the boundary text (a question
+before, "Yeah," after; a second logistic regression). Confidence is the decoder's posterior
+of the chosen role. Episodes with several hosts then split host turns by names
+(self-introductions, names addressed).
 
 Sentence tables (DataFrames) have columns: ``episode_id``, ``order`` (utterance),
 ``text``, ``words``, ``boundary`` (kind of boundary *before* the sentence: ``free``,
@@ -19,12 +20,12 @@ from __future__ import annotations
 import pickle
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from . import config, identity
@@ -106,11 +107,11 @@ def _boundary_features(prev: list[str], nxt: list[str]) -> np.ndarray:
 
 
 def _sentence_pipeline():
+    """Role-level features only (questions, address, self-reference, discourse markers,
+    length, names): TF-IDF n-grams were tried and dropped because they learn one show's
+    topics and hurt the held-out episode (20VC held out: 87.8% of words without, 85.0% with)."""
     return make_pipeline(
-        FeatureUnion([
-            ("lexical", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=20000)),
-            ("hand", make_pipeline(FunctionTransformer(_hand_features), StandardScaler())),
-        ]),
+        FunctionTransformer(_hand_features), StandardScaler(),
         LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=config.SEED))
 
 
@@ -156,14 +157,14 @@ def fit(train: pd.DataFrame) -> SpeakerModel:
 def fit_cached(train: pd.DataFrame) -> SpeakerModel:
     """:func:`fit`, cached under ``data/cache`` keyed by the training data and this code."""
     key = content_hash(train[["episode_id", "text", "role"]].to_csv(index=False),
-                       open(__file__, "rb").read(), str(config.SEED))
+                       Path(__file__).read_bytes(), str(config.SEED))
     path = config.CACHE / f"speaker_model_{key}.pkl"
     if path.exists():
         try:
             with path.open("rb") as fh:
                 return pickle.load(fh)
-        except Exception:  # unreadable cache entry: refit
-            pass
+        except (OSError, EOFError, AttributeError, pickle.UnpicklingError):  # unreadable entry: refit
+            path.unlink(missing_ok=True)
     model = fit(train)
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         pickle.dump(model, fh)
@@ -186,24 +187,22 @@ def switch_probabilities(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int 
     return out
 
 
-def emissions(model: SpeakerModel, sents: pd.DataFrame, power: float = EMISSION_POWER) -> np.ndarray:
-    """[sentence, role]: likelihoods (classifier output to ``power``; clamped where labels are known)."""
-    p = model.p_host(sents["text"].tolist()) if len(sents) else np.zeros(0)
-    e = np.stack([p, 1 - p], axis=1) ** power
-    known = sents["role"].isin(ROLES).to_numpy()
-    e[known] = np.where(sents.loc[known, "role"].to_numpy()[:, None] == np.array(ROLES), LABEL_TRUST, 1 - LABEL_TRUST)
+def emissions(p_host: np.ndarray, roles: pd.Series, power: float = EMISSION_POWER) -> np.ndarray:
+    """[sentence, role]: likelihoods, the classifier's P(host) to ``power``; sentences whose
+    role is known (``roles`` host/guest) are clamped to LABEL_TRUST."""
+    e = np.stack([p_host, 1 - p_host], axis=1) ** power
+    known = roles.isin(ROLES).to_numpy()
+    e[known] = np.where(roles[known].to_numpy()[:, None] == np.array(ROLES), LABEL_TRUST, 1 - LABEL_TRUST)
     return e
 
 
-def _step(prev: np.ndarray, switch: np.ndarray, combine) -> np.ndarray:
-    """One transition of the (role, run) chain: prev[role, run] -> next[role, run].
-    ``combine`` is np.add (sum-product) or np.maximum (max-product)."""
+def _step(prev: np.ndarray, switch: np.ndarray) -> np.ndarray:
+    """One forward transition of the (role, run) chain: prev[role, run] -> next[role, run]."""
     stay, leave = prev * (1 - switch), prev * switch
     nxt = np.zeros_like(prev)
     nxt[:, 1:] = stay[:, :-1]
-    nxt[:, -1] = combine(nxt[:, -1], stay[:, -1])
-    into = leave.sum(axis=1) if combine is np.add else leave.max(axis=1)
-    nxt[:, 0] = into[::-1]
+    nxt[:, -1] += stay[:, -1]
+    nxt[:, 0] = leave.sum(axis=1)[::-1]
     return nxt
 
 
@@ -223,7 +222,7 @@ def posteriors(emit: np.ndarray, switch: np.ndarray) -> np.ndarray:
     a = init * emit[0][:, None]
     alpha[0] = a / a.sum()
     for t in range(1, n):
-        a = _step(alpha[t - 1], switch[t], np.add) * emit[t][:, None]
+        a = _step(alpha[t - 1], switch[t]) * emit[t][:, None]
         alpha[t] = a / a.sum()
     beta = np.ones((2, MAX_RUN))
     post = np.zeros((n, 2))
@@ -275,8 +274,9 @@ def attribute_episode(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1
     """``sents`` with ``pred_role`` (Viterbi) and ``confidence`` (posterior of that role at
     CONFIDENCE_POWER) added."""
     switch = switch_probabilities(model, sents, n_hosts)
-    path = viterbi(emissions(model, sents), switch)
-    post = posteriors(emissions(model, sents, CONFIDENCE_POWER), switch)
+    p = model.p_host(sents["text"].tolist()) if len(sents) else np.zeros(0)
+    path = viterbi(emissions(p, sents["role"]), switch)
+    post = posteriors(emissions(p, sents["role"], CONFIDENCE_POWER), switch)
     out = sents.copy()
     out["pred_role"] = [ROLES[i] for i in path]
     out["confidence"] = post[np.arange(len(path)), path]

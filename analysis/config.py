@@ -12,9 +12,9 @@ ROOT = Path(os.environ.get("PODLENS_ROOT", Path(__file__).resolve().parent.paren
 DATA = ROOT / "data"
 CATALOG = Path(os.environ.get("PODLENS_CATALOG", DATA / "episodes.yaml"))
 RAW = DATA / "raw"
-INTERIM = DATA / "interim"  # per-episode caches, regenerated on demand
-PROCESSED = DATA / "processed"  # canonical tables (Parquet)
-CACHE = DATA / "cache"  # embeddings and fitted models, keyed by content
+INTERIM = Path(os.environ.get("PODLENS_INTERIM", DATA / "interim"))  # per-episode caches
+PROCESSED = Path(os.environ.get("PODLENS_PROCESSED", DATA / "processed"))  # canonical tables (Parquet)
+CACHE = Path(os.environ.get("PODLENS_CACHE", DATA / "cache"))  # embeddings and fitted models, keyed by content
 GLOSSARY = Path(os.environ.get("PODLENS_GLOSSARY", DATA / "glossary.yaml"))  # ASR fixes
 
 # Models: names of installed packages or local paths. Nothing is downloaded at run time.

@@ -23,7 +23,7 @@ import yaml
 from . import attribution, clean, config, identity, timing
 from .catalog import CatalogError, Episode, load_catalog
 from .ingest import ParseError, parse_file
-from .io import atomic_path, content_hash, read_table, write_json, write_table
+from .io import atomic_path, content_hash, load_tables, write_json, write_table
 from .schema import Column, Table, register
 
 TIME_SOURCES = ("file", "anchor_interpolated", "rate_estimated", "none")
@@ -361,14 +361,7 @@ def flag_counts(utterances: pd.DataFrame) -> pd.DataFrame:
 
 def load_corpus(directory: Path | None = None) -> dict[str, pd.DataFrame]:
     """Read the corpus tables written by ``build_corpus`` (validated against their schemas)."""
-    directory = Path(directory or config.PROCESSED)
-    out = {}
-    for name, table in TABLES.items():
-        path = directory / f"{name}.parquet"
-        if not path.exists():
-            raise FileNotFoundError(f"{path} not found: run `make corpus` (python -m analysis corpus) first")
-        out[name] = read_table(table, path)
-    return out
+    return load_tables(*TABLES.values(), directory=directory)
 
 
 def report(build: CorpusBuild) -> str:

@@ -49,12 +49,16 @@ def _cache_paths(name: str) -> tuple[Path, Path]:
     return stem.with_suffix(".npy"), stem.with_suffix(".keys.txt")
 
 
-def embed(texts: list[str], name: str | None = None, progress: bool = False, use_cache: bool = True) -> np.ndarray:
+def embed(texts: list[str], name: str | None = None, progress: bool = False,
+          use_cache: bool = True) -> np.ndarray:
     """Unit-normalised embeddings (float32, one row per text) for ``texts``.
 
     Vectors are cached in ``data/cache/embeddings/<hash of model name>.npy`` with a parallel
-    file of text hashes, so only texts not seen before with this model are encoded."""
+    file of text hashes, so only texts not seen before with this model are encoded.
+    ``use_cache=False`` encodes every text and leaves the cache alone."""
     name = name or config.EMBEDDING_MODEL
+    if not use_cache:
+        return _encode(texts, name, progress)
     vec_path, key_path = _cache_paths(name)
     keys = [content_hash(name, t) for t in texts]
     stored_keys: list[str] = []

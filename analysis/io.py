@@ -48,6 +48,21 @@ def read_table(table: Table, path: Path) -> pd.DataFrame:
     return table.conform(pd.read_parquet(path))
 
 
+def load_tables(*tables: Table, directory: Path | None = None) -> dict[str, pd.DataFrame]:
+    """Read ``<directory>/<table.name>.parquet`` for each table (default data/processed),
+    validated; a missing file raises FileNotFoundError saying which ``make`` target writes it."""
+    from . import config
+
+    directory = Path(directory or config.PROCESSED)
+    out = {}
+    for table in tables:
+        path = directory / f"{table.name}.parquet"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found: run `make all` (or the stage that writes it) first")
+        out[table.name] = read_table(table, path)
+    return out
+
+
 def write_text(text: str, path: Path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

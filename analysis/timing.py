@@ -8,6 +8,7 @@ start), ``time_source`` (``file``, ``anchor_interpolated``, ``rate_estimated``) 
 """
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -121,7 +122,7 @@ def estimate_times(utts: pd.DataFrame, rates: dict[str, float], chapters: pd.Dat
     pos = np.array([a[0] for a in anchors])
     at = np.array([a[1] for a in anchors])
     times = est.copy()
-    for (i0, t0), (i1, t1) in zip(anchors, anchors[1:]):
+    for (i0, t0), (i1, t1) in itertools.pairwise(anchors):
         span = est[i1] - est[i0]
         times[i0:i1 + 1] = t0 + (est[i0:i1 + 1] - est[i0]) * ((t1 - t0) / span if span > 0 else 0.0)
     tail = pos[-1]

@@ -26,9 +26,9 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,9 +72,10 @@ def timed(fn: Callable, *args, **kwargs):
 def bench_import(b: Bench) -> list[Row]:
     """Set-up cost, paid once per process: importing the package and the corpus build."""
     t = time.perf_counter()
-    import analysis.corpus  # noqa: F401
-    import analysis.ingest  # noqa: F401
     from tqdm.auto import tqdm  # noqa: F401  (imported lazily by build_corpus)
+
+    import analysis.corpus
+    import analysis.ingest  # noqa: F401
     return [Row("setup", "import analysis.corpus", time.perf_counter() - t, "s",
                 "once per process; not part of the build times")]
 
@@ -228,7 +229,7 @@ def bench_topics(b: Bench) -> list[Row]:
     env = dict(os.environ, PODLENS_ROOT=str(root), PODLENS_CATALOG=str(ROOT / "data" / "episodes.yaml"),
                PODLENS_GLOSSARY=str(ROOT / "data" / "glossary.yaml"))
     code = "import json; from analysis.topics import profile; print(json.dumps(profile()))"
-    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if res.returncode != 0:
         return [Row("topics", "failed", float("nan"), "", res.stderr.strip().splitlines()[-1][:100])]
     timings = json.loads(res.stdout.strip().splitlines()[-1])

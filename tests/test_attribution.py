@@ -76,6 +76,15 @@ def test_fitted_model_finds_turn_changes_in_an_unseen_dialogue():
     assert model.hazard.shape == (2, A.MAX_RUN) and (model.hazard > 0).all() and (model.hazard < 1).all()
 
 
+def test_sentence_classifier_uses_role_cues_not_topic_words():
+    model = A.fit(pd.concat([_dialogue(TOPICS[:6], "a"), _dialogue(TOPICS[2:], "b")], ignore_index=True))
+    p = model.p_host(["What do you think about pricing?", "What do you think about compilers?",
+                      "I think compilers is really important for us.", "GUESTNAME, how did you start?"])
+    assert p[0] == pytest.approx(p[1])  # a topic word seen in training carries no weight
+    assert p[1] > 0.5 > p[2]  # a question to "you" vs. a first-person statement, on an unseen topic
+    assert p[3] > 0.5  # the guest addressed by name
+
+
 def test_to_utterances_takes_word_weighted_majority():
     s = pd.DataFrame({"order": [0, 0, 1], "words": [10, 2, 5], "pred_role": ["guest", "host", "host"],
                       "confidence": [0.8, 0.6, 0.9]})
@@ -121,5 +130,5 @@ def test_leave_one_episode_out_accuracy(corpus_tables):
     assert res["20vc-2024-11-04-sam-altman"]["train_episodes"] == ["a16z-2025-11-28-sherwin-wu"]
     # guard the measured level (README figures): decoding beats the classifier alone
     vc = res["20vc-2024-11-04-sam-altman"]
-    assert vc["word_accuracy"] >= 0.8 and vc["word_accuracy"] > vc["classifier_only_word_accuracy"]
+    assert vc["word_accuracy"] >= 0.85 and vc["word_accuracy"] > vc["classifier_only_word_accuracy"]
     assert vc["talk_share_error_words"] < 0.05

@@ -4,10 +4,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import SAMPLES
 
 from analysis.ingest import ParseError, parse_file
 from analysis.inspect import inspect_file
-from conftest import SAMPLES
 
 BRACKETED = (SAMPLES / "formats" / "bracketed.txt").read_text(encoding="utf-8")
 
@@ -80,8 +80,8 @@ def test_fifty_megabyte_transcript(tmp_path):
 
 @pytest.mark.parametrize("name,data", [
     ("episodes.csv", b"episode,start,end,speaker,text\n12,0.0,3.5,SPEAKER_00,welcome\n12,3.5,6.0,SPEAKER_01,thanks\n"),
-    ("feed.xml", b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Field Notes</title>'
-                 b"<item><title>Episode 41</title></item></channel></rss>\n"),
+    ("feed.xml", (b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Field Notes</title>'
+                  b"<item><title>Episode 41</title></item></channel></rss>\n")),
 ])
 def test_unknown_format_names_the_file_and_the_supported_formats(tmp_path, name, data):
     message = _error(_write(tmp_path, name, data))
@@ -119,3 +119,18 @@ def test_srt_with_junk_before_the_first_cue_names_its_line(tmp_path):
     with pytest.raises(ParseError) as info:
         parse_file(path, format="srt")
     assert str(info.value).startswith(f"{path}:2: not an SRT cue: 'Subtitles by ACME")
+
+
+@pytest.mark.parametrize("name,text,expected", [
+    ("huge_hours.srt", "1\n99999999999999999999:00:00,000 --> 99999999999999999999:00:01,000\nHi.\n", "bad SRT timestamp"),
+    ("digits.srt", "1\n00:00:01,000 --> 00:00:02,000\nHi " + "9" * 5000 + "\n", "run of 40 or more digits"),
+    ("huge_int.json", '{"segments": [{"start": ' + "9" * 5000 + ', "text": "Hi"}]}', "invalid JSON"),
+    ("no_text.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<c></c>\n", "cues hold no text"),
+])
+def test_inputs_that_once_escaped_as_other_exceptions(tmp_path, name, text, expected):
+    """Found by tests/test_fuzz.py: each used to raise OverflowError, ValueError, hang, or return nothing."""
+    fmt = {"srt": "srt", "json": "whisper_json", "vtt": "webvtt"}[name.rsplit(".", 1)[1]]
+    path = _write(tmp_path, name, text.encode())
+    with pytest.raises(ParseError, match=expected) as info:
+        parse_file(path, format=fmt)
+    assert str(path) in str(info.value)

@@ -7,11 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SAMPLES
 
 from analysis import config
 from analysis.catalog import CatalogError, load_catalog, slugify
-
-from conftest import ROOT, SAMPLES
 
 CATALOGS = SAMPLES / "catalogs"
 
@@ -36,7 +35,7 @@ def test_real_catalog_loads_without_errors():
         for f in ep.files:
             assert f.path.is_absolute() and f.path.is_file(), f.path
             assert f.path.parent == ROOT / "data" / "raw"
-        for label, name in ep.speaker_labels.items():
+        for name in ep.speaker_labels.values():
             assert ep.person(name) is not None
         assert isinstance(ep.published, dt.date)
         assert ep.source.startswith("episodes.yaml:")

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import RAW, ROOT
 
 from analysis.corpus import TABLES
 from analysis.ingest import FORMATS
-
-from conftest import RAW, ROOT
 
 A16Z = RAW / "a16z-2025-11-28-sherwin-wu.transcript.txt"
 SUMMARY = RAW / "a16z-2025-11-28-sherwin-wu.summary.txt"
@@ -31,7 +30,7 @@ def cli(*args: str, root: Path | None = None, **env: str) -> subprocess.Complete
         environ["PODLENS_ROOT"] = str(root)
     environ.update(env)
     return subprocess.run([sys.executable, "-m", "analysis", *args], cwd=ROOT, env=environ,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.fixture
@@ -70,7 +69,7 @@ def test_corpus_prints_report_and_writes_under_root(data_root):
         assert f"{e['n_words']} words" in line
         eu = utt[utt["episode_id"] == e["episode_id"]]
         for flag in ("cold_open", "sponsor", "nonspeech", "hallucination_loop", "promo"):
-            n = eu["flags"].str.split(";").apply(lambda fl: flag in fl).sum()
+            n = eu["flags"].str.split(";").apply(lambda fl, f=flag: f in fl).sum()
             assert (f"{flag} {n}" in line) == bool(n), (flag, line)
         if eu["flags"].eq("").all():
             assert line.endswith("flagged: none")

@@ -13,12 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import RAW
 
 from analysis import config
 from analysis import corpus as corpus_module
 from analysis.corpus import TABLES, build_corpus, flag_counts, load_corpus, report
-
-from conftest import RAW
 
 LENNY = "lenny-2026-02-12-sherwin-wu"
 A16Z = "a16z-2025-11-28-sherwin-wu"

@@ -98,11 +98,10 @@ def test_exception_inside_atomic_path_keeps_previous_file(tmp_path):
     path = tmp_path / "report.json"
     write_json({"version": 1}, path)
     before = path.read_bytes()
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        with atomic_path(path) as tmp:
-            tmp.write_text("{half a fi", encoding="utf-8")
-            assert tmp.parent == path.parent and tmp != path
-            raise RuntimeError("disk on fire")
+    with pytest.raises(RuntimeError, match="disk on fire"), atomic_path(path) as tmp:
+        tmp.write_text("{half a fi", encoding="utf-8")
+        assert tmp.parent == path.parent and tmp != path
+        raise RuntimeError("disk on fire")
     assert path.read_bytes() == before
     assert leftovers(tmp_path) == []
 

@@ -84,3 +84,13 @@ def test_stage_gives_every_utterance_a_time(corpus_tables):
     lenny = u[u["episode_id"] == "lenny-2026-02-12-sherwin-wu"]
     assert lenny["end_s"].max() == pytest.approx(4780)
     assert lenny.sort_values("order")["start_s"].is_monotonic_increasing
+
+
+def test_chapter_anchors_found_and_left_out_ones_recovered(corpus_tables):
+    from analysis.catalog import load_catalog
+    from analysis.evaluation import evaluate_anchors
+
+    episodes, _ = load_catalog()
+    (res,) = evaluate_anchors(corpus_tables["utterances"], episodes)
+    assert res["episode_id"] == "latent-space-2024-09-13-michelle-pokrass"
+    assert res["anchors_located"] >= 18 and res["median_abs_error_s"] < 60

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis import config
+from analysis.topics import coherence as co
 from analysis.topics import evaluate as ev
 from analysis.topics import model as tm
 from analysis.topics.passages import MAX_WORDS, PASSAGES, make_passages
@@ -22,6 +23,7 @@ def _utterances(rows: list[tuple[str, str | None, str, float | None]]) -> pd.Dat
     df["speaker_id"] = df["speaker"].str.lower()
     df["speaker_role"] = np.where(df["speaker"].isna(), "unknown", "guest")
     df["end_s"] = df["start_s"] + 10
+    df["time_source"] = np.where(df["start_s"].isna(), "none", "file")
     df["word_count"] = df["text"].str.split().str.len()
     df["is_conversation"] = True
     return df
@@ -74,23 +76,38 @@ def test_vectorizer_drops_fillers_and_keeps_bigrams():
 
 def test_label_skips_repeated_words():
     assert tm.label(["models", "model", "fine tuning", "tuning api", "evals"]) == "models, fine tuning, evals"
+    assert tm.label(["function", "calling", "json", "schema"], {"function calling"}) == "function calling, json, schema"
+    assert tm.label(["json", "function", "api", "schema", "calling"], {"function calling"}) == "json, function, api"
 
 
 def test_npmi_matches_hand_computation():
     docs = [{"a", "b"}, {"a", "b"}, {"a"}, {"c"}]
     # p(a)=3/4, p(b)=1/2, p(a,b)=1/2: log((1/2)/(3/8)) / -log(1/2) = log2(4/3)
     expected_ab = math.log2(4 / 3)
-    mean, per_topic = ev.npmi([["a", "b"], ["a", "c"]], docs)
+    mean, per_topic = co.npmi([["a", "b"], ["a", "c"]], docs)
     assert per_topic == pytest.approx([expected_ab, -1.0])  # a and c never co-occur
     assert mean == pytest.approx((expected_ab - 1) / 2)
-    assert ev.npmi_pair(0.5, 0.5, 0.5) == pytest.approx(1.0)  # always together
-    assert ev.npmi_pair(0.5, 0.5, 0.25) == pytest.approx(0.0)  # independent
-    assert ev.npmi([["a", "zzz"]], docs)[0] == -1.0  # unseen word
+    assert co.npmi_pair(0.5, 0.5, 0.5) == pytest.approx(1.0)  # always together
+    assert co.npmi_pair(0.5, 0.5, 0.25) == pytest.approx(0.0)  # independent
+    assert co.npmi([["a", "zzz"]], docs)[0] == -1.0  # unseen word
+
+
+def test_coherent_keywords_prefer_words_that_co_occur():
+    from types import SimpleNamespace
+
+    from analysis.topics.keywords import CoherentKeywords
+
+    docs = ["json schema", "json schema", "json schema", "json banana", "banana", "banana split"]
+    vec = tm.make_vectorizer().fit(docs)
+    model = SimpleNamespace(vectorizer_model=vec)
+    cands = {0: [("json", 0.9), ("banana", 0.8), ("schema", 0.7), ("", 0.0)]}
+    out = CoherentKeywords(n_words=3).extract_topics(model, pd.DataFrame({"Document": docs}), None, cands)
+    assert [w for w, _ in out[0]] == ["json", "schema", "banana"]  # schema co-occurs with json
 
 
 def test_diversity_and_stability():
-    assert ev.diversity([["a", "b"], ["b", "c"]]) == 0.75
-    assert ev.diversity([["a", "b"], ["c", "d"]]) == 1.0
+    assert co.diversity([["a", "b"], ["b", "c"]]) == 0.75
+    assert co.diversity([["a", "b"], ["c", "d"]]) == 1.0
     s = ev.stability(np.array([0, 0, 1, 1]), np.array([1, 1, 0, 0]))  # same partition, other ids
     assert s == {"ari": 1.0, "identical_share": 0.0}
     assert ev.filler_labels(["json mode, api", "like_yeah_think_know"]) == ["like_yeah_think_know"]
@@ -107,7 +124,7 @@ def test_tables_match_their_schemas():
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     probs = rng.uniform(size=(n, 2))
     words = {0: ["json mode", "api"], 1: ["codex", "code review"]}
-    out = build_tables(passages, EPISODES, words, topics, topics, probs, emb)
+    out = build_tables(passages, EPISODES, words, {0: "json mode", 1: "codex"}, topics, topics, probs, emb)
     for name, table in OUTPUTS.items():
         assert list(out[name].columns) == table.column_names
         table.conform(out[name])
@@ -150,7 +167,7 @@ def test_fit_is_deterministic_and_reloads_without_refitting(small_corpus):
     assert first.refitted and len(first.passages) > 150
     again = tm.fit(first.passages["text"].tolist(), first.embeddings, load_model())
     np.testing.assert_array_equal(first.fit.topics, again.topics)
-    assert tm.top_words(first.fit.model) == tm.top_words(again.model)
+    assert first.fit.words == again.words and first.fit.labels == again.labels
     second = run(progress=False, tables=small_corpus)
     assert not second.refitted and "fit_s" not in second.timings
     for name in OUTPUTS:
@@ -158,3 +175,22 @@ def test_fit_is_deterministic_and_reloads_without_refitting(small_corpus):
     assert (config.PROCESSED / "topics.parquet").exists()
     labels = first.tables["topics"].query("topic_id >= 0")["label"].head(10).tolist()
     assert not ev.filler_labels(labels)
+
+
+def test_figures_say_labels_are_model_made():
+    import plotly.graph_objects as go
+
+    from analysis.figures import topics as figs
+
+    rows = [("sent", "Ann", _sentence(k, 40), 60.0 * k) for k in range(6)]
+    passages = make_passages(_utterances(rows), EPISODES)
+    topics = np.array([0, 1] * len(passages))[: len(passages)]
+    emb = np.eye(len(passages), 4, dtype=np.float32) + 0.1
+    out = build_tables(passages, EPISODES, {0: ["a"], 1: ["b"]}, {0: "a", 1: "b"}, topics, topics, None, emb)
+    built = [figs.topic_overview(out["topics"]),
+             figs.topics_per_episode(out["topics_per_episode"], out["topics"]),
+             figs.topics_per_speaker(out["topics_per_speaker"], min_words=0),
+             figs.topic_timeline(out["topics_over_time"], "sent", out["topics"]),
+             figs.topic_timeline(out["topics_over_time"], "turns", out["topics"])]
+    for fig in built:
+        assert isinstance(fig, go.Figure) and figs.MODEL_MADE in fig.layout.title.text

@@ -38,7 +38,7 @@ def topic_overview(topics: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=df["passages"], y=df["label"], orientation="h", hovertext=hover,
                            hoverinfo="text", marker_color=[colors[lab] for lab in df["label"]]))
     fig.update_layout(title=f"Topics in the corpus ({MODEL_MADE})", xaxis_title="passages",
-                      yaxis_title=None, height=max(300, 28 * len(df) + 120), margin=dict(l=10))
+                      yaxis_title=None, height=max(300, 28 * len(df) + 120), margin={"l": 10})
     return fig
 
 
@@ -66,7 +66,7 @@ def topics_per_speaker(per_speaker: pd.DataFrame, min_words: int = 300) -> go.Fi
     grid = grid.reindex(columns=labels)
     fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=grid.columns, y=grid.index, colorscale="Blues",
                                zmin=0, hovertemplate="%{y}<br>%{x}: %{z:.1%}<extra></extra>",
-                               colorbar=dict(title="share", tickformat=".0%")))
+                               colorbar={"title": "share", "tickformat": ".0%"}))
     fig.update_layout(title=f"Topics per speaker, share of their words ({MODEL_MADE})",
                       xaxis_tickangle=-35, height=max(300, 40 * len(grid) + 200))
     return fig

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import captions as _captions
+from . import json_formats as _json
+from . import labelled as _labelled
+from . import text as _text
 from .base import Chapter, Format, ParseError, Segment, Transcript, decode, read_file
-from . import captions as _captions, json_formats as _json, labelled as _labelled, text as _text
 
 # Registration order is the tie-break in detection: specific formats first, the seed text
 # shapes after them, plain_text (the fallback) last.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import srt
 import webvtt
@@ -20,13 +21,15 @@ from .base import Format, ParseError, Segment, Transcript, check_truncated, pars
 _TIMING = re.compile(r"^[ \t]*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]*-->", re.M)
 _SRT_TIMING = re.compile(r"^\d+:\d{2}:\d{2}[,.]\d{1,3}[ \t]*-->[ \t]*\d+:\d{2}:\d{2}[,.]\d{1,3}")
 # webvtt-py ends a cue at a whitespace-only line; YouTube puts one (" ") right under the timing.
-_SPACE_AFTER_TIMING = re.compile(r"(-->[^\n]*)\n[ \t]+(?=\n)")
-_VOICE = re.compile(r"<v(?:\.[\w-]+)*[ \t]+([^>\n]+)>")
-_MARKUP = re.compile(r"<[^>\n]*>|\{\\[^}\n]*\}")
+_SPACE_AFTER_TIMING = re.compile(r"^([^\n]*-->[^\n]*)\n[ \t]+(?=\n)", re.M)
+_VOICE = re.compile(r"<v(?:\.[\w-]+)*[ \t]+([^<>\n]+)>")
+_MARKUP = re.compile(r"<[^<>\n]*>|\{\\[^{}\n]*\}")  # tags stop at the next "<" or "{": linear
 _TURN_MARK = re.compile(r"^-[ \t]+|[ \t]*>>[ \t]*")
 # "Name: text" inside a cue: capitalised words or a diarisation label (no lower-case words,
 # which auto captions are full of).
 _NAME_PREFIX = re.compile(r"^(SPEAKER_\d{1,3}|[A-Z][\w.'’-]*(?: [A-Z0-9][\w.'’-]*){0,3}):[ \t]+(\S.*)$")
+# srt's cue regex backtracks polynomially inside long digit runs, so such text is refused first.
+_LONG_DIGITS = re.compile(r"\d{40}")
 _ROLLING_SHARE = 0.5  # share of cues opening with the previous cue's line that marks rolling captions
 
 
@@ -69,7 +72,7 @@ def _overlap(previous: tuple[CueLine, ...], lines: tuple[CueLine, ...]) -> int:
 
 def _is_rolling(cues: list[Cue]) -> bool:
     """True when most cues repeat the previous cue's last line (roll-up captions)."""
-    pairs = list(zip(cues, cues[1:]))
+    pairs = list(pairwise(cues))
     repeats = sum(_overlap(a.lines, b.lines) > 0 for a, b in pairs)
     return repeats >= 2 and repeats >= _ROLLING_SHARE * len(pairs)
 
@@ -103,7 +106,7 @@ class _Piece:
 def _pieces(line: CueLine) -> list[_Piece]:
     """Split one cue line at turn marks and read a ``Name:`` prefix on each part."""
     pieces = []
-    cuts = [m for m in _TURN_MARK.finditer(line.text)]
+    cuts = list(_TURN_MARK.finditer(line.text))
     bounds = [(0, False)] + [(m.end(), True) for m in cuts]
     ends = [m.start() for m in cuts] + [len(line.text)]
     for (a, turn), b in zip(bounds, ends):
@@ -166,7 +169,7 @@ def _line_of_offset(text: str, offset: int) -> int:
 # ---------------------------------------------------------------- WebVTT
 
 def sniff_webvtt(text: str) -> float:
-    return 0.99 if text.lstrip()[:6] == "WEBVTT" else 0.0
+    return 0.99 if text[:1000].lstrip()[:6] == "WEBVTT" else 0.0
 
 
 def _vtt_seconds(ts) -> float:
@@ -194,6 +197,8 @@ def _finish(cues: list[Cue], text: str, t: Transcript) -> None:
     if not cues:
         raise ParseError("no caption cues found", t.path)
     cues_to_segments(cues, t)
+    if not t.segments:
+        raise ParseError("caption cues hold no text", t.path)
     check_truncated(text, t)
 
 
@@ -208,6 +213,8 @@ def sniff_srt(text: str) -> float:
 
 
 def parse_srt(text: str, t: Transcript) -> None:
+    if (m := _LONG_DIGITS.search(text)):
+        raise ParseError("not SRT: a run of 40 or more digits", t.path, _line_of_offset(text, m.start()))
     try:
         subs = list(srt.parse(text))
     except srt.SRTParseError as exc:
@@ -215,7 +222,7 @@ def parse_srt(text: str, t: Transcript) -> None:
         raise ParseError(f"not an SRT cue: {junk!r}", t.path,
                          _line_of_offset(text, exc.expected_start + len(exc.unmatched_content)
                                          - len(exc.unmatched_content.lstrip()))) from exc
-    except ValueError as exc:  # srt.TimestampParseError
+    except (ValueError, OverflowError) as exc:  # srt.TimestampParseError, or hours past timedelta's range
         raise ParseError(f"bad SRT timestamp: {exc}", t.path) from exc
     starts = [s.start.total_seconds() for s in subs]
     lines = _line_numbers(starts, text)

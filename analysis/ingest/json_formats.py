@@ -8,6 +8,7 @@ have one word per segment); unlabelled single words are merged up to sentence en
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -25,6 +26,8 @@ def load_json(text: str, t: Transcript) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"invalid JSON: {exc.msg} (column {exc.colno})", t.path, exc.lineno) from exc
+    except ValueError as exc:  # e.g. an integer longer than Python converts
+        raise ParseError(f"invalid JSON: {exc}", t.path) from exc
     except RecursionError as exc:
         raise ParseError("invalid JSON: nested too deeply", t.path) from exc
 
@@ -43,8 +46,8 @@ def _seconds(value: Any, what: str, index: int, t: Transcript) -> float | None:
     try:
         seconds = float(value)
     except (TypeError, ValueError, OverflowError):
-        seconds = float("nan")
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        seconds = math.nan
+    if not math.isfinite(seconds):
         t.warn(f"segment {index}: {what} {value!r} is not a time in seconds; left empty")
         return None
     return seconds
@@ -81,7 +84,7 @@ def merge_utterances(pieces: list[Segment]) -> list[Segment]:
 # ---------------------------------------------------------------- Whisper / WhisperX
 
 def _looks_like_json_segments(text: str) -> bool:
-    return text.lstrip()[:1] == "{" and bool(_SEGMENTS.search(text))
+    return text[:1000].lstrip()[:1] == "{" and bool(_SEGMENTS.search(text))
 
 
 def sniff_whisper(text: str) -> float:

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import re
 
-from .base import Format, ParseError, Segment, Transcript, check_truncated, parse_timestamp, split_markdown_header
+from .base import (
+    Format,
+    ParseError,
+    Segment,
+    Transcript,
+    check_truncated,
+    parse_timestamp,
+    split_markdown_header,
+)
 from .text import SPEAKER
 
 _TIME = r"\d{1,3}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?"

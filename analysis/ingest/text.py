@@ -26,16 +26,24 @@ def _nonblank(lines: list[str]) -> list[str]:
 # ---------------------------------------------------------------- [hh:mm:ss] Name: text
 
 def sniff_timestamped_lines(text: str) -> float:
-    lines = _nonblank(text.split("\n")[:400])
+    lines = _nonblank(text[:100_000].split("\n")[:400])
     if not lines:
         return 0.0
     hits = sum(bool(_TS_LINE.match(ln.strip())) for ln in lines)
     return 0.95 * hits / len(lines) if hits >= 2 else 0.0
 
 
+def _join_continuations(segments: list[Segment], extra: list[list[str]], sep: str) -> None:
+    """Append each segment's continuation lines, joined once (appending one by one is quadratic)."""
+    for seg, more in zip(segments, extra):
+        if more:
+            seg.text = sep.join([seg.text, *more])
+
+
 def parse_timestamped_lines(text: str, t: Transcript) -> None:
     lines = text.split("\n")
     t.metadata, body = split_markdown_header(lines)
+    extra: list[list[str]] = []  # continuation lines of each segment
     for i in range(body, len(lines)):
         line = lines[i].strip()
         if not line:
@@ -43,7 +51,7 @@ def parse_timestamped_lines(text: str, t: Transcript) -> None:
         m = _TS_LINE.match(line)
         if not m:
             if t.segments:  # a wrapped line continues the previous segment
-                t.segments[-1].text += " " + line
+                extra[-1].append(line)
             else:
                 t.warn(f"text before the first timestamp ignored: {line[:60]!r}", line=i + 1)
             continue
@@ -52,15 +60,17 @@ def parse_timestamped_lines(text: str, t: Transcript) -> None:
         except ValueError as exc:
             raise ParseError(str(exc), t.path, i + 1) from exc
         t.segments.append(Segment(text=m.group(3).strip(), speaker=m.group(2), start=start, line=i + 1))
+        extra.append([])
     if not t.segments:
         raise ParseError("no timestamped lines found", t.path)
+    _join_continuations(t.segments, extra, " ")
     check_truncated(text, t)
 
 
 # ---------------------------------------------------------------- Name: paragraph
 
 def sniff_speaker_paragraphs(text: str) -> float:
-    lines = _nonblank(text.split("\n")[:400])
+    lines = _nonblank(text[:100_000].split("\n")[:400])
     if len(lines) < 2:
         return 0.0
     matches = [m.group(1) for ln in lines if (m := _NAME_LINE.match(ln.strip()))]
@@ -72,6 +82,7 @@ def sniff_speaker_paragraphs(text: str) -> float:
 def parse_speaker_paragraphs(text: str, t: Transcript) -> None:
     lines = text.split("\n")
     t.metadata, body = split_markdown_header(lines)
+    extra: list[list[str]] = []
     for i in range(body, len(lines)):
         line = lines[i].strip()
         if not line:
@@ -79,11 +90,14 @@ def parse_speaker_paragraphs(text: str, t: Transcript) -> None:
         m = _NAME_LINE.match(line)
         if m:
             t.segments.append(Segment(text=m.group(2).strip(), speaker=m.group(1), line=i + 1))
+            extra.append([])
         elif t.segments:
-            t.segments[-1].text += "\n" + line
+            extra[-1].append(line)
         else:
             t.segments.append(Segment(text=line, line=i + 1))
+            extra.append([])
             t.warn("text before the first speaker label kept without a speaker", line=i + 1)
+    _join_continuations(t.segments, extra, "\n")
     if not any(s.speaker for s in t.segments):
         raise ParseError("no 'Name: text' lines found", t.path)
     check_truncated(text, t)
@@ -138,6 +152,7 @@ def parse_dash_turns(text: str, t: Transcript) -> None:
     offset = sum(len(ln) + 1 for ln in lines[:body])
     body_text = text[offset:]
     line_at = _line_counter(text, offset)
+    extra: list[list[str]] = []
     for p_start, p_end in _paragraph_spans(body_text):
         para = body_text[p_start:p_end]
         cuts = [m.start() for m in _DASH_TURN.finditer(para)]
@@ -152,10 +167,12 @@ def parse_dash_turns(text: str, t: Transcript) -> None:
             line = line_at(p_start + a)
             if new_turn or not t.segments:
                 t.segments.append(Segment(text=chunk, line=line))
+                extra.append([])
             else:  # a paragraph without a leading dash continues the current turn
-                t.segments[-1].text += "\n" + chunk
+                extra[-1].append(chunk)
     if not t.segments:
         raise ParseError("no '- ' turns found", t.path)
+    _join_continuations(t.segments, extra, "\n")
     check_truncated(text, t)
 
 

@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..corpus import TIME_SOURCES
 from ..schema import Column, Table, register
 
 TARGET_WORDS = 80  # passages are cut to about this length ...
@@ -27,6 +28,8 @@ PASSAGES = register(Table("topic_passages", "Conversation split into passages, t
     Column("speaker_role", "str", "host, guest or unknown."),
     Column("start_s", "float", "Start in seconds from the episode start; null without times.", nullable=True),
     Column("end_s", "float", "End in seconds; null without times.", nullable=True),
+    Column("time_source", "str", "time_source of the first utterance (file times, or estimated).",
+           allowed=TIME_SOURCES),
     Column("position", "float", "Position of the passage's middle in the episode's conversation, 0-1 (by words)."),
     Column("word_count", "int", "Words in the passage."),
     Column("text", "str", "Passage text."),
@@ -105,6 +108,7 @@ def make_passages(utterances: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFr
                         "speaker_id": first["speaker_id"], "speaker": first["speaker"],
                         "speaker_role": first["speaker_role"],
                         "start_s": w["start_s"].iloc[0], "end_s": w["end_s"].iloc[-1],
+                        "time_source": seg.loc[seg["order"] == w["order"].iloc[0], "time_source"].iloc[0],
                         "position": (offset + (s + e) / 2) / total, "word_count": len(w),
                         "text": " ".join(w["word"]),
                     })

@@ -2,11 +2,13 @@
 tables in data/processed; refits only when passages, settings or this code changed."""
 from __future__ import annotations
 
+import json
 import logging
 import resource
 import shutil
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +17,13 @@ import pandas as pd
 from .. import config
 from ..corpus import load_corpus
 from ..embeddings import embed, load_model
-from ..io import atomic_path, content_hash, write_json, write_table
+from ..io import content_hash, write_json, write_table
 from ..schema import REGISTRY
 from . import model as tm
 from .passages import make_passages
 from .tables import build_tables
 
-MODEL_DIR = "topics"  # under config.CACHE: model/ (BERTopic safetensors), fit.npz, key.txt
+MODEL_DIR = "topics"  # under config.CACHE: model/ (BERTopic safetensors), fit.npz, topics.json, key.txt
 
 
 @dataclass
@@ -31,7 +33,6 @@ class TopicRun:
     passages: pd.DataFrame
     embeddings: np.ndarray
     fit: tm.Fit
-    words: dict[int, list[str]]
     tables: dict[str, pd.DataFrame]
     refitted: bool
     timings: dict[str, float] = field(default_factory=dict)
@@ -39,12 +40,10 @@ class TopicRun:
 
 def cache_key(passages: pd.DataFrame) -> str:
     """Hash of the passages, the settings that shape the model and the topic code."""
-    import bertopic
-
     code = sorted(Path(__file__).parent.glob("*.py")) + [Path(__file__).parent.parent / "embeddings.py"]
     return content_hash(
         "\n".join(passages["passage_id"] + "\t" + passages["text"]),
-        config.EMBEDDING_MODEL, str(config.SEED), bertopic.__version__, *(p.read_bytes() for p in code),
+        config.EMBEDDING_MODEL, str(config.SEED), version("bertopic"), *(p.read_bytes() for p in code),
     )
 
 
@@ -54,21 +53,31 @@ def _save(fit: tm.Fit, key: str, directory: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     fit.model.save(tmp / "model", serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
     np.savez(tmp / "fit.npz", topics=fit.topics, raw_topics=fit.raw_topics, probabilities=fit.probabilities)
+    write_json({"words": fit.words, "labels": fit.labels}, tmp / "topics.json")
     (tmp / "key.txt").write_text(key)
     shutil.rmtree(directory, ignore_errors=True)
     tmp.rename(directory)
 
 
 def _load(key: str, directory: Path) -> tm.Fit | None:
-    """The stored fit when its key matches, else None."""
+    """The stored fit when its key matches, else None. Its BERTopic model is not loaded (that
+    import alone takes seconds); :func:`load_bertopic` gives it."""
     if not (directory / "key.txt").exists() or (directory / "key.txt").read_text() != key:
         return None
+    data = np.load(directory / "fit.npz")
+    stored = json.loads((directory / "topics.json").read_text())
+    words = {int(t): w for t, w in stored["words"].items()}
+    labels = {int(t): lab for t, lab in stored["labels"].items()}
+    return tm.Fit(None, data["topics"], data["raw_topics"], data["probabilities"], words, labels, {})
+
+
+def load_bertopic():
+    """The fitted BERTopic model saved by the last run (safetensors; no embedding model
+    attached), e.g. for BERTopic's own visualisations."""
     from bertopic import BERTopic
 
-    logging.getLogger("BERTopic").setLevel(logging.ERROR)
-    data = np.load(directory / "fit.npz")
-    return tm.Fit(BERTopic.load(str(directory / "model")), data["topics"], data["raw_topics"],
-                  data["probabilities"], {})
+    logging.getLogger("BERTopic").setLevel(logging.ERROR)  # it warns that no embedding model is attached
+    return BERTopic.load(str(config.CACHE / MODEL_DIR / "model"))
 
 
 def run(refit: bool = False, progress: bool = True, write: bool = True, use_cache: bool = True,
@@ -108,15 +117,14 @@ def run(refit: bool = False, progress: bool = True, write: bool = True, use_cach
     bar.set_postfix_str("tables"), bar.update()
 
     t = time.perf_counter()
-    words = tm.top_words(fit.model)
-    out = build_tables(passages, corpus["episodes"], words, fit.topics, fit.raw_topics, fit.probabilities,
-                       embeddings)
+    out = build_tables(passages, corpus["episodes"], fit.words, fit.labels, fit.topics, fit.raw_topics,
+                       fit.probabilities, embeddings)
     if write:
         for name, df in out.items():
             write_table(df, REGISTRY[name], config.PROCESSED / f"{name}.parquet")
     timings["tables_s"] = time.perf_counter() - t
     bar.update(), bar.close()
-    return TopicRun(passages, embeddings, fit, words, out, refitted, timings)
+    return TopicRun(passages, embeddings, fit, out, refitted, timings)
 
 
 def profile() -> dict[str, float]:
@@ -134,9 +142,10 @@ def summary(result: TopicRun) -> str:
     top = result.tables["topics"]
     real = top[top["topic_id"] >= 0]
     outliers = float(top.loc[top["topic_id"] == -1, "share"].sum())
-    lines = [f"topics: {len(result.passages)} passages, {len(real)} topics, {outliers:.1%} outliers "
-             f"({'fitted' if result.refitted else 'reloaded from cache'}) in "
-             f"{sum(result.timings.values()):.1f}s  [labels are model-made]"]
+    head = (f"topics: {len(result.passages)} passages, {len(real)} topics, {outliers:.1%} outliers "
+            f"({'fitted' if result.refitted else 'reloaded from cache'}) in "
+            f"{sum(result.timings.values()):.1f}s  [labels are model-made]")
+    lines = [head]
     lines += [f"  {r.topic_id:>3} {r.passages:>4}  {r.label}" for r in real.itertuples()]
     return "\n".join(lines)
 

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Column, Table, register
-from . import model as tm
 
 TIME_BIN_MIN = 5  # width of the within-episode timeline bins, minutes
 QUOTES_PER_TOPIC = 3  # passages ranked as representative in the assignments table
@@ -16,7 +15,7 @@ NOTE = "Labels and keywords are made by the topic model, not by a person."
 TOPICS = register(Table("topics", f"One row per topic (-1: outliers). {NOTE}", (
     Column("topic_id", "int", "Topic id; -1 collects passages no topic fits."),
     Column("label", "str", "Model-made label: its first distinct keywords."),
-    Column("keywords", "str", "';'-joined top 10 keywords (KeyBERT-inspired, MMR-diversified)."),
+    Column("keywords", "str", "';'-joined top 10 keywords (c-TF-IDF candidates kept for co-occurring, see CoherentKeywords)."),
     Column("passages", "int", "Passages assigned."),
     Column("words", "int", "Words in those passages."),
     Column("share", "float", "Share of all passages, 0-1."),
@@ -27,6 +26,7 @@ TOPICS = register(Table("topics", f"One row per topic (-1: outliers). {NOTE}", (
     Column("quote_speaker", "str", "Its speaker; null when unknown.", nullable=True),
     Column("quote_start_s", "float", "Its start, seconds; null without times.", nullable=True),
     Column("quote_url", "str", "YouTube link at the quote's start; null without video id or time.", nullable=True),
+    Column("quote_time_source", "str", "Where the quote's time comes from: 'file', or estimated.", nullable=True),
 ), key=("topic_id",)))
 
 ASSIGNMENTS = register(Table("topic_assignments", "The topic of every passage.", (
@@ -95,7 +95,7 @@ def assignments(passages: pd.DataFrame, topics: np.ndarray, clustered: np.ndarra
     return ASSIGNMENTS.conform(df)
 
 
-def topics_table(words: dict[int, list[str]], assign: pd.DataFrame, passages: pd.DataFrame,
+def topics_table(words: dict[int, list[str]], labels: dict[int, str], assign: pd.DataFrame, passages: pd.DataFrame,
                  episodes: pd.DataFrame) -> pd.DataFrame:
     """Table ``topics``, largest topic first, outliers last."""
     df = assign.merge(passages, on=["passage_id", "episode_id"])
@@ -105,7 +105,7 @@ def topics_table(words: dict[int, list[str]], assign: pd.DataFrame, passages: pd
         quote = g.sort_values("rank_in_topic").iloc[0] if t >= 0 else None
         kw = words.get(t, [])
         rows.append({
-            "topic_id": t, "label": tm.label(kw) if t >= 0 else "outliers (no topic)",
+            "topic_id": t, "label": labels.get(t, "outliers (no topic)"),
             "keywords": ";".join(kw), "passages": len(g), "words": int(g["word_count"].sum()),
             "share": len(g) / len(df), "episodes": g["episode_id"].nunique(),
             "quote_passage_id": None if quote is None else quote["passage_id"],
@@ -114,6 +114,7 @@ def topics_table(words: dict[int, list[str]], assign: pd.DataFrame, passages: pd
             "quote_speaker": None if quote is None else quote["speaker"],
             "quote_start_s": None if quote is None else quote["start_s"],
             "quote_url": None if quote is None else deep_link(video.get(quote["episode_id"]), quote["start_s"]),
+            "quote_time_source": None if quote is None else quote["time_source"],
         })
     out = pd.DataFrame(rows)
     out = out.sort_values(["topic_id"], key=lambda s: s.where(s >= 0, 10**9), kind="stable")
@@ -130,11 +131,12 @@ def topic_shares(df: pd.DataFrame, by: list[str], labels: dict[int, str]) -> pd.
 
 
 def build_tables(passages: pd.DataFrame, episodes: pd.DataFrame, words: dict[int, list[str]],
-                 topics: np.ndarray, clustered: np.ndarray, probabilities: np.ndarray | None,
+                 labels: dict[int, str], topics: np.ndarray, clustered: np.ndarray, probabilities: np.ndarray | None,
                  embeddings: np.ndarray) -> dict[str, pd.DataFrame]:
-    """All topic tables, keyed by table name (see OUTPUTS), plus ``topic_passages``."""
+    """All topic tables, keyed by table name (see OUTPUTS), plus ``topic_passages``.
+    ``words`` and ``labels``: keywords and label per topic id (outliers: -1, may be absent)."""
     assign = assignments(passages, topics, clustered, probabilities, embeddings)
-    top = topics_table(words, assign, passages, episodes)
+    top = topics_table(words, labels, assign, passages, episodes)
     labels = dict(zip(top["topic_id"], top["label"]))
     df = assign[["passage_id", "topic_id"]].merge(passages, on="passage_id")
     df["speaker"] = df["speaker"].fillna("unknown")
