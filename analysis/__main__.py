@@ -62,8 +62,9 @@ def cmd_formats(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from . import corpus  # noqa: F401  (registers the tables)
+    from . import corpus, talktime  # noqa: F401  (importing a module registers its tables)
     from .schema import data_dictionary
+    from .topics import passages, tables  # noqa: F401
 
     print(data_dictionary())
     return 0
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate-topics",
                        help="NPMI coherence, diversity, outliers and stability vs a default BERTopic run")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--refit", action="store_true", help="re-evaluate even when the model is unchanged")
     p.set_defaults(func=cmd_evaluate_topics)
 
     p = sub.add_parser("notebooks", help="execute the numbered notebooks into site/notebooks/ (for Quarto)")

@@ -72,12 +72,14 @@ def topics_per_speaker(per_speaker: pd.DataFrame, min_words: int = 300) -> go.Fi
     return fig
 
 
-def topic_timeline(over_time: pd.DataFrame, episode_id: str, topics: pd.DataFrame) -> go.Figure:
-    """Stacked bars over an episode's minute bins: share of each bin's words per topic."""
+def topic_timeline(over_time: pd.DataFrame, episode_id: str, topics: pd.DataFrame, time_note: str = "") -> go.Figure:
+    """Stacked bars over an episode's minute bins: share of each bin's words per topic.
+    ``time_note`` (e.g. "times estimated: anchor_interpolated 100%") is shown under the title."""
     df = over_time[over_time["episode_id"] == episode_id]
     fig = px.bar(df, x="minute", y="share", color="label", color_discrete_map=_colors(topics),
                  hover_data={"passages": True, "share": ":.1%"})
-    fig.update_layout(title=f"Topics over time in {episode_id} ({MODEL_MADE})", barmode="stack",
+    title = f"Topics over time in {episode_id} ({MODEL_MADE})" + (f"<br><sup>{time_note}</sup>" if time_note else "")
+    fig.update_layout(title=title, barmode="stack",
                       xaxis_title="minute (bin start)", yaxis_title="share of the bin's words",
                       yaxis_tickformat=".0%", legend_title="topic", bargap=0.05)
     if df.empty:

@@ -52,11 +52,17 @@ def _sizes_order(topics: np.ndarray) -> list[int]:
     return [int(t) for _, t in sorted(zip(-counts, ids))]
 
 
-def evaluate(progress: bool = True) -> dict:
-    """Fit the default run and two refits of ours (same seed, next seed) on the stage's passages."""
-    from .pipeline import run
+def evaluate(progress: bool = True, previous: dict | None = None) -> dict:
+    """Fit the default run and two refits of ours (same seed, next seed) on the stage's passages.
+
+    ``previous``: an earlier report; it is returned as is when it was made for the same model
+    (same passages, settings and code), so reruns with nothing changed fit nothing."""
+    from .pipeline import cache_key, run
 
     result = run(progress=progress, write=False)
+    key = cache_key(result.passages)
+    if previous and previous.get("model_key") == key:
+        return previous
     docs = result.passages["text"].tolist()
     emb = load_model()
     ours = result.fit
@@ -64,6 +70,7 @@ def evaluate(progress: bool = True) -> dict:
     same = tm.fit(docs, result.embeddings, emb, seed=config.SEED)
     other = tm.fit(docs, result.embeddings, emb, seed=config.SEED + 1)
     return {
+        "model_key": key,
         "passages": len(docs),
         "ours": scores(ours, docs, tm.make_vectorizer().build_analyzer()),
         "default": scores(default, docs, default.model.vectorizer_model.build_analyzer()),
@@ -103,8 +110,14 @@ def report_text(report: dict) -> str:
 
 
 def main_evaluate_topics(args) -> int:
-    """``python -m analysis evaluate-topics [--json]``; exit 1 when a check fails."""
-    report = evaluate(progress=not getattr(args, "json", False))
+    """``python -m analysis evaluate-topics [--json]``: print the evaluation and save it as
+    ``topic_evaluation.json`` (read by the notebooks); exit 1 when a check fails."""
+    from ..io import write_json
+
+    path = config.PROCESSED / "topic_evaluation.json"
+    previous = json.loads(path.read_text()) if path.exists() and not getattr(args, "refit", False) else None
+    report = evaluate(progress=not getattr(args, "json", False), previous=previous)
     report["checks"] = checks(report)
+    write_json(report, path)
     print(json.dumps(report, indent=2) if getattr(args, "json", False) else report_text(report))
     return 0 if all(report["checks"].values()) else 1

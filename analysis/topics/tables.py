@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..quotes import deep_link
 from ..schema import Column, Table, register
 
 TIME_BIN_MIN = 5  # width of the within-episode timeline bins, minutes
 QUOTES_PER_TOPIC = 3  # passages ranked as representative in the assignments table
-YOUTUBE = "https://www.youtube.com/watch?v={video_id}&t={seconds}s"
 NOTE = "Labels and keywords are made by the topic model, not by a person."
 
 TOPICS = register(Table("topics", f"One row per topic (-1: outliers). {NOTE}", (
@@ -70,13 +70,6 @@ OVER_TIME = register(Table("topics_over_time", f"Topic shares in {TIME_BIN_MIN}-
 OUTPUTS = {t.name: t for t in (TOPICS, ASSIGNMENTS, PER_EPISODE, PER_SPEAKER, PER_ROLE, OVER_TIME)}
 
 
-def deep_link(video_id, start_s) -> str | None:
-    """YouTube link at ``start_s`` (whole seconds), or None without a video id or time."""
-    if pd.isna(video_id) or pd.isna(start_s):
-        return None
-    return YOUTUBE.format(video_id=video_id, seconds=int(start_s))
-
-
 def assignments(passages: pd.DataFrame, topics: np.ndarray, clustered: np.ndarray,
                 probabilities: np.ndarray | None, embeddings: np.ndarray) -> pd.DataFrame:
     """Table ``topic_assignments``; similarity is to the mean (unit) embedding of each topic's passages."""
@@ -117,7 +110,8 @@ def topics_table(words: dict[int, list[str]], labels: dict[int, str], assign: pd
             "quote_time_source": None if quote is None else quote["time_source"],
         })
     out = pd.DataFrame(rows)
-    out = out.sort_values(["topic_id"], key=lambda s: s.where(s >= 0, 10**9), kind="stable")
+    out = out.assign(_outlier=out["topic_id"] < 0).sort_values(
+        ["_outlier", "passages", "topic_id"], ascending=[True, False, True], kind="stable")
     return TOPICS.conform(out)
 
 
