@@ -37,7 +37,7 @@ def summary_text(s: dict) -> str:
         lines += [
             f"utterances: {s['utterances']}",
             f"words:      {s['words']}",
-            f"time span:  " + (f"{_hms(span[0])} - {_hms(span[1])}" if span else "no timestamps"),
+            "time span:  " + (f"{_hms(span[0])} - {_hms(span[1])}" if span else "no timestamps"),
             f"chapters:   {s['chapters']}",
             "speakers:   " + (", ".join(f"{sp['label']} ({sp['utterances']} utt, {sp['words']} words"
                                         + (", generic" if sp["generic"] else "") + ")"
@@ -49,7 +49,7 @@ def summary_text(s: dict) -> str:
 
 
 def _hms(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 

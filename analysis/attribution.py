@@ -30,6 +30,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from . import config, identity
 from .catalog import Episode, Person
+from .ingest.text import sentences as sentence_texts
 from .io import atomic_path, content_hash
 
 ROLES = ("host", "guest")  # state 0, state 1
@@ -43,7 +44,6 @@ TURN_SEGMENTED = 1.5  # an unlabelled episode with more sentences per utterance 
 TRAINED_SOURCES = ("file_label", "catalog_correction", "introduction")  # labels we learn from
 METHOD = "model"  # identity.SOURCES value for decoded speakers
 
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])")
 _WORD = re.compile(r"[a-z']+")
 _YOU = {"you", "your", "you're", "you've", "you'd", "you'll", "yourself", "yours"}
 _I = {"i", "i'm", "me", "my", "i've", "i'd", "i'll", "myself", "mine"}
@@ -53,11 +53,6 @@ _ANSWER = {"yeah", "yes", "yep", "right", "totally", "sure", "exactly", "absolut
 _CONTINUE = {"and", "but", "because", "or", "which", "then", "also"}
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` (split after . ! ? before a capital or digit)."""
-    return [s for s in _SENT.split(text.strip()) if s]
-
-
 def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = False) -> pd.DataFrame:
     """Sentence table of one episode's conversation utterances (see the module docstring).
 
@@ -65,11 +60,11 @@ def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = Fa
     ``role`` None), which is how a labelled episode is held out for evaluation."""
     conv = utterances[utterances["is_conversation"] & (utterances["word_count"] > 0)].sort_values("order")
     labelled = conv["speaker_source"].isin(TRAINED_SOURCES) & conv["speaker_role"].isin(ROLES)
-    n_sent = conv["text"].map(lambda t: len(split_sentences(t)))
+    n_sent = conv["text"].map(lambda t: len(sentence_texts(t)))
     turns = not labelled.any() and len(conv) > 0 and n_sent.mean() > TURN_SEGMENTED and not hide_labels
     rows = []
     for (_, u), known in zip(conv.iterrows(), labelled):
-        for k, s in enumerate(split_sentences(u["text"])):
+        for k, s in enumerate(sentence_texts(u["text"])):
             rows.append({"episode_id": episode.id, "order": int(u["order"]), "text": _mask_names(s, episode),
                          "words": len(s.split()),
                          "boundary": "within" if turns and k else "turn" if turns else "free",

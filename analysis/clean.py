@@ -19,8 +19,8 @@ _CUE_WORDS = (r"music|laugh\w*|chuckl\w*|applause|clapping|inaudible|crosstalk|s
               r"cough\w*|beep\w*|intro|outro|jingle|theme|sound effect|static|unintelligible|"
               r"background noise|pause")
 CUE = re.compile(rf"[(\[](?=[^)\]]*\b(?:{_CUE_WORDS})\b)[A-Za-z' -]{{1,40}}[)\]]|♪[^♪\n]{{0,80}}♪|♪",
-                 re.I)
-_EDGE_CUES = re.compile(rf"^(?:\s*(?:{CUE.pattern}))+|(?:\s*(?:{CUE.pattern}))+\s*$", re.I)
+                 re.IGNORECASE)
+_EDGE_CUES = re.compile(rf"^(?:\s*(?:{CUE.pattern}))+|(?:\s*(?:{CUE.pattern}))+\s*$", re.IGNORECASE)
 
 
 def split_edge_cues(text: str) -> list[tuple[str, bool]]:
@@ -30,11 +30,11 @@ def split_edge_cues(text: str) -> list[tuple[str, bool]]:
     Cues inside the text stay there (they are removed from the clean ``text`` later).
     """
     pieces: list[tuple[str, bool]] = []
-    lead = re.match(rf"^(?:\s*(?:{CUE.pattern}))+", text, re.I)
+    lead = re.match(rf"^(?:\s*(?:{CUE.pattern}))+", text, re.IGNORECASE)
     if lead:
         pieces.append((lead.group().strip(), True))
         text = text[lead.end():]
-    trail = re.search(rf"(?:\s*(?:{CUE.pattern}))+\s*$", text, re.I)
+    trail = re.search(rf"(?:\s*(?:{CUE.pattern}))+\s*$", text, re.IGNORECASE)
     body, tail = (text[:trail.start()], trail.group().strip()) if trail else (text, "")
     if body.strip():
         pieces.append((body.strip(), False))
@@ -98,15 +98,15 @@ def flag_time_anomalies(utts: list[dict], duration_s: float | None, tolerance_s:
 
 _SPONSOR_START = re.compile(
     r"\b(?:brought to you by|sponsored by|(?:a |short )?word from our (?:\w+ )*sponsors?|"
-    r"thanks to our sponsors?|this (?:episode|show|podcast) is (?:also )?(?:brought|sponsored|supported))\b", re.I)
+    r"thanks to our sponsors?|this (?:episode|show|podcast) is (?:also )?(?:brought|sponsored|supported))\b", re.IGNORECASE)
 _CALL_TO_ACTION = re.compile(
     r"\b[\w-]+(?:\.| dot )(?:com|io|ai|org|net|co|dev|fm)\b(?:\s*(?:/|slash)\s*\w+)?|"
     r"\b(?:promo|discount|coupon|use) code\b|\b(?:slash|dot) [A-Z]\w+|\brequest a demo\b|"
-    r"\b(?:[A-Z]-){2,}[A-Z]\b", re.I)
+    r"\b(?:[A-Z]-){2,}[A-Z]\b", re.IGNORECASE)
 _PROMO = re.compile(
     r"\b(?:subscribe to (?:the|our) (?:show|channel|podcast|newsletter)|leav(?:e|ing) (?:us )?a (?:rating|review)|"
     r"giving us a rating|find all (?:the )?past episodes|hit the (?:like|subscribe)|"
-    r"see you in the next episode|thank(?:s| you)(?: so much)? for listening)\b", re.I)
+    r"see you in the next episode|thank(?:s| you)(?: so much)? for listening)\b", re.IGNORECASE)
 
 
 def flag_sponsors(utts: list[dict], max_gap_words: int = 250) -> None:

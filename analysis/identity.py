@@ -14,7 +14,7 @@ from .catalog import Episode, Person, slugify
 SOURCES = ("file_label", "catalog_correction", "introduction", "model", "none")
 GENERIC = re.compile(
     r"^(?:SPEAKER[ _]?\d{1,3}|Speaker(?: ?[A-Z0-9]{1,3})?|Unknown(?: Speaker)?|Unidentified(?: Speaker)?|"
-    r"Spk ?\d{1,3}|S\d{1,2}|Interviewer|Interviewee|Host|Guest|Narrator)$", re.I)
+    r"Spk ?\d{1,3}|S\d{1,2}|Interviewer|Interviewee|Host|Guest|Narrator)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,13 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
 from .schema import Table
-
 
 # mkstemp creates files readable by the owner only; written outputs get the usual mode instead.
 _UMASK = os.umask(0o022)

@@ -27,7 +27,7 @@ def find_quotes(tables: dict[str, pd.DataFrame], query: str, speaker: str | None
     """
     utt, eps = tables["utterances"], tables["episodes"].set_index("episode_id")
     conv = utt[utt["is_conversation"]].sort_values(["episode_id", "order"]).reset_index(drop=True)
-    hit = conv["text"].str.contains(query, flags=re.I, regex=True, na=False)
+    hit = conv["text"].str.contains(query, flags=re.IGNORECASE, regex=True, na=False)
     if speaker:
         who = speaker.lower()
         hit &= (conv["speaker"].str.lower() == who) | (conv["speaker_id"].str.lower() == who)

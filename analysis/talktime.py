@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import attribution
+from .ingest.text import sentences
 from .io import write_json, write_table
 from .schema import Column, Table, register
 
@@ -115,7 +116,7 @@ def counted(utterances: pd.DataFrame, include_flagged: bool = False) -> pd.DataF
     out = utterances[keep].sort_values(["episode_id", "order"]).copy()
     out["duration_s"] = (out["end_s"] - out["start_s"]).clip(lower=0)
     out["questions"] = out["text"].fillna("").map(
-        lambda t: sum(s.rstrip().endswith("?") for s in attribution.split_sentences(t)))
+        lambda t: sum(s.rstrip().endswith("?") for s in sentences(t)))
     return out
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from analysis import attribution as A
 from analysis.catalog import Episode, Person
+from analysis.ingest.text import sentences
 
 
 def _episode(hosts=("Lenny Rachitsky",), guests=("Sherwin Wu",)):
@@ -13,10 +14,10 @@ def _episode(hosts=("Lenny Rachitsky",), guests=("Sherwin Wu",)):
                    hosts=[Person(n, "host") for n in hosts], guests=[Person(n, "guest") for n in guests])
 
 
-def test_split_sentences():
-    assert A.split_sentences("Hi there. How are you? I'm fine!  3 things.") == [
+def test_sentences_split_as_the_ingest_splitter_does():
+    assert sentences("Hi there. How are you? I'm fine!  3 things.") == [
         "Hi there.", "How are you?", "I'm fine!", "3 things."]
-    assert A.split_sentences("e.g. this stays") == ["e.g. this stays"]
+    assert sentences("e.g. this stays") == ["e.g. this stays"]
 
 
 def _switch(n, p):

@@ -165,3 +165,10 @@ def test_formats_and_schema():
     for name, table in TABLES.items():
         assert f"### `{name}`" in res.stdout
         assert all(f"| `{c.name}` |" in res.stdout for c in table.columns)
+
+
+def test_data_dictionary_in_docs_is_current():
+    """docs/data-dictionary.md is exactly what `python -m analysis schema` prints."""
+    out = subprocess.run([sys.executable, "-m", "analysis", "schema"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert (ROOT / "docs" / "data-dictionary.md").read_text() == out, "run: python -m analysis schema > docs/data-dictionary.md"

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from analysis import config
+from analysis.quotes import deep_link
 from analysis.topics import coherence as co
 from analysis.topics import evaluate as ev
 from analysis.topics import model as tm
 from analysis.topics.passages import MAX_WORDS, PASSAGES, make_passages
-from analysis.quotes import deep_link
 from analysis.topics.tables import OUTPUTS, build_tables
 
 
@@ -196,3 +196,20 @@ def test_figures_say_labels_are_model_made():
              figs.topic_timeline(out["topics_over_time"], "turns", out["topics"])]
     for fig in built:
         assert isinstance(fig, go.Figure) and figs.MODEL_MADE in fig.layout.title.text
+
+
+@pytest.mark.slow
+def test_embeddings_do_not_depend_on_what_was_cached_before(tmp_path, monkeypatch):
+    """A vector is the same whether its text was encoded alone, with others, or earlier into
+    the cache: otherwise a corpus rebuilt after adding an episode would get other topics."""
+    from analysis.embeddings import embed
+
+    monkeypatch.setattr(config, "CACHE", tmp_path)
+    texts = ["We shipped structured outputs in the API.", "Fine tuning with reinforcement learning works.",
+             "Codex reviews every pull request we open, which changed how the team works day to day.", "Yeah."]
+    embed(texts[1:3])  # an earlier run cached two of them, encoded together
+    incremental = embed(texts)
+    from_scratch = embed(texts, use_cache=False)
+    alone = np.vstack([embed([t], use_cache=False) for t in texts])
+    np.testing.assert_array_equal(incremental, from_scratch)
+    np.testing.assert_array_equal(from_scratch, alone)

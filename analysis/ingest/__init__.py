@@ -58,5 +58,16 @@ def parse_file(path: str | Path, format: str | None = None) -> Transcript:
     return transcript
 
 
-__all__ = ["Chapter", "Format", "FORMATS", "ParseError", "Segment", "Transcript", "decode",
-           "detect_format", "parse_file", "parse_text", "register"]
+__all__ = [
+    "FORMATS",
+    "Chapter",
+    "Format",
+    "ParseError",
+    "Segment",
+    "Transcript",
+    "decode",
+    "detect_format",
+    "parse_file",
+    "parse_text",
+    "register",
+]

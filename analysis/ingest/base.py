@@ -7,9 +7,9 @@ It never resolves speakers or cleans noise; that happens later in the corpus bui
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .. import config
 

@@ -18,10 +18,10 @@ from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 from .base import Format, ParseError, Segment, Transcript, check_truncated, parse_timestamp
 
-_TIMING = re.compile(r"^[ \t]*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]*-->", re.M)
+_TIMING = re.compile(r"^[ \t]*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]*-->", re.MULTILINE)
 _SRT_TIMING = re.compile(r"^\d+:\d{2}:\d{2}[,.]\d{1,3}[ \t]*-->[ \t]*\d+:\d{2}:\d{2}[,.]\d{1,3}")
 # webvtt-py ends a cue at a whitespace-only line; YouTube puts one (" ") right under the timing.
-_SPACE_AFTER_TIMING = re.compile(r"^([^\n]*-->[^\n]*)\n[ \t]+(?=\n)", re.M)
+_SPACE_AFTER_TIMING = re.compile(r"^([^\n]*-->[^\n]*)\n[ \t]+(?=\n)", re.MULTILINE)
 _VOICE = re.compile(r"<v(?:\.[\w-]+)*[ \t]+([^<>\n]+)>")
 _MARKUP = re.compile(r"<[^<>\n]*>|\{\\[^{}\n]*\}")  # tags stop at the next "<" or "{": linear
 _TURN_MARK = re.compile(r"^-[ \t]+|[ \t]*>>[ \t]*")

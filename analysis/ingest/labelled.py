@@ -28,7 +28,7 @@ OTTER = re.compile(rf"^(?P<name>{SPEAKER})[ \t]{{1,4}}(?P<time>\d{{1,2}}:\d{{2}}
 REV = re.compile(rf"^(?:(?P<name>{SPEAKER})[ \t]+)?\((?P<time>{_TIME})\):(?:[ \t]+(?P<text>.*))?$")
 BRACKET = re.compile(rf"^\[(?P<name>{SPEAKER})\][ \t]*\[(?P<time>{_TIME})\](?:[ \t]+(?P<text>.*))?$")
 BOLD = re.compile(rf"^\*\*(?P<name>{SPEAKER})(?::\*\*|\*\*(?:[ \t]*\((?P<time>{_TIME})\))?:)(?:[ \t]+(?P<text>.*))?$")
-_OTTER_FOOTER = re.compile(r"^Transcribed by https?://otter\.ai\S*$", re.I)
+_OTTER_FOOTER = re.compile(r"^Transcribed by https?://otter\.ai\S*$", re.IGNORECASE)
 
 
 def _head_lines(text: str) -> list[str]:

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import re
 
-from .base import (Chapter, Format, ParseError, Segment, Transcript, check_truncated,
-                   parse_timestamp, split_markdown_header)
+from .base import (
+    Chapter,
+    Format,
+    ParseError,
+    Segment,
+    Transcript,
+    check_truncated,
+    parse_timestamp,
+    split_markdown_header,
+)
 
 # A speaker label: up to four capitalised words ("Sherwin Wu", "Dr. Jane O'Neil"), a generic
 # diarisation label ("SPEAKER_00", "Speaker A") or a lower-case handle ("swyx").
@@ -14,7 +22,7 @@ _NAME_LINE = re.compile(rf"^({SPEAKER}):[ \t]+(\S.*)$")
 _TS_LINE = re.compile(rf"^\[(\d{{1,3}}(?::\d{{1,2}}){{1,2}}(?:[.,]\d{{1,3}})?)\][ \t]*(?:({SPEAKER}):[ \t]+)?(.*)$")
 _CHAPTER = re.compile(r"^(\d{1,3}(?::\d{1,2}){1,2})[ \t]+(\S.*)$")
 # A turn mark: "- " at the start of a paragraph or after whitespace inside it.
-_DASH_TURN = re.compile(r"(?:^|(?<=\s))-[ \t]+(?=\S)", re.M)
+_DASH_TURN = re.compile(r"(?:^|(?<=\s))-[ \t]+(?=\S)", re.MULTILINE)
 # Sentence boundary: terminal punctuation (optionally closed by a quote or bracket), then space.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9¿¡])|\n\s*\n")
 
@@ -224,6 +232,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text)))
     return spans
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (see :func:`split_sentences`), whitespace collapsed."""
+    return [" ".join(text[a:b].split()) for a, b in split_sentences(text)]
 
 
 def parse_plain_text(text: str, t: Transcript) -> None:

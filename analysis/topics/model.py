@@ -23,7 +23,7 @@ able different certain especially exactly obviously honestly interesting importa
 talking talked tell told doing does did make makes making use used using happen happens
 happened try trying tried kinda sorta dont im ive youre bunch people folks guy guys example
 sense point question fact idea case whole today love uses mentioned day days better new
-working went
+working went incredibly incredible amazing absolutely crazy granted
 """.split())  # noqa: SIM905 (a word list reads best as text)
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
 MIN_TOPIC_SIZE = 12  # HDBSCAN min_cluster_size: ~750 passages -> 10-25 topics

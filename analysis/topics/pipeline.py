@@ -43,7 +43,8 @@ def cache_key(passages: pd.DataFrame) -> str:
     code = sorted(Path(__file__).parent.glob("*.py")) + [Path(__file__).parent.parent / "embeddings.py"]
     return content_hash(
         "\n".join(passages["passage_id"] + "\t" + passages["text"]),
-        config.EMBEDDING_MODEL, str(config.SEED), version("bertopic"), *(p.read_bytes() for p in code),
+        config.EMBEDDING_MODEL, str(config.EMBEDDING_BATCH_SIZE), str(config.SEED), version("bertopic"),
+        *(p.read_bytes() for p in code),
     )
 
 
