@@ -19,7 +19,6 @@ GLOSSARY = Path(os.environ.get("PODLENS_GLOSSARY", DATA / "glossary.yaml"))  # A
 
 # Models: names of installed packages or local paths. Nothing is downloaded at run time.
 EMBEDDING_MODEL = os.environ.get("PODLENS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
-SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")
 DEVICE = os.environ.get("PODLENS_DEVICE", "cpu")
 # Texts encoded per batch. 1 makes each vector independent of which texts are encoded with it
 # (padding changes the last bits, and UMAP amplifies them into different topics), so topics
