@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from . import config, identity
+from . import clean, config, identity
 from .catalog import Episode, Person
 from .ingest.text import sentences as sentence_texts
 from .io import atomic_path, content_hash
@@ -357,4 +357,56 @@ def attribute_stage(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.Dat
         for c in cols:
             out[c] = out[c].astype(object)
             out.loc[idx, c] = update.loc[idx, c]
+    return out
+
+
+RULE = "rule"  # identity.SOURCES value for flagged speech assigned by attribute_flagged
+SPEAKERLESS_FLAGS = ("nonspeech", "hallucination_loop")  # artefacts, not anyone's speech
+HOST_READ_FLAGS = ("sponsor", "promo")  # read by the host
+READ_CONFIDENCE = 0.8  # confidence that a sponsor read or promotion is the (first) host's
+QUOTE_DISCOUNT = 0.9  # a cold-open quote's confidence relative to the passage it repeats
+UNMATCHED_CONFIDENCE = 0.5  # a cold-open sentence that repeats nothing: nearest quote's speaker
+
+
+def attribute_flagged(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.DataFrame:
+    """Corpus stage: speakers for flagged speech that has none (source ``rule``).
+
+    Sponsor reads and show promotion go to the episode's first host. A cold-open sentence takes
+    the speaker of the later attributed utterance sharing most of its word 4-grams; one that
+    repeats nothing takes the speaker of the nearest cold-open sentence that does, with low
+    confidence. Non-speech cues and ASR loops stay without a speaker."""
+    out = utterances.copy()
+    cols = ["speaker_id", "speaker", "speaker_role", "speaker_source", "speaker_confidence"]
+    for c in cols:
+        out[c] = out[c].astype(object)
+    for ep in episodes:
+        mask = (out["episode_id"] == ep.id) & out["speaker_id"].isna() & (out["word_count"] > 0)
+        todo = out[mask & ~out["is_conversation"]].sort_values("order")
+        todo = todo[~todo["flags"].str.contains("|".join(SPEAKERLESS_FLAGS))]
+        if todo.empty or not ep.hosts:
+            continue
+        host = ep.hosts[0]
+        reads = todo[todo["flags"].str.contains("|".join(HOST_READ_FLAGS))]
+        out.loc[reads.index, cols] = [host.id, host.name, host.role, RULE, READ_CONFIDENCE]
+        quotes = todo[todo["flags"].str.contains("cold_open") & ~todo.index.isin(reads.index)]
+        if quotes.empty:
+            continue
+        later = out[(out["episode_id"] == ep.id) & out["is_conversation"] & out["speaker_id"].notna()]
+        later_grams = [(i, clean.shingles(t)) for i, t in zip(later.index, later["text"])]
+        matched: dict[int, int] = {}  # cold-open row -> later row it repeats
+        for i, text in zip(quotes.index, quotes["text"]):
+            grams = clean.shingles(text)
+            best = max(later_grams, key=lambda p: len(grams & p[1]), default=None)
+            if best is not None and grams and len(grams & best[1]) >= 2:
+                matched[i] = best[0]
+        for i in quotes.index:
+            if i in matched:
+                src = out.loc[matched[i]]
+                conf = QUOTE_DISCOUNT * float(src["speaker_confidence"] if pd.notna(src["speaker_confidence"]) else 1.0)
+            elif matched:
+                src = out.loc[matched[min(matched, key=lambda j: abs(out.at[j, "order"] - out.at[i, "order"]))]]
+                conf = UNMATCHED_CONFIDENCE
+            else:
+                continue
+            out.loc[i, cols] = [src["speaker_id"], src["speaker"], src["speaker_role"], RULE, round(conf, 4)]
     return out

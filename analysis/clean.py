@@ -146,7 +146,7 @@ def flag_promos(utts: list[dict]) -> None:
                 _add(u, "promo", "inside a show promotion")
 
 
-def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+def shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
     words = _norm(text).split()
     return {tuple(words[k:k + n]) for k in range(len(words) - n + 1)}
 
@@ -167,11 +167,11 @@ def flag_cold_open(utts: list[dict], window_share: float = 0.15, window_max_word
         cut += 1
     last_seen: dict[tuple[str, ...], int] = {}  # 4-gram -> index of the last utterance with it
     for k, u in enumerate(utts):
-        for g in _shingles(u["text"]):
+        for g in shingles(u["text"]):
             last_seen[g] = k
     last, gap, matches = None, 0, 0
     for k, u in enumerate(utts[:cut]):
-        grams = _shingles(u["text"])
+        grams = shingles(u["text"])
         again = sum(last_seen[g] >= k + min_distance for g in grams)
         if len(grams) >= 2 and again >= containment * len(grams):
             last, gap, matches = k, 0, matches + 1

@@ -98,7 +98,11 @@ TABLES = {t.name: t for t in (EPISODES, SPEAKERS, UTTERANCES, CHAPTERS)}
 # Corpus-wide stages run after the per-episode build, in order: each takes the utterances of
 # all episodes and the catalog episodes, and returns the utterances with columns filled in.
 CorpusStage = Callable[[pd.DataFrame, list[Episode]], pd.DataFrame]
-STAGES: list[tuple[str, CorpusStage]] = [("attribution", attribution.attribute_stage), ("timing", timing.timing_stage)]
+STAGES: list[tuple[str, CorpusStage]] = [
+    ("attribution", attribution.attribute_stage),
+    ("flagged speech", attribution.attribute_flagged),
+    ("timing", timing.timing_stage),
+]
 
 _CODE_FILES = ("corpus.py", "clean.py", "identity.py", "catalog.py", "ingest")
 

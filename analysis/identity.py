@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from .catalog import Episode, Person, slugify
 
-SOURCES = ("file_label", "catalog_correction", "introduction", "model", "none")
+# How a speaker was determined. "rule": flagged speech assigned by a documented rule (see
+# attribution.attribute_flagged); "none": no speaker (non-speech cues, ASR loops, unresolved).
+SOURCES = ("file_label", "catalog_correction", "introduction", "model", "rule", "none")
 GENERIC = re.compile(
     r"^(?:SPEAKER[ _]?\d{1,3}|Speaker(?: ?[A-Z0-9]{1,3})?|Unknown(?: Speaker)?|Unidentified(?: Speaker)?|"
     r"Spk ?\d{1,3}|S\d{1,2}|Interviewer|Interviewee|Host|Guest|Narrator)$", re.IGNORECASE)

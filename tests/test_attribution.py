@@ -133,3 +133,31 @@ def test_leave_one_episode_out_accuracy(corpus_tables):
     vc = res["20vc-2024-11-04-sam-altman"]
     assert vc["word_accuracy"] >= 0.85 and vc["word_accuracy"] > vc["classifier_only_word_accuracy"]
     assert vc["talk_share_error_words"] < 0.05
+
+
+def test_flagged_speech_gets_a_speaker_by_rule_and_artefacts_stay_speakerless():
+    ep = _episode()
+    rows = [  # (text, flags, speaker_id, speaker, role, confidence)
+        ("Models will eat your scaffolding for breakfast.", "cold_open", None, None, "unknown", None),
+        ("What a time to be alive.", "cold_open", None, None, "unknown", None),
+        ("This episode is brought to you by Acme, go to acme dot com slash pod.", "sponsor", None, None, "unknown", None),
+        ("(upbeat music)", "nonspeech", None, None, "unknown", None),
+        ("Yeah.", "hallucination_loop", None, None, "unknown", None),
+        ("So what should builders do?", "", "lenny-rachitsky", "Lenny Rachitsky", "host", 0.9),
+        ("I think the models will eat your scaffolding for breakfast, honestly.", "", "sherwin-wu", "Sherwin Wu", "guest", 0.8),
+    ]
+    utt = pd.DataFrame([{"episode_id": ep.id, "order": k, "text": t, "flags": f, "is_conversation": f == "",
+                         "word_count": 0 if f == "nonspeech" else len(t.split()), "speaker_id": sid, "speaker": name,
+                         "speaker_role": role, "speaker_source": "model" if sid else "none", "speaker_confidence": conf}
+                        for k, (t, f, sid, name, role, conf) in enumerate(rows)])
+    out = A.attribute_flagged(utt, [ep]).set_index("order")
+    # the cold-open quote repeats the guest's later sentence, with a discounted confidence
+    assert out.at[0, "speaker"] == "Sherwin Wu" and out.at[0, "speaker_source"] == A.RULE
+    assert out.at[0, "speaker_confidence"] == pytest.approx(A.QUOTE_DISCOUNT * 0.8)
+    # a cold-open sentence that repeats nothing takes the nearest quote's speaker, with low confidence
+    assert out.at[1, "speaker"] == "Sherwin Wu" and out.at[1, "speaker_confidence"] == A.UNMATCHED_CONFIDENCE
+    assert (out.at[2, "speaker"], out.at[2, "speaker_role"]) == ("Lenny Rachitsky", "host")
+    assert out.at[2, "speaker_confidence"] == A.READ_CONFIDENCE
+    for order in (3, 4):  # music and ASR loops are nobody's speech
+        assert out.at[order, "speaker_id"] is None and out.at[order, "speaker_source"] == "none"
+    assert out.loc[5:, "speaker_source"].eq("model").all()  # conversation untouched
