@@ -190,6 +190,12 @@ def split_markdown_header(lines: list[str]) -> tuple[dict[str, str], int]:
     return meta, i
 
 
+def head_lines(text: str, lines: int = 400, chars: int = 100_000) -> list[str]:
+    """Stripped non-blank lines among the first ``lines`` (reads only the start of big files;
+    sniffers use it so detection costs the same on a 50 MB file as on a small one)."""
+    return [s for ln in text[:chars].split("\n")[:lines] if (s := ln.strip())]
+
+
 def check_truncated(text: str, transcript: Transcript) -> None:
     """Warn when the file ends mid-line: no final newline and no closing punctuation."""
     stripped = text.rstrip(" \t")

@@ -16,7 +16,15 @@ import srt
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
-from .base import Format, ParseError, Segment, Transcript, check_truncated, parse_timestamp
+from .base import (
+    Format,
+    ParseError,
+    Segment,
+    Transcript,
+    check_truncated,
+    head_lines,
+    parse_timestamp,
+)
 
 _TIMING = re.compile(r"^[ \t]*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]*-->", re.MULTILINE)
 _SRT_TIMING = re.compile(r"^\d+:\d{2}:\d{2}[,.]\d{1,3}[ \t]*-->[ \t]*\d+:\d{2}:\d{2}[,.]\d{1,3}")
@@ -205,7 +213,7 @@ def _finish(cues: list[Cue], text: str, t: Transcript) -> None:
 # ---------------------------------------------------------------- SRT
 
 def sniff_srt(text: str) -> float:
-    head = [ln.strip() for ln in text[:20_000].split("\n")[:400] if ln.strip()]
+    head = head_lines(text, chars=20_000)
     if len(head) < 2 or head[0].startswith("WEBVTT"):
         return 0.0
     opens = _SRT_TIMING.match(head[0]) or (head[0].isdigit() and _SRT_TIMING.match(head[1]))

@@ -18,6 +18,7 @@ from .base import (
     Segment,
     Transcript,
     check_truncated,
+    head_lines,
     parse_timestamp,
     split_markdown_header,
 )
@@ -31,16 +32,11 @@ BOLD = re.compile(rf"^\*\*(?P<name>{SPEAKER})(?::\*\*|\*\*(?:[ \t]*\((?P<time>{_
 _OTTER_FOOTER = re.compile(r"^Transcribed by https?://otter\.ai\S*$", re.IGNORECASE)
 
 
-def _head_lines(text: str) -> list[str]:
-    """Stripped non-blank lines among the first 400 (reads only the start of big files)."""
-    return [s for ln in text[:60_000].split("\n")[:400] if (s := ln.strip())]
-
-
 def _sniffer(pattern: re.Pattern, weight: float):
     """A sniff scoring ``weight`` when header lines make up at least half the non-blank lines
     (a header and a one-line paragraph each), proportionally less below that; 0 under 2 hits."""
     def sniff(text: str) -> float:
-        lines = [ln for ln in _head_lines(text) if not _OTTER_FOOTER.match(ln)]
+        lines = [ln for ln in head_lines(text) if not _OTTER_FOOTER.match(ln)]
         hits = sum(bool(pattern.match(ln)) for ln in lines)
         return weight * min(1.0, 2 * hits / len(lines)) if hits >= 2 else 0.0
     sniff.__doc__ = f"Confidence (0..{weight}) that the text is made of {pattern.pattern[:30]}... headers."

@@ -11,6 +11,7 @@ from .base import (
     Segment,
     Transcript,
     check_truncated,
+    head_lines,
     parse_timestamp,
     split_markdown_header,
 )
@@ -27,17 +28,13 @@ _DASH_TURN = re.compile(r"(?:^|(?<=\s))-[ \t]+(?=\S)", re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9¿¡])|\n\s*\n")
 
 
-def _nonblank(lines: list[str]) -> list[str]:
-    return [ln for ln in lines if ln.strip()]
-
-
 # ---------------------------------------------------------------- [hh:mm:ss] Name: text
 
 def sniff_timestamped_lines(text: str) -> float:
-    lines = _nonblank(text[:100_000].split("\n")[:400])
+    lines = head_lines(text)
     if not lines:
         return 0.0
-    hits = sum(bool(_TS_LINE.match(ln.strip())) for ln in lines)
+    hits = sum(bool(_TS_LINE.match(ln)) for ln in lines)
     return 0.95 * hits / len(lines) if hits >= 2 else 0.0
 
 
@@ -78,10 +75,10 @@ def parse_timestamped_lines(text: str, t: Transcript) -> None:
 # ---------------------------------------------------------------- Name: paragraph
 
 def sniff_speaker_paragraphs(text: str) -> float:
-    lines = _nonblank(text[:100_000].split("\n")[:400])
+    lines = head_lines(text)
     if len(lines) < 2:
         return 0.0
-    matches = [m.group(1) for ln in lines if (m := _NAME_LINE.match(ln.strip()))]
+    matches = [m.group(1) for ln in lines if (m := _NAME_LINE.match(ln))]
     if len(matches) < 2 or len(set(matches)) > max(8, len(matches) // 2):
         return 0.0  # many distinct "labels" means ordinary prose with colons
     return 0.9 * len(matches) / len(lines)
@@ -273,7 +270,7 @@ def parse_summary_page(text: str, t: Transcript) -> None:
         if not line or line.startswith("|"):
             continue
         words = len(line.split())
-        if line.endswith("...") or line.endswith("…"):
+        if line.endswith(("...", "…")):
             t.metadata.setdefault("teaser", line)  # cut-off preview of the description
         elif line.endswith(":") or (words < 20 and line.endswith("?")) or line.lower().startswith("ask me"):
             continue  # page furniture: prompts and buttons
