@@ -290,6 +290,32 @@ def to_utterances(sents: pd.DataFrame) -> pd.DataFrame:
     return out[["pred_role", "confidence"]]
 
 
+def assign_labels(utts: pd.DataFrame, episode: Episode) -> dict[str, tuple[Person | None, float]]:
+    """One person per unresolved diarisation label (SPEAKER_00, Speaker A): the file already
+    says which utterances one voice spoke, so they are decided together, not one by one.
+
+    ``utts``: that episode's labelled, unresolved utterances with decoded ``pred_role`` and
+    ``confidence``. A label's host score is the word-weighted mean P(host) of its utterances.
+    Of the (hosts + guests) labels with most words, the most host-like become the hosts and
+    the others the guests, each in catalog order; the confidence is the label's mean
+    posterior of that role. Further labels (an engineer, a caller) stay unresolved (None)."""
+    if utts.empty:
+        return {}
+    p_host = np.where(utts["pred_role"] == "host", utts["confidence"], 1 - utts["confidence"])
+    w = utts["word_count"].clip(lower=1).to_numpy(dtype=float)
+    stats = (pd.DataFrame({"label": utts["speaker_label"].to_numpy(), "w": w, "hw": p_host * w})
+             .groupby("label", sort=True).sum())
+    stats["host"] = stats["hw"] / stats["w"]
+    ranked = stats.sort_values(["w", "host"], ascending=False, kind="stable")
+    cand = ranked.head(len(episode.hosts) + len(episode.guests))
+    host_labels = cand.sort_values("host", ascending=False, kind="stable").head(len(episode.hosts)).index
+    out: dict[str, tuple[Person | None, float]] = {label: (None, 0.0) for label in ranked.index}
+    out.update({label: (p, float(cand.at[label, "host"])) for label, p in zip(host_labels, episode.hosts)})
+    guest_labels = [label for label in cand.index if label not in host_labels]
+    out.update({label: (p, float(1 - cand.at[label, "host"])) for label, p in zip(guest_labels, episode.guests)})
+    return out
+
+
 def split_hosts(utts: pd.DataFrame, episode: Episode) -> list[tuple[Person | None, float]]:
     """Which host said each host utterance of ``utts`` (columns ``text``, ``pred_role``), in order.
 
@@ -348,10 +374,14 @@ def attribute_stage(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.Dat
         conv = conv.assign(pred_role=per.loc[conv["order"], "pred_role"].to_numpy(),
                            confidence=per.loc[conv["order"], "confidence"].to_numpy())
         hosts = split_hosts(conv, ep) if len(ep.hosts) > 1 else [(ep.hosts[0], 1.0)] * len(conv)
+        labelled = conv[todo[conv.index].to_numpy() & conv["speaker_label"].notna().to_numpy()]
+        by_label = assign_labels(labelled, ep)
         rows = []
-        for role, conf, (host, factor) in zip(conv["pred_role"], conv["confidence"], hosts):
-            person = host if role == "host" else ep.guests[0]
-            rows.append([person.id, person.name, person.role, METHOD, round(float(conf * factor), 4)])
+        for label, role, conf, (host, factor) in zip(conv["speaker_label"], conv["pred_role"], conv["confidence"], hosts):
+            person, conf, factor = (*by_label[label], 1.0) if label in by_label else (
+                host if role == "host" else ep.guests[0], conf, factor)
+            rows.append([None, label, "unknown", "none", None] if person is None else
+                        [person.id, person.name, person.role, METHOD, round(float(conf * factor), 4)])
         update = pd.DataFrame(rows, index=conv.index, columns=cols)
         idx = conv.index[todo[conv.index]]
         for c in cols:

@@ -93,7 +93,8 @@ def resolve_labels(texts_by_label: dict[str, list[str]], episode: Episode) -> tu
             out[label] = _as(introduced[label], "introduction", 0.9)
         elif is_generic(label):
             out[label] = Resolution(None, label, "unknown", "none", None)
-            warnings.append(f"{episode.id}: generic label {label!r} left unresolved")
+            warnings.append(f"{episode.id}: generic label {label!r} not resolved by the catalog or an "
+                            "introduction (the attribution model maps it to a host or guest where it can)")
         elif (person := match_person(label, episode)):
             out[label] = _as(person, "file_label", 1.0)
         else:

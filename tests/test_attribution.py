@@ -161,3 +161,47 @@ def test_flagged_speech_gets_a_speaker_by_rule_and_artefacts_stay_speakerless():
     for order in (3, 4):  # music and ASR loops are nobody's speech
         assert out.at[order, "speaker_id"] is None and out.at[order, "speaker_source"] == "none"
     assert out.loc[5:, "speaker_source"].eq("model").all()  # conversation untouched
+
+
+def test_diarised_labels_map_to_one_person_each_and_extra_voices_stay_unresolved():
+    ep = _episode(hosts=("Dana Reyes",), guests=("Priya Nair",))
+    # decoded per utterance: SPEAKER_00 mostly host, SPEAKER_01 mostly guest (one slip each)
+    rows = [("SPEAKER_00", "host", 0.9, 10), ("SPEAKER_01", "host", 0.6, 5), ("SPEAKER_00", "host", 0.8, 8),
+            ("SPEAKER_01", "guest", 0.9, 40), ("SPEAKER_00", "guest", 0.55, 6), ("SPEAKER_01", "guest", 0.8, 30),
+            ("SPEAKER_02", "guest", 0.9, 12)]
+    utts = pd.DataFrame(rows, columns=["speaker_label", "pred_role", "confidence", "word_count"])
+    out = A.assign_labels(utts, ep)
+    assert out["SPEAKER_00"][0].name == "Dana Reyes" and out["SPEAKER_01"][0].name == "Priya Nair"
+    assert out["SPEAKER_02"] == (None, 0.0)  # a third voice is neither host nor guest
+    host_score = (0.9 * 10 + 0.8 * 8 + 0.45 * 6) / 24  # word-weighted mean P(host) of SPEAKER_00
+    assert out["SPEAKER_00"][1] == pytest.approx(host_score)
+    assert out["SPEAKER_01"][1] == pytest.approx(1 - (0.6 * 5 + 0.1 * 40 + 0.2 * 30) / 75)
+
+
+def test_user_episode_with_diarised_labels_gets_consistent_speakers(tmp_path, monkeypatch):
+    """A WhisperX episode added to a catalog: each SPEAKER_xx becomes one person end to end."""
+    import shutil
+
+    from analysis import config
+    from analysis.corpus import build_corpus
+    from tests.conftest import RAW, SAMPLES
+
+    for name in ("20vc-2024-11-04-sam-altman.transcript.txt", "a16z-2025-11-28-sherwin-wu.transcript.txt"):
+        shutil.copy(RAW / name, tmp_path / name)
+    shutil.copy(SAMPLES / "formats" / "whisperx.json", tmp_path / "demo.json")
+    (tmp_path / "episodes.yaml").write_text("""episodes:
+  - {id: twenty, title: t, show: 20VC, published: 2024-11-04, hosts: [Harry Stebbings], guests: [Sam Altman],
+     speaker_labels: {Unknown: Harry Stebbings}, files: [20vc-2024-11-04-sam-altman.transcript.txt]}
+  - {id: a16z, title: t, show: a16z, published: 2025-11-28, hosts: [Martin Casado], guests: [Sherwin Wu],
+     speaker_labels: {Erik Torenberg: Martin Casado}, files: [a16z-2025-11-28-sherwin-wu.transcript.txt]}
+  - {id: demo, title: Bees in cities, show: Hive Mind, published: 2025-01-01, hosts: [Dana Reyes],
+     guests: [Priya Nair], files: [demo.json]}
+""")
+    monkeypatch.setattr(config, "INTERIM", tmp_path / "interim")
+    build = build_corpus(catalog=tmp_path / "episodes.yaml", out_dir=tmp_path / "out", progress=False)
+    assert not build.errors
+    demo = build.tables["utterances"].query("episode_id == 'demo'")
+    per_label = demo.groupby("speaker_label")["speaker"].agg(lambda s: set(s.fillna("?")))
+    assert per_label["SPEAKER_00"] == {"Dana Reyes"} and per_label["SPEAKER_01"] == {"Priya Nair"}
+    assert per_label["SPEAKER_02"] == {"SPEAKER_02"}  # the sound engineer stays an unresolved label
+    assert demo["time_source"].eq("file").all()
