@@ -346,6 +346,7 @@ def build_corpus(catalog: Path | None = None, out_dir: Path | None = None, progr
         tables[name] = TABLES[name].conform(df) if len(df) else TABLES[name].empty()
     for name, stage in STAGES:
         tables["utterances"] = UTTERANCES.conform(stage(tables["utterances"], built_eps))
+    tables["speakers"] = _drop_resolved_labels(tables["speakers"], tables["utterances"])
     if write:
         out = Path(out_dir or config.PROCESSED)
         for name, df in tables.items():
@@ -353,6 +354,15 @@ def build_corpus(catalog: Path | None = None, out_dir: Path | None = None, progr
         write_json({"errors": errors, "warnings": warnings, "flag_counts": flag_counts(tables["utterances"])
                     .reset_index().to_dict(orient="records")}, out / "corpus_report.json")
     return CorpusBuild(tables, errors, warnings, cached, time.perf_counter() - t0)
+
+
+def _drop_resolved_labels(speakers: pd.DataFrame, utterances: pd.DataFrame) -> pd.DataFrame:
+    """Unresolved labels that the corpus-wide stages resolved are no longer speakers."""
+    left = utterances[utterances["speaker_id"].isna() & utterances["speaker"].notna()]
+    still = set(zip(left["episode_id"], left["speaker"]))
+    keep = speakers["resolved"] | pd.Series([k in still for k in zip(speakers["episode_id"], speakers["name"])],
+                                            index=speakers.index, dtype=bool)
+    return speakers[keep].reset_index(drop=True)
 
 
 def flag_counts(utterances: pd.DataFrame) -> pd.DataFrame:

@@ -205,3 +205,6 @@ def test_user_episode_with_diarised_labels_gets_consistent_speakers(tmp_path, mo
     assert per_label["SPEAKER_00"] == {"Dana Reyes"} and per_label["SPEAKER_01"] == {"Priya Nair"}
     assert per_label["SPEAKER_02"] == {"SPEAKER_02"}  # the sound engineer stays an unresolved label
     assert demo["time_source"].eq("file").all()
+    speakers = build.tables["speakers"].query("episode_id == 'demo'")
+    assert set(speakers["name"]) == {"Dana Reyes", "Priya Nair", "SPEAKER_02"}
+    assert not speakers.set_index("name").at["SPEAKER_02", "resolved"]
