@@ -28,10 +28,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from . import clean, config, identity
+from . import clean, config, identity, reference
 from .catalog import Episode, Person
 from .ingest.text import sentences as sentence_texts
 from .io import atomic_path, content_hash
+from .reference import Reference
 
 ROLES = ("host", "guest")  # state 0, state 1
 MAX_RUN = 16  # sentences-in-turn states per role; the last one absorbs longer turns
@@ -41,7 +42,7 @@ FIRST_IS_HOST = 0.8  # P(the first sentence is the host's)
 TURN_SWITCH = {1: 0.98, 2: 0.75}  # P(role changes at a marked turn) for 1 host, for 2+ hosts
 LABEL_TRUST = 0.95  # emission of a sentence whose speaker the file gives (labels can be noisy)
 TURN_SEGMENTED = 1.5  # an unlabelled episode with more sentences per utterance than this marks turns
-TRAINED_SOURCES = ("file_label", "catalog_correction", "introduction")  # labels we learn from
+TRAINED_SOURCES = ("file_label", "catalog_correction", "introduction", reference.SOURCE)  # labels we learn from
 METHOD = "model"  # identity.SOURCES value for decoded speakers
 
 _WORD = re.compile(r"[a-z']+")
@@ -53,15 +54,19 @@ _ANSWER = {"yeah", "yes", "yep", "right", "totally", "sure", "exactly", "absolut
 _CONTINUE = {"and", "but", "because", "or", "which", "then", "also"}
 
 
-def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = False) -> pd.DataFrame:
+def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = False,
+              turn_marks: bool = True) -> pd.DataFrame:
     """Sentence table of one episode's conversation utterances (see the module docstring).
 
-    With ``hide_labels`` the file's speakers and turns are ignored (every boundary ``free``,
-    ``role`` None), which is how a labelled episode is held out for evaluation."""
+    The file's utterance boundaries count as turn boundaries when it names no speakers and
+    its utterances average more than TURN_SEGMENTED sentences (paragraphs, dash-separated
+    turns), unless ``turn_marks`` is False. With ``hide_labels`` the file's speakers are
+    ignored (``role`` None), which is how a labelled episode is held out for evaluation."""
     conv = utterances[utterances["is_conversation"] & (utterances["word_count"] > 0)].sort_values("order")
     labelled = conv["speaker_source"].isin(TRAINED_SOURCES) & conv["speaker_role"].isin(ROLES)
     n_sent = conv["text"].map(lambda t: len(sentence_texts(t)))
-    turns = not labelled.any() and len(conv) > 0 and n_sent.mean() > TURN_SEGMENTED and not hide_labels
+    turns = (turn_marks and len(conv) > 0 and n_sent.mean() > TURN_SEGMENTED
+             and (hide_labels or not labelled.any()))
     rows = []
     for (_, u), known in zip(conv.iterrows(), labelled):
         for k, s in enumerate(sentence_texts(u["text"])):
@@ -73,6 +78,13 @@ def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = Fa
     if len(out):
         out.loc[0, "boundary"] = "free"
     return out
+
+
+def with_reference(sents: pd.DataFrame, utterances: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+    """``sents`` with ``host_share`` (fraction of each sentence's words the reference gives a
+    host, NaN where it gives no one) and ``role`` (the reference's majority role) added."""
+    share = reference.sentence_host_share(ref, utterances, sents)
+    return sents.assign(host_share=share, role=np.where(np.isnan(share), None, np.where(share >= 0.5, "host", "guest")))
 
 
 def _mask_names(text: str, episode: Episode) -> str:
@@ -347,20 +359,30 @@ def split_hosts(utts: pd.DataFrame, episode: Episode) -> list[tuple[Person | Non
     return out
 
 
-def training_sentences(utterances: pd.DataFrame, episodes: list[Episode], exclude: str | None = None) -> pd.DataFrame:
-    """Labelled sentences of every episode whose file names its speakers (except ``exclude``)."""
-    parts = [sentences(utterances[utterances["episode_id"] == ep.id], ep) for ep in episodes if ep.id != exclude]
-    parts = [p[p["role"].notna()] for p in parts if p["role"].notna().mean() > 0.5] if parts else []
+def training_sentences(utterances: pd.DataFrame, episodes: list[Episode], refs: dict[str, Reference],
+                       exclude: str | None = None) -> pd.DataFrame:
+    """Sentences with a known role from every episode except ``exclude``: roles from its
+    reference where it has one (``refs``), else from its file when that names most speakers."""
+    parts = []
+    for ep in episodes:
+        if ep.id == exclude:
+            continue
+        u = utterances[utterances["episode_id"] == ep.id]
+        sents = sentences(u, ep)
+        if ep.id in refs:
+            sents = with_reference(sents, u, refs[ep.id])
+        elif sents.empty or sents["role"].notna().mean() <= 0.5:
+            continue
+        parts.append(sents[sents["role"].notna()])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["episode_id", "text", "role"])
 
 
 def attribute_stage(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.DataFrame:
     """Corpus stage: fill speaker_id/speaker/role/source='model'/confidence for conversation
-    utterances with no speaker, decoding each episode (labelled sentences clamped)."""
-    train = training_sentences(utterances, episodes)
-    if train.empty or train["role"].nunique() < 2:
-        return utterances
-    model = None
+    utterances with no speaker, decoding each episode (labelled sentences clamped) with a model
+    trained on the *other* episodes, so what is shown is what the leave-one-episode-out
+    evaluation measures (an episode's own reference never informs its speakers)."""
+    refs, _ = reference.load_references(episodes)  # unusable references are reported by the corpus build
     out = utterances.copy()
     cols = ["speaker_id", "speaker", "speaker_role", "speaker_source", "speaker_confidence"]
     for ep in episodes:
@@ -368,7 +390,10 @@ def attribute_stage(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.Dat
         todo = mask & out["is_conversation"] & (out["word_count"] > 0) & out["speaker_id"].isna()
         if not todo.any() or not ep.hosts or not ep.guests:
             continue
-        model = model or fit_cached(train)
+        train = training_sentences(utterances, episodes, refs, exclude=ep.id)
+        if train.empty or train["role"].nunique() < 2:
+            continue
+        model = fit_cached(train)
         per = to_utterances(attribute_episode(model, sentences(out[mask], ep), len(ep.hosts)))
         conv = out[mask & out["is_conversation"] & (out["word_count"] > 0)].sort_values("order")
         conv = conv.assign(pred_role=per.loc[conv["order"], "pred_role"].to_numpy(),

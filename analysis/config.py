@@ -16,6 +16,8 @@ INTERIM = Path(os.environ.get("PODLENS_INTERIM", DATA / "interim"))  # per-episo
 PROCESSED = Path(os.environ.get("PODLENS_PROCESSED", DATA / "processed"))  # canonical tables (Parquet)
 CACHE = Path(os.environ.get("PODLENS_CACHE", DATA / "cache"))  # embeddings and fitted models, keyed by content
 GLOSSARY = Path(os.environ.get("PODLENS_GLOSSARY", DATA / "glossary.yaml"))  # ASR fixes
+# Reference speaker turns made by reading transcripts (<episode id>.speakers.tsv): ground truth
+ANNOTATIONS = Path(os.environ.get("PODLENS_ANNOTATIONS", DATA / "annotations"))
 
 # Models: names of installed packages or local paths. Nothing is downloaded at run time.
 EMBEDDING_MODEL = os.environ.get("PODLENS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")

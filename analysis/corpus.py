@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import attribution, clean, config, identity, timing
+from . import attribution, clean, config, identity, reference, timing
 from .catalog import CatalogError, Episode, load_catalog
 from .ingest import ParseError, parse_file
 from .io import atomic_path, content_hash, load_tables, write_json, write_table
@@ -99,6 +99,7 @@ TABLES = {t.name: t for t in (EPISODES, SPEAKERS, UTTERANCES, CHAPTERS)}
 # all episodes and the catalog episodes, and returns the utterances with columns filled in.
 CorpusStage = Callable[[pd.DataFrame, list[Episode]], pd.DataFrame]
 STAGES: list[tuple[str, CorpusStage]] = [
+    ("reference labels", reference.correct_labels),
     ("attribution", attribution.attribute_stage),
     ("flagged speech", attribution.attribute_flagged),
     ("timing", timing.timing_stage),
@@ -344,6 +345,7 @@ def build_corpus(catalog: Path | None = None, out_dir: Path | None = None, progr
     }
     for name, df in tables.items():
         tables[name] = TABLES[name].conform(df) if len(df) else TABLES[name].empty()
+    errors += reference.load_references(built_eps)[1]  # such an episode is built without its reference
     for name, stage in STAGES:
         tables["utterances"] = UTTERANCES.conform(stage(tables["utterances"], built_eps))
     tables["speakers"] = _drop_resolved_labels(tables["speakers"], tables["utterances"])

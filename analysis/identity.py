@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from .catalog import Episode, Person, slugify
 
-# How a speaker was determined. "rule": flagged speech assigned by a documented rule (see
+# How a speaker was determined. "reference": the file's label corrected by a hand-made reference
+# (see reference.correct_labels); "rule": flagged speech assigned by a documented rule (see
 # attribution.attribute_flagged); "none": no speaker (non-speech cues, ASR loops, unresolved).
-SOURCES = ("file_label", "catalog_correction", "introduction", "model", "rule", "none")
+SOURCES = ("file_label", "catalog_correction", "introduction", "reference", "model", "rule", "none")
 GENERIC = re.compile(
     r"^(?:SPEAKER[ _]?\d{1,3}|Speaker(?: ?[A-Z0-9]{1,3})?|Unknown(?: Speaker)?|Unidentified(?: Speaker)?|"
     r"Spk ?\d{1,3}|S\d{1,2}|Interviewer|Interviewee|Host|Guest|Narrator)$", re.IGNORECASE)

@@ -1,0 +1,234 @@
+"""Reference speaker turns made by reading a transcript (``data/annotations/<episode id>.speakers.tsv``),
+aligned word by word to the corpus: the ground truth that attribution is trained and scored on.
+
+File format (tab-separated, ``#`` lines are comments, first other line is the header)::
+
+    line    speaker         sure    at
+    10      Sherwin Wu      yes     We want Chatchy BTS first party up.
+    12      Martin Casado   no      Sure, and thanks very much
+
+Each row starts a turn: it begins at the first occurrence of the words ``at`` (exact words of
+the raw file, whitespace-insensitive) on or after 1-based ``line`` of the episode's transcript
+file and after the previous turn's start, and lasts until the next turn. ``speaker`` is a host
+or guest named in the catalog, ``host``/``guest`` when only the role is known, or ``-`` for no
+one's speech (music, ASR loops). ``sure`` is ``no`` where the annotator hesitated.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .catalog import Episode
+
+COLUMNS = ("line", "speaker", "sure", "at")
+SOURCE = "reference"  # identity.SOURCES value for labels corrected by a reference
+UNSURE_CONFIDENCE = 0.6  # confidence of a reference turn the annotator marked unsure
+NO_ONE = "-"
+ROLE_ONLY = ("host", "guest")
+
+
+class ReferenceError(ValueError):
+    """A reference file that cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    line: int  # 1-based line of the transcript where the search for ``at`` starts
+    speaker: str | None  # catalog name, "host"/"guest", or None for no one's speech
+    role: str | None  # host | guest | None
+    sure: bool
+    at: str
+    row: int  # 1-based line of the reference file, for messages
+
+
+@dataclass(frozen=True)
+class Reference:
+    episode_id: str
+    path: Path
+    transcript: Path  # the raw file the turns point into
+    turns: tuple[Turn, ...]
+    starts: tuple[int, ...]  # character offset in the transcript where each turn starts
+
+
+def path_for(episode_id: str) -> Path:
+    return config.ANNOTATIONS / f"{episode_id}.speakers.tsv"
+
+
+def load_reference(path: Path, episode: Episode) -> Reference:
+    """Parse and check a reference file against the catalog entry (names, transcript)."""
+    transcripts = [f for f in episode.files if f.kind == "transcript"]
+    if not transcripts:
+        raise ReferenceError(f"{path}: episode {episode.id} has no transcript file in the catalog")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReferenceError(f"{path}: cannot read ({exc})") from exc
+    turns, header = [], None
+    for n, raw in enumerate(lines, 1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        cells = raw.split("\t")
+        if header is None:
+            if tuple(c.strip() for c in cells) != COLUMNS:
+                raise ReferenceError(f"{path}:{n}: header must be {' / '.join(COLUMNS)} (tab-separated)")
+            header = cells
+            continue
+        if len(cells) != len(COLUMNS) or not cells[0].strip().isdigit() or not cells[3].split():
+            raise ReferenceError(f"{path}:{n}: expected line<TAB>speaker<TAB>sure<TAB>at, got {raw[:80]!r}")
+        speaker, sure = cells[1].strip(), cells[2].strip().lower()
+        if sure not in ("yes", "no"):
+            raise ReferenceError(f"{path}:{n}: 'sure' must be yes or no, got {sure!r}")
+        if speaker == NO_ONE:
+            name, role = None, None
+        elif speaker in ROLE_ONLY:
+            name, role = speaker, speaker
+        elif (person := episode.person(speaker)) is not None:
+            name, role = person.name, person.role
+        else:
+            raise ReferenceError(f"{path}:{n}: {speaker!r} is not a host or guest of {episode.id} in the catalog")
+        turns.append(Turn(int(cells[0]), name, role, sure == "yes", cells[3].strip(), n))
+    if not turns:
+        raise ReferenceError(f"{path}: no turns")
+    transcript = config.DATA / transcripts[0].path
+    return Reference(episode.id, path, transcript, tuple(turns), _locate(turns, transcript, path))
+
+
+def _read(transcript: Path) -> str:
+    return transcript.read_text(encoding="utf-8-sig", errors="replace")
+
+
+def _locate(turns: list[Turn], transcript: Path, path: Path) -> tuple[int, ...]:
+    """Character offset of each turn's ``at`` in the transcript, searched in order."""
+    try:
+        raw = _read(transcript)
+    except OSError as exc:
+        raise ReferenceError(f"{path}: cannot read the transcript {transcript} ({exc})") from exc
+    offsets = _line_offsets(raw)
+    starts, pos = [], 0
+    for turn in turns:
+        lo = max(pos, offsets[min(turn.line, len(offsets)) - 1])
+        m = _words_pattern(turn.at).search(raw, lo)
+        if m is None:
+            raise ReferenceError(f"{path}:{turn.row}: {turn.at[:60]!r} not found in {transcript.name} "
+                                 f"on or after line {turn.line} (and after the previous turn)")
+        starts.append(m.start())
+        pos = m.start() + 1
+    return tuple(starts)
+
+
+def load_references(episodes: list[Episode]) -> tuple[dict[str, Reference], list[str]]:
+    """The references present for ``episodes``, and one error message per unusable file
+    (that episode then simply has no reference)."""
+    refs, errors = {}, []
+    for ep in episodes:
+        path = path_for(ep.id)
+        if path.exists():
+            try:
+                refs[ep.id] = load_reference(path, ep)
+            except ReferenceError as exc:
+                errors.append(str(exc))
+    return refs, errors
+
+
+def _words_pattern(text: str) -> re.Pattern:
+    return re.compile(r"\s+".join(re.escape(w) for w in text.split()))
+
+
+def _line_offsets(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer("\n", text)]
+
+
+def word_speakers(ref: Reference, utterances: pd.DataFrame) -> dict[int, list[Turn | None]]:
+    """Per utterance ``order`` of the reference's transcript: the turn each word of its clean
+    ``text`` falls in (None before the first turn).
+
+    Utterances are found in the raw file by their ``raw_text`` (in file order, from their
+    ``source_line``); clean words are mapped to raw words proportionally (the glossary only
+    merges or splits a few words). Utterances not found there (another file) are left out."""
+    raw = _read(ref.transcript)
+    offsets = _line_offsets(raw)
+    starts_arr = np.asarray(ref.starts)
+    out: dict[int, list[Turn | None]] = {}
+    cursor = 0
+    own = utterances[utterances["source_file"] == str(ref.transcript.relative_to(config.DATA))]
+    for u in own.sort_values("order").itertuples():
+        line_start = offsets[min(int(u.source_line), len(offsets)) - 1] if pd.notna(u.source_line) else 0
+        m = _words_pattern(u.raw_text).search(raw, max(cursor, line_start)) if u.raw_text.split() else None
+        if m is None:
+            continue
+        cursor = m.end()
+        raw_words = [m.start() + w.start() for w in re.finditer(r"\S+", m.group(0))]
+        n_clean = len(u.text.split())
+        turn_of_raw = np.searchsorted(starts_arr, raw_words, side="right") - 1
+        picks = (np.arange(n_clean) * len(raw_words)) // max(n_clean, 1)
+        out[int(u.order)] = [ref.turns[i] if i >= 0 else None for i in turn_of_raw[picks]]
+    return out
+
+
+def utterance_speakers(ref: Reference, utterances: pd.DataFrame) -> pd.DataFrame:
+    """Per utterance (index ``order``): the reference ``speaker`` and ``role`` of most of its
+    words, ``share`` (that majority's fraction of words, 0-1), ``host_share`` (fraction of words
+    a host says) and ``sure`` (no turn involved was marked unsure)."""
+    rows = {}
+    for order, turns in word_speakers(ref, utterances).items():
+        named = [t for t in turns if t is not None]
+        if not named:
+            continue
+        speakers = pd.Series([t.speaker for t in named], dtype=object)
+        counts = speakers.value_counts(dropna=False, sort=False)
+        top = counts.idxmax()
+        lead = next(t for t in named if t.speaker == top or (top is None and t.speaker is None)) \
+            if not pd.isna(top) else next(t for t in named if t.speaker is None)
+        rows[order] = {"speaker": lead.speaker, "role": lead.role, "share": counts.max() / len(turns),
+                       "host_share": sum(t.role == "host" for t in named) / len(turns),
+                       "sure": all(t.sure for t in named)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["speaker", "role", "share", "host_share", "sure"])
+
+
+def sentence_host_share(ref: Reference, utterances: pd.DataFrame, sents: pd.DataFrame) -> np.ndarray:
+    """For each row of a sentence table (``order``, ``words``; sentences in text order within
+    their utterance), the fraction of its words the reference gives to a host (NaN where the
+    reference says no one speaks or does not cover it)."""
+    per_word = word_speakers(ref, utterances)
+    out = np.full(len(sents), np.nan)
+    offset: dict[int, int] = {}
+    for i, (order, n) in enumerate(zip(sents["order"], sents["words"])):
+        start = offset.get(order, 0)
+        offset[order] = start + n
+        turns = per_word.get(int(order), [])[start:start + n]
+        roles = [t.role for t in turns if t is not None and t.role is not None]
+        if roles and len(roles) * 2 >= n:
+            out[i] = sum(r == "host" for r in roles) / len(roles)
+    return out
+
+
+
+def correct_labels(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.DataFrame:
+    """Corpus stage: in episodes whose *file* labels its speakers and that have a reference,
+    replace each utterance's speaker by the reference's (source ``reference``; confidence
+    the majority's word share, at most UNSURE_CONFIDENCE where the annotator was unsure).
+
+    Files without labels are not touched: their speakers come from the attribution model,
+    and their reference only measures it."""
+    refs, _ = load_references(episodes)  # unusable references are reported by the corpus build
+    out = utterances.copy()
+    cols = ["speaker_id", "speaker", "speaker_role", "speaker_source", "speaker_confidence"]
+    for c in cols:
+        out[c] = out[c].astype(object)
+    for ep in episodes:
+        mask = out["episode_id"] == ep.id
+        if ep.id not in refs or not mask.any() or out.loc[mask, "speaker_label"].notna().mean() <= 0.5:
+            continue
+        per = utterance_speakers(refs[ep.id], out[mask])
+        per = per[per["speaker"].notna() & ~per["speaker"].isin(ROLE_ONLY)]
+        index = out[mask].reset_index().set_index("order").loc[per.index, "index"]
+        for (order, r), i in zip(per.iterrows(), index):
+            person = ep.person(r["speaker"])
+            conf = float(r["share"]) if r["sure"] else min(float(r["share"]), UNSURE_CONFIDENCE)
+            out.loc[i, cols] = [person.id, person.name, person.role, SOURCE, round(conf, 4)]
+    return out
