@@ -8,8 +8,8 @@ whole sequence with forward-backward/Viterbi over states (role, sentences so far
 turn), where the chance of a speaker change depends on the role, on how long the turn has
 lasted (hazard learned from labelled episodes) and on the boundary text (a question
 before, "Yeah," after; a second logistic regression). Confidence is the decoder's posterior
-of the chosen role. Episodes with several hosts then split host turns by names
-(self-introductions, names addressed).
+of the chosen role. In episodes with several hosts a host turn is given to one host only when
+it names the speaker (self-introduction, the other host addressed), else to "A / B".
 
 Sentence tables (DataFrames) have columns: ``episode_id``, ``order`` (utterance),
 ``text``, ``words``, ``boundary`` (kind of boundary *before* the sentence: ``free``,
@@ -36,7 +36,7 @@ from .reference import Reference
 
 ROLES = ("host", "guest")  # state 0, state 1
 MAX_RUN = 16  # sentences-in-turn states per role; the last one absorbs longer turns
-EMISSION_POWER = 3.0  # weight of sentence evidence against the turn prior when decoding (chosen by LOEO)
+EMISSION_POWER = 2.0  # weight of sentence evidence against the turn prior when decoding (chosen by LOEO)
 CONFIDENCE_POWER = 1.0  # the same weight for the posterior reported as confidence (better calibrated)
 FIRST_IS_HOST = 0.8  # P(the first sentence is the host's)
 TURN_SWITCH = {1: 0.98, 2: 0.75}  # P(role changes at a marked turn) for 1 host, for 2+ hosts
@@ -52,6 +52,12 @@ _WE = {"we", "our", "us", "we're", "we've", "we'd", "we'll", "ours"}
 _ANSWER = {"yeah", "yes", "yep", "right", "totally", "sure", "exactly", "absolutely", "definitely", "no",
            "well", "i", "great", "so", "honestly", "oh", "um", "uh"}
 _CONTINUE = {"and", "but", "because", "or", "which", "then", "also"}
+# What the person running the show says (introduces themself, welcomes, thanks the guest for
+# coming) and what a guest says (thanks for having me); names are masked as HOSTNAME/GUESTNAME.
+_HOSTING = re.compile(r"\b(?:(?:this is|i'm|i am|my name is)\s+hostname|welcome(?: back)? to|my guest|"
+                      r"my co-?host|thank(?:s| you) (?:so much )?(?:for|to) (?:coming|joining|being here|sitting)|"
+                      r"today we're|today i'm|today my)")
+_GUESTING = re.compile(r"\bthank(?:s| you)(?: so much)? for having me\b|\bhappy to be here\b")
 
 
 def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = False,
@@ -98,13 +104,14 @@ def _mask_names(text: str, episode: Episode) -> str:
 def _hand_features(texts) -> np.ndarray:
     rows = []
     for t in texts:
-        words = _WORD.findall(t.lower().replace("hostname", " hostname ").replace("guestname", " guestname "))
+        low = t.lower().replace("hostname", " hostname ").replace("guestname", " guestname ")
+        words = _WORD.findall(low)
         n = max(len(words), 1)
         first = words[0] if words else ""
         rows.append([t.rstrip().endswith("?"), "?" in t, np.log1p(len(words)),
                      sum(w in _YOU for w in words) / n, sum(w in _I for w in words) / n,
                      sum(w in _WE for w in words) / n, first in _ANSWER, first in _CONTINUE,
-                     "guestname" in words, "hostname" in words])
+                     "guestname" in words, "hostname" in words, bool(_HOSTING.search(low)), bool(_GUESTING.search(low))])
     return np.asarray(rows, dtype=float)
 
 
@@ -328,34 +335,29 @@ def assign_labels(utts: pd.DataFrame, episode: Episode) -> dict[str, tuple[Perso
     return out
 
 
-def split_hosts(utts: pd.DataFrame, episode: Episode) -> list[tuple[Person | None, float]]:
-    """Which host said each host utterance of ``utts`` (columns ``text``, ``pred_role``), in order.
+def either_host(episode: Episode) -> Person:
+    """The stand-in speaker for a host turn when the text does not say which host speaks."""
+    return Person(" / ".join(h.name for h in episode.hosts), "host")
 
-    Evidence, strongest first: a self-introduction names the speaker; a host named in the
-    turn ("my co-host swyx", "Alessio, ...") is the other host; consecutive host turns
-    alternate hosts; otherwise the host who spoke last keeps the floor. The factor returned
-    (0.9 evidence, 0.6 alternation, 0.5 continuity) scales the role confidence: the text
-    says little about *which* host speaks, and these heuristics are not evaluated."""
-    hosts = episode.hosts
-    out: list[tuple[Person | None, float]] = []
-    last: Person | None = None
-    prev_role = None
+
+def split_hosts(utts: pd.DataFrame, episode: Episode) -> list[Person | None]:
+    """Which host said each host utterance of ``utts`` (columns ``text``, ``pred_role``), in
+    order; None for guest utterances and for host utterances the text does not settle.
+
+    Only direct evidence names a host: a self-introduction ("This is Alessio") names the
+    speaker, and a host named in the turn ("my co-host swyx", "Alessio, ...") makes the speaker
+    the other host. Alternation and continuity rules were measured against the Latent Space
+    reference and named the right host no more often than chance, so they are not used."""
+    out: list[Person | None] = []
     for text, role in zip(utts["text"], utts["pred_role"]):
-        if role != "host":
-            out.append((None, 1.0))
-            prev_role = role
-            continue
-        speaking, named = identity.named_people(text, episode)
-        if speaking in hosts:
-            who, factor = speaking, 0.9
-        elif named in hosts:
-            who, factor = next(h for h in hosts if h != named), 0.9
-        elif prev_role == "host" and last is not None:
-            who, factor = next(h for h in hosts if h != last), 0.6
-        else:
-            who, factor = last or hosts[0], 0.5
-        out.append((who, factor))
-        last, prev_role = who, role
+        who = None
+        if role == "host":
+            speaking, named = identity.named_people(text, episode)
+            if speaking in episode.hosts:
+                who = speaking
+            elif named in episode.hosts and len(episode.hosts) == 2:
+                who = next(h for h in episode.hosts if h != named)
+        out.append(who)
     return out
 
 
@@ -398,15 +400,15 @@ def attribute_stage(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.Dat
         conv = out[mask & out["is_conversation"] & (out["word_count"] > 0)].sort_values("order")
         conv = conv.assign(pred_role=per.loc[conv["order"], "pred_role"].to_numpy(),
                            confidence=per.loc[conv["order"], "confidence"].to_numpy())
-        hosts = split_hosts(conv, ep) if len(ep.hosts) > 1 else [(ep.hosts[0], 1.0)] * len(conv)
+        hosts = split_hosts(conv, ep) if len(ep.hosts) > 1 else [ep.hosts[0]] * len(conv)
         labelled = conv[todo[conv.index].to_numpy() & conv["speaker_label"].notna().to_numpy()]
         by_label = assign_labels(labelled, ep)
         rows = []
-        for label, role, conf, (host, factor) in zip(conv["speaker_label"], conv["pred_role"], conv["confidence"], hosts):
-            person, conf, factor = (*by_label[label], 1.0) if label in by_label else (
-                host if role == "host" else ep.guests[0], conf, factor)
+        for label, role, conf, host in zip(conv["speaker_label"], conv["pred_role"], conv["confidence"], hosts):
+            person, conf = by_label[label] if label in by_label else (
+                (host or either_host(ep)) if role == "host" else ep.guests[0], conf)
             rows.append([None, label, "unknown", "none", None] if person is None else
-                        [person.id, person.name, person.role, METHOD, round(float(conf * factor), 4)])
+                        [person.id, person.name, person.role, METHOD, round(float(conf), 4)])
         update = pd.DataFrame(rows, index=conv.index, columns=cols)
         idx = conv.index[todo[conv.index]]
         for c in cols:

@@ -32,3 +32,11 @@ MAX_FILE_BYTES = int(os.environ.get("PODLENS_MAX_FILE_BYTES", str(200 * 1024 * 1
 
 # Global random seed: every stochastic step (UMAP, HDBSCAN ties, model init) uses it.
 SEED = int(os.environ.get("PODLENS_SEED", "42"))
+
+
+def data_relative(path: Path) -> str:
+    """``path`` as recorded in tables: relative to DATA when under it, else as given."""
+    try:
+        return str(Path(path).relative_to(DATA))
+    except ValueError:
+        return str(path)

@@ -149,13 +149,6 @@ def load_glossary(path: Path | None = None) -> list[tuple[re.Pattern, str]]:
     return [(re.compile(rf"(?<!\w){k}(?!\w)", re.IGNORECASE), str(v)) for k, v in entries.items()]
 
 
-def _rel(path: Path) -> str:
-    try:
-        return str(path.relative_to(config.DATA))
-    except ValueError:
-        return str(path)
-
-
 def _line_locator(path: Path) -> Callable[[str, int], int]:
     """``locate(raw_text, line, within)``: the line on which ``raw_text`` (whitespace collapsed)
     first occurs in ``path`` at or after ``line`` (at most ``within`` characters further);
@@ -192,8 +185,8 @@ def build_episode(ep: Episode, glossary: list[tuple[re.Pattern, str]]) -> Episod
                          transcript_file.path)
     warnings += tr.warnings
     for extra in ep.files_of("transcript")[1:]:
-        warnings.append(f"{ep.source}: only the first transcript file is used; {_rel(extra.path)} ignored")
-    src = _rel(transcript_file.path)
+        warnings.append(f"{ep.source}: only the first transcript file is used; {config.data_relative(extra.path)} ignored")
+    src = config.data_relative(transcript_file.path)
 
     utts: list[dict] = []
     locate = None
@@ -243,13 +236,13 @@ def build_episode(ep: Episode, glossary: list[tuple[re.Pattern, str]]) -> Episod
             warnings.append(f"{ep.source}: summary page skipped: {exc}")
             continue
         if page.kind != "summary":
-            warnings.append(f"{_rel(f.path)}: listed as a summary but parsed as {page.format}; skipped")
+            warnings.append(f"{config.data_relative(f.path)}: listed as a summary but parsed as {page.format}; skipped")
             continue
         warnings += page.warnings
         description = page.metadata.get("description")
         chapters += [
             {"episode_id": ep.id, "chapter_index": k, "start_s": c.start, "title": c.title,
-             "summary": c.summary, "source": "summary_page", "source_file": _rel(f.path), "source_line": c.line}
+             "summary": c.summary, "source": "summary_page", "source_file": config.data_relative(f.path), "source_line": c.line}
             for k, c in enumerate(page.chapters)
         ]
     header_date = tr.metadata.get("date")
@@ -277,7 +270,7 @@ def build_episode(ep: Episode, glossary: list[tuple[re.Pattern, str]]) -> Episod
         "published_basis": prov.get("published", {}).get("basis", "stated"),
         "url": ep.url, "video_id": ep.video_id, "duration_s": ep.duration_s, "venue": ep.venue,
         "description": description, "transcript_format": tr.format,
-        "source_files": ";".join(_rel(f.path) for f in ep.files),
+        "source_files": ";".join(config.data_relative(f.path) for f in ep.files),
         "original_files": ";".join(f.original_name or f.path.name for f in ep.files),
         "inferred_facts": ";".join(f"{k} ({v['basis']}): {v.get('note', '')}" for k, v in prov.items()
                                    if v["basis"] != "stated"),

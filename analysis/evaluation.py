@@ -47,18 +47,19 @@ def _scores(share: np.ndarray, pred_host: np.ndarray, words: np.ndarray) -> tupl
 
 
 def _which_host(utterances: pd.DataFrame, episode, ref, pred: pd.DataFrame) -> dict:
-    """For an episode with several hosts: how often :func:`attribution.split_hosts` names the
-    host the reference names, over utterances both give to a host."""
+    """For an episode with several hosts: of the host turns the reference names, how many
+    :func:`attribution.split_hosts` names (coverage) and how often correctly."""
     per = attribution.to_utterances(pred)
     conv = utterances[utterances["order"].isin(per.index)].sort_values("order")
     conv = conv.assign(pred_role=per.loc[conv["order"], "pred_role"].to_numpy())
-    picked = pd.Series([p.name if p else None for p, _ in attribution.split_hosts(conv, episode)],
+    picked = pd.Series([p.name if p else None for p in attribution.split_hosts(conv, episode)],
                        index=conv["order"].to_numpy())
     truth = reference.utterance_speakers(ref, utterances)
-    named = truth[truth["role"].eq("host") & ~truth["speaker"].isin(reference.ROLE_ONLY)].index
-    both = [o for o in named if o in picked.index and picked[o] is not None]
+    named = [o for o in truth[truth["role"].eq("host") & ~truth["speaker"].isin(reference.ROLE_ONLY)].index
+             if o in picked.index]
+    both = [o for o in named if picked[o] is not None]
     ok = [picked[o] == truth.at[o, "speaker"] for o in both]
-    return {"host_turns_named_in_reference": len(named), "host_turns_compared": len(both),
+    return {"host_turns_named_in_reference": len(named), "host_turns_named_by_model": len(both),
             "which_host_accuracy": float(np.mean(ok)) if ok else None}
 
 
@@ -100,7 +101,7 @@ def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | 
                  "unconfident_accuracy": float(right[~conf].mean()) if (~conf).any() else None}
             r["talk_share_error_words"] = abs(r["host_word_share_pred"] - r["host_word_share_true"])
             if len(ep.hosts) > 1 and ep.id in refs:
-                r.update(_which_host(u, ep, refs[ep.id], pred))
+                r.update(_which_host(u, ep, refs[ep.id], pred), hosts=[h.name for h in ep.hosts])
             results.append(r)
     return results
 
@@ -188,9 +189,11 @@ def report(result: dict) -> str:
         marks = ("kept" if a["turn_marks"] else "none") + ("*" if a["as_processed"] else "")
         lines.append(f"  {a['episode_id']:<42} {marks:<10} {a['sentence_accuracy']:>8.1%} {a['word_accuracy']:>8.1%} "
                      f"{a['classifier_only_word_accuracy']:>8.1%} {share:>21} {a['confident_fraction']:>9.1%} {acc_conf:>8}")
-        if a.get("which_host_accuracy") is not None:
-            lines.append(f"  {'':<42} which host: right for {a['which_host_accuracy']:.1%} of "
-                         f"{a['host_turns_compared']} host turns the reference names")
+        if "host_turns_named_in_reference" in a:
+            right = f", right for {a['which_host_accuracy']:.0%} of them" if a["which_host_accuracy"] is not None else ""
+            lines.append(f"  {'':<42} which host: named in {a['host_turns_named_by_model']} of the "
+                         f"{a['host_turns_named_in_reference']} host turns the reference names{right}; the rest "
+                         f"are shown as '{' / '.join(h for h in a['hosts'])}'")
     summary = result["summary"]
     if summary.get("word_accuracy_mean") is not None:
         lines.append(f"  Mean word accuracy as the episodes are processed (*): {summary['word_accuracy_mean']:.1%}; "

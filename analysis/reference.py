@@ -94,7 +94,7 @@ def load_reference(path: Path, episode: Episode) -> Reference:
         turns.append(Turn(int(cells[0]), name, role, sure == "yes", cells[3].strip(), n))
     if not turns:
         raise ReferenceError(f"{path}: no turns")
-    transcript = config.DATA / transcripts[0].path
+    transcript = Path(transcripts[0].path)
     return Reference(episode.id, path, transcript, tuple(turns), _locate(turns, transcript, path))
 
 
@@ -155,7 +155,7 @@ def word_speakers(ref: Reference, utterances: pd.DataFrame) -> dict[int, list[Tu
     starts_arr = np.asarray(ref.starts)
     out: dict[int, list[Turn | None]] = {}
     cursor = 0
-    own = utterances[utterances["source_file"] == str(ref.transcript.relative_to(config.DATA))]
+    own = utterances[utterances["source_file"] == config.data_relative(ref.transcript)]
     for u in own.sort_values("order").itertuples():
         line_start = offsets[min(int(u.source_line), len(offsets)) - 1] if pd.notna(u.source_line) else 0
         m = _words_pattern(u.raw_text).search(raw, max(cursor, line_start)) if u.raw_text.split() else None
@@ -210,8 +210,9 @@ def sentence_host_share(ref: Reference, utterances: pd.DataFrame, sents: pd.Data
 
 def correct_labels(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.DataFrame:
     """Corpus stage: in episodes whose *file* labels its speakers and that have a reference,
-    replace each utterance's speaker by the reference's (source ``reference``; confidence
-    the majority's word share, at most UNSURE_CONFIDENCE where the annotator was unsure).
+    replace each utterance's speaker where the reference says someone else spoke most of it
+    (source ``reference``; confidence the majority's word share, at most UNSURE_CONFIDENCE
+    where the annotator was unsure).
 
     Files without labels are not touched: their speakers come from the attribution model,
     and their reference only measures it."""
@@ -229,6 +230,8 @@ def correct_labels(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.Data
         index = out[mask].reset_index().set_index("order").loc[per.index, "index"]
         for (order, r), i in zip(per.iterrows(), index):
             person = ep.person(r["speaker"])
+            if str(out.at[i, "speaker_id"]) == person.id:  # the file was right: keep its source
+                continue
             conf = float(r["share"]) if r["sure"] else min(float(r["share"]), UNSURE_CONFIDENCE)
             out.loc[i, cols] = [person.id, person.name, person.role, SOURCE, round(conf, 4)]
     return out

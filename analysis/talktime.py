@@ -26,8 +26,9 @@ BALANCE_LABELS = ("guest-dominated throughout", "host-dominated throughout", "ba
 _METHOD_COLUMNS = (
     Column("time_method", "str", "Where the times come from: time_source mix weighted by seconds, e.g. 'file 100%'."),
     Column("attribution_method", "str", "How speakers were determined: speaker_source mix weighted by words."),
-    Column("attribution_accuracy", "float", "Leave-one-episode-out word accuracy of the attribution model, "
-           "when the row relies on it (speaker_source 'model'); null otherwise.", nullable=True),
+    Column("attribution_accuracy", "float", "Word accuracy of the attribution model when the row relies on it "
+           "(speaker_source 'model'): measured on this episode held out from training against its reference, "
+           "else the mean over the episodes that have one; null otherwise.", nullable=True),
     Column("include_flagged", "bool", "True when flagged noise was counted as talk."),
 )
 _TALK_COLUMNS = (

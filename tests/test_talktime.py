@@ -73,7 +73,7 @@ def test_people_span_episodes_and_model_rows_carry_accuracy():
     a = _utts(ROWS[:2], episode="e1")
     b = _utts([("Gia", "guest", 0.0, 30.0, "one two three", True), ("Ned", "host", 30.0, 40.0, "Why?", True)],
               episode="e2", source="model", time_source="rate_estimated")
-    t = T.compute(pd.concat([a, b], ignore_index=True), accuracy=0.85)
+    t = T.compute(pd.concat([a, b], ignore_index=True), accuracy={"e2": 0.85})
     gia = t["talktime_people"].set_index("speaker_id").loc["gia"]
     assert gia["episodes"] == 2 and gia["talk_s"] == 60 and gia["episode_ids"] == "e1;e2"
     assert gia["mean_talk_share"] == pytest.approx((30 / 40 + 30 / 40) / 2)
@@ -87,7 +87,7 @@ def test_figures_say_when_speakers_are_inferred_or_times_estimated():
     a = _utts(ROWS[:2], episode="e1")
     b = _utts([("Gia", "guest", 0.0, 30.0, "one two three", True), ("Ned", "host", 30.0, 40.0, "Why?", True)],
               episode="e2", source="model", time_source="rate_estimated")
-    t = T.compute(pd.concat([a, b], ignore_index=True), accuracy=0.85)
+    t = T.compute(pd.concat([a, b], ignore_index=True), accuracy={"e2": 0.85})
     figs = [F.talk_share(t["talktime_speakers"]), F.turn_lengths(t["talktime_turns"], t["talktime_episodes"]),
             F.balance(t["balance_timeline"], t["talktime_episodes"])]
     for fig in figs:
