@@ -113,3 +113,22 @@ def test_seed_references_cover_the_conversation_and_record_the_a16z_label_noise(
     file_says = labelled["speaker_label"].replace({"Erik Torenberg": "Martin Casado"})
     disagree = (file_says != truth.reindex(file_says.index)["speaker"]).mean()
     assert 0.15 < disagree < 0.5  # the diarisation gives a large share of lines to the wrong voice
+
+
+def test_shown_speakers_score_as_the_evaluation_says(corpus_tables):
+    """The unlabelled episodes' speakers come from a model trained without them, so scoring
+    the corpus against their reference gives the leave-one-episode-out figure."""
+    episodes, _ = load_catalog()
+    refs, _ = reference.load_references(episodes)
+    u = corpus_tables["utterances"]
+    measured = {(r["episode_id"], r["as_processed"]): r["word_accuracy"]
+                for r in evaluation.evaluate_attribution(u, episodes, refs)}
+    for ep_id in ("lenny-2026-02-12-sherwin-wu", "latent-space-2024-09-13-michelle-pokrass"):
+        conv = u[(u["episode_id"] == ep_id) & u["is_conversation"] & (u["speaker_source"] == "model")]
+        truth = reference.utterance_speakers(refs[ep_id], conv).reindex(conv["order"])
+        host = (conv["speaker_role"] == "host").to_numpy()
+        share = truth["host_share"].to_numpy()
+        known = ~np.isnan(share)
+        w = conv["word_count"].to_numpy(dtype=float)[known]
+        shown = (np.where(host[known], share[known], 1 - share[known]) * w).sum() / w.sum()
+        assert shown == pytest.approx(measured[(ep_id, True)], abs=0.02), ep_id
