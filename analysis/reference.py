@@ -16,6 +16,7 @@ one's speech (music, ASR loops). ``sure`` is ``no`` where the annotator hesitate
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,12 +180,9 @@ def utterance_speakers(ref: Reference, utterances: pd.DataFrame) -> pd.DataFrame
         named = [t for t in turns if t is not None]
         if not named:
             continue
-        speakers = pd.Series([t.speaker for t in named], dtype=object)
-        counts = speakers.value_counts(dropna=False, sort=False)
-        top = counts.idxmax()
-        lead = next(t for t in named if t.speaker == top or (top is None and t.speaker is None)) \
-            if not pd.isna(top) else next(t for t in named if t.speaker is None)
-        rows[order] = {"speaker": lead.speaker, "role": lead.role, "share": counts.max() / len(turns),
+        top, count = Counter(t.speaker for t in named).most_common(1)[0]  # ties: who speaks first
+        lead = next(t for t in named if t.speaker == top)
+        rows[order] = {"speaker": lead.speaker, "role": lead.role, "share": count / len(turns),
                        "host_share": sum(t.role == "host" for t in named) / len(turns),
                        "sure": all(t.sure for t in named)}
     return pd.DataFrame.from_dict(rows, orient="index", columns=["speaker", "role", "share", "host_share", "sure"])
@@ -207,7 +205,6 @@ def sentence_host_share(ref: Reference, utterances: pd.DataFrame, sents: pd.Data
     return out
 
 
-
 def correct_labels(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.DataFrame:
     """Corpus stage: in episodes whose *file* labels its speakers and that have a reference,
     replace each utterance's speaker where the reference says someone else spoke most of it
@@ -227,11 +224,11 @@ def correct_labels(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.Data
             continue
         per = utterance_speakers(refs[ep.id], out[mask])
         per = per[per["speaker"].notna() & ~per["speaker"].isin(ROLE_ONLY)]
-        index = out[mask].reset_index().set_index("order").loc[per.index, "index"]
-        for (order, r), i in zip(per.iterrows(), index):
-            person = ep.person(r["speaker"])
+        row_of = pd.Series(out.index[mask], index=out.loc[mask, "order"].to_numpy())
+        for i, r in zip(row_of.loc[per.index], per.itertuples()):
+            person = ep.person(r.speaker)
             if str(out.at[i, "speaker_id"]) == person.id:  # the file was right: keep its source
                 continue
-            conf = float(r["share"]) if r["sure"] else min(float(r["share"]), UNSURE_CONFIDENCE)
+            conf = float(r.share) if r.sure else min(float(r.share), UNSURE_CONFIDENCE)
             out.loc[i, cols] = [person.id, person.name, person.role, SOURCE, round(conf, 4)]
     return out
