@@ -106,6 +106,26 @@ def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | 
     return results
 
 
+def label_errors(utterances: pd.DataFrame, episodes: list, refs: dict) -> list[dict]:
+    """Per episode whose file labels its speakers and that has a reference: the share of its
+    labelled utterances (and of their words) whose label, after catalog corrections, names
+    someone other than the reference's majority speaker."""
+    results = []
+    for ep in episodes:
+        u = utterances[(utterances["episode_id"] == ep.id) & utterances["speaker_label"].notna()]
+        if ep.id not in refs or u.empty:
+            continue
+        truth = reference.utterance_speakers(refs[ep.id], u).reindex(u["order"])
+        named = truth["speaker"].notna().to_numpy()
+        said = u["speaker_label"].map(lambda lab: ep.speaker_labels.get(lab, lab)).to_numpy()
+        wrong = named & (said != truth["speaker"].to_numpy())
+        w = u["word_count"].to_numpy(dtype=float)
+        results.append({"episode_id": ep.id, "labelled_utterances": int(named.sum()),
+                        "wrong_share": float(wrong.sum() / named.sum()),
+                        "wrong_word_share": float(w[wrong].sum() / w[named].sum())})
+    return results
+
+
 def evaluate_timing(utterances: pd.DataFrame, episodes: list) -> list[dict]:
     """One dict per episode with file times: errors when those times are hidden."""
     results = []
@@ -162,7 +182,8 @@ def evaluate(utterances: pd.DataFrame | None = None) -> dict:
         utterances = load_corpus()["utterances"]
     episodes, _ = load_catalog()
     episodes = [ep for ep in episodes if ep.id in set(utterances["episode_id"])]
-    attr = evaluate_attribution(utterances, episodes)
+    refs, _ = reference.load_references(episodes)
+    attr = evaluate_attribution(utterances, episodes, refs)
     processed = [a for a in attr if a["as_processed"]]
     unmarked = [a for a in attr if not a["turn_marks"]]
     summary = {"word_accuracy_by_episode": {a["episode_id"]: a["word_accuracy"] for a in processed},
@@ -174,7 +195,7 @@ def evaluate(utterances: pd.DataFrame | None = None) -> dict:
     if tim:
         summary["timing_median_abs_error_s"] = tim[0]["runtime_anchor"]["median_abs_error_s"]
         summary["timing_p90_abs_error_s"] = tim[0]["runtime_anchor"]["p90_abs_error_s"]
-    return {"attribution": attr, "timing": tim, "anchors": evaluate_anchors(utterances, episodes), "summary": summary}
+    return {"attribution": attr, "label_errors": label_errors(utterances, episodes, refs), "timing": tim, "anchors": evaluate_anchors(utterances, episodes), "summary": summary}
 
 
 def report(result: dict) -> str:
@@ -201,6 +222,10 @@ def report(result: dict) -> str:
     lines += ["  'turn marks': 'kept' uses the file's paragraph/turn boundaries (as for Latent Space), 'none' hides",
               "  them (as for Lenny's Podcast); * = how the episode is processed. 'clf only': per-sentence classifier",
               f"  without the decoder. 'confident': posterior >= {CONFIDENT}; 'acc|conf': their sentence accuracy."]
+    for e in result["label_errors"]:
+        lines.append(f"  File labels against the reference, {e['episode_id']}: {e['wrong_share']:.1%} of "
+                     f"{e['labelled_utterances']} labelled utterances ({e['wrong_word_share']:.1%} of their words) "
+                     "name the wrong person; the corpus corrects them.")
     lines.append("Timing estimation with file timestamps hidden (default rate, nothing calibrated on the episode;"
                  " 'rate_only': no runtime anchor either):")
     for t in result["timing"]:

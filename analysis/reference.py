@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import config
 from .catalog import Episode
+from .ingest.base import ParseError, read_file
 
 COLUMNS = ("line", "speaker", "sure", "at")
 SOURCE = "reference"  # identity.SOURCES value for labels corrected by a reference
@@ -52,8 +53,9 @@ class Reference:
     episode_id: str
     path: Path
     transcript: Path  # the raw file the turns point into
+    text: str  # its decoded text
     turns: tuple[Turn, ...]
-    starts: tuple[int, ...]  # character offset in the transcript where each turn starts
+    starts: tuple[int, ...]  # character offset in ``text`` where each turn starts
 
 
 def path_for(episode_id: str) -> Path:
@@ -96,19 +98,15 @@ def load_reference(path: Path, episode: Episode) -> Reference:
     if not turns:
         raise ReferenceError(f"{path}: no turns")
     transcript = Path(transcripts[0].path)
-    return Reference(episode.id, path, transcript, tuple(turns), _locate(turns, transcript, path))
-
-
-def _read(transcript: Path) -> str:
-    return transcript.read_text(encoding="utf-8-sig", errors="replace")
-
-
-def _locate(turns: list[Turn], transcript: Path, path: Path) -> tuple[int, ...]:
-    """Character offset of each turn's ``at`` in the transcript, searched in order."""
     try:
-        raw = _read(transcript)
-    except OSError as exc:
-        raise ReferenceError(f"{path}: cannot read the transcript {transcript} ({exc})") from exc
+        raw, _ = read_file(transcript)  # decoded as the corpus decodes it
+    except ParseError as exc:
+        raise ReferenceError(f"{path}: cannot read the transcript ({exc})") from exc
+    return Reference(episode.id, path, transcript, raw, tuple(turns), _locate(turns, raw, path, transcript))
+
+
+def _locate(turns: list[Turn], raw: str, path: Path, transcript: Path) -> tuple[int, ...]:
+    """Character offset of each turn's ``at`` in the transcript text, searched in order."""
     offsets = _line_offsets(raw)
     starts, pos = [], 0
     for turn in turns:
@@ -151,7 +149,7 @@ def word_speakers(ref: Reference, utterances: pd.DataFrame) -> dict[int, list[Tu
     Utterances are found in the raw file by their ``raw_text`` (in file order, from their
     ``source_line``); clean words are mapped to raw words proportionally (the glossary only
     merges or splits a few words). Utterances not found there (another file) are left out."""
-    raw = _read(ref.transcript)
+    raw = ref.text
     offsets = _line_offsets(raw)
     starts_arr = np.asarray(ref.starts)
     out: dict[int, list[Turn | None]] = {}
