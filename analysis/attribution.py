@@ -44,6 +44,7 @@ LABEL_TRUST = 0.95  # emission of a sentence whose speaker the file gives (label
 TURN_SEGMENTED = 1.5  # an unlabelled episode with more sentences per utterance than this marks turns
 TRAINED_SOURCES = ("file_label", "catalog_correction", "introduction", reference.SOURCE)  # labels we learn from
 METHOD = "model"  # identity.SOURCES value for decoded speakers
+_CODE = Path(__file__).read_bytes()  # read at import: cached models are keyed by the code that fits them
 
 _WORD = re.compile(r"[a-z']+")
 _YOU = {"you", "your", "you're", "you've", "you'd", "you'll", "yourself", "yours"}
@@ -58,6 +59,16 @@ _HOSTING = re.compile(r"\b(?:(?:this is|i'm|i am|my name is)\s+hostname|welcome(
                       r"my co-?host|thank(?:s| you) (?:so much )?(?:for|to) (?:coming|joining|being here|sitting)|"
                       r"today we're|today i'm|today my)")
 _GUESTING = re.compile(r"\bthank(?:s| you)(?: so much)? for having me\b|\bhappy to be here\b")
+# What interviewers do besides asking: sum up the answer, praise it, move on, speak of the show.
+_INTERVIEWING = [re.compile(p) for p in (
+    (r"\b(?:what i'm hearing|what you're saying|you're saying|just to make sure|so your (?:take|point|advice)|"
+     r"quick summary|to summarize|in other words|it sounds like|sounds like you)"),
+    (r"^(?:i love (?:that|this|it|how)|amazing|awesome|great (?:tip|point|answer|advice|story)|wow|fascinating|"
+     r"that's (?:amazing|awesome|incredible|so cool|great|fascinating|interesting))"),
+    (r"\b(?:(?:last|final|next|one more|another) question|let's (?:talk|move|shift|switch|dig|go back|come back)|"
+     r"shifting gears|on the flip side|i want to (?:ask|talk|start|dig|double down)|i'd love to (?:hear|ask|talk)|"
+     r"(?:can|could) you (?:talk|tell|share|walk|explain|describe)|before we (?:go|wrap|move)|coming back to)"),
+    r"\b(?:(?:on|to) (?:this|the|our) (?:podcast|show|episode)|listeners|folks listening|podcast guest)")]
 
 
 def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = False,
@@ -115,6 +126,12 @@ def _hand_features(texts) -> np.ndarray:
     return np.asarray(rows, dtype=float)
 
 
+def _sentence_features(texts) -> np.ndarray:
+    """:func:`_hand_features` plus one flag per interviewer move (:data:`_INTERVIEWING`)."""
+    moves = [[bool(m.search(t.lower().strip())) for m in _INTERVIEWING] for t in texts]
+    return np.hstack([_hand_features(texts), np.asarray(moves, dtype=float).reshape(len(texts), -1)])
+
+
 def _boundary_features(prev: list[str], nxt: list[str]) -> np.ndarray:
     """Features of the boundary between sentence ``prev[i]`` and ``nxt[i]``."""
     return np.hstack([_hand_features(prev), _hand_features(nxt)])
@@ -122,10 +139,11 @@ def _boundary_features(prev: list[str], nxt: list[str]) -> np.ndarray:
 
 def _sentence_pipeline():
     """Role-level features only (questions, address, self-reference, discourse markers,
-    length, names): TF-IDF n-grams were tried and dropped because they learn one show's
-    topics and hurt the held-out episode (20VC held out: 87.8% of words without, 85.0% with)."""
+    interviewer moves, length, names). Word n-grams, MiniLM embeddings and a fine-tuned MiniLM
+    learn one show's topics or voices and do no better on a held-out episode
+    (benchmarks/attribution_alternatives.py compares them)."""
     return make_pipeline(
-        FunctionTransformer(_hand_features), StandardScaler(),
+        FunctionTransformer(_sentence_features), StandardScaler(),
         LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=config.SEED))
 
 
@@ -170,8 +188,7 @@ def fit(train: pd.DataFrame) -> SpeakerModel:
 
 def fit_cached(train: pd.DataFrame) -> SpeakerModel:
     """:func:`fit`, cached under ``data/cache`` keyed by the training data and this code."""
-    key = content_hash(train[["episode_id", "text", "role"]].to_csv(index=False),
-                       Path(__file__).read_bytes(), str(config.SEED))
+    key = content_hash(train[["episode_id", "text", "role"]].to_csv(index=False), _CODE, str(config.SEED))
     path = config.CACHE / f"speaker_model_{key}.pkl"
     if path.exists():
         try:
@@ -284,11 +301,13 @@ def viterbi(emit: np.ndarray, switch: np.ndarray) -> np.ndarray:
     return path
 
 
-def attribute_episode(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1) -> pd.DataFrame:
+def attribute_episode(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1,
+                      p_host: np.ndarray | None = None) -> pd.DataFrame:
     """``sents`` with ``pred_role`` (Viterbi) and ``confidence`` (posterior of that role at
-    CONFIDENCE_POWER) added."""
+    CONFIDENCE_POWER) added. ``p_host`` replaces the model's sentence scores (P(host) per
+    sentence), so other sentence classifiers can be decoded the same way."""
     switch = switch_probabilities(model, sents, n_hosts)
-    p = model.p_host(sents["text"].tolist()) if len(sents) else np.zeros(0)
+    p = p_host if p_host is not None else model.p_host(sents["text"].tolist()) if len(sents) else np.zeros(0)
     path = viterbi(emissions(p, sents["role"]), switch)
     post = posteriors(emissions(p, sents["role"], CONFIDENCE_POWER), switch)
     out = sents.copy()

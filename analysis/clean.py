@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import pairwise
 
 FLAGS = ("nonspeech", "hallucination_loop", "timestamp_regression", "past_runtime",
          "sponsor", "promo", "cold_open")
@@ -140,7 +141,7 @@ def flag_promos(utts: list[dict]) -> None:
             _add(u, "promo", "show promotion: " + _PROMO.search(u["text"]).group(0))
     # the sentences between two promo sentences belong to the same read
     idx = [k for k, u in enumerate(utts) if "promo" in u["flags"]]
-    for a, b in zip(idx, idx[1:]):
+    for a, b in pairwise(idx):
         if b - a <= 4:
             for u in utts[a + 1:b]:
                 _add(u, "promo", "inside a show promotion")

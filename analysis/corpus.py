@@ -138,6 +138,10 @@ def _code_version() -> str:
     return content_hash(*(f.read_bytes() for f in files))
 
 
+# Hashed once, at import: the code this process runs, even if the files are edited meanwhile.
+CODE_VERSION = _code_version()
+
+
 def load_glossary(path: Path | None = None) -> list[tuple[re.Pattern, str]]:
     path = Path(path or config.GLOSSARY)
     if not path.exists():
@@ -317,7 +321,7 @@ def build_corpus(catalog: Path | None = None, out_dir: Path | None = None, progr
     episodes, errors = load_catalog(catalog)
     warnings: list[str] = []
     glossary_key = content_hash(config.GLOSSARY.read_bytes() if config.GLOSSARY.exists() else b"")
-    code_key = _code_version()
+    code_key = CODE_VERSION
     builds, cached, built_eps = [], [], []
     for ep in tqdm(episodes, desc="corpus", unit="episode", disable=not progress, leave=False):
         try:

@@ -63,9 +63,13 @@ def _which_host(utterances: pd.DataFrame, episode, ref, pred: pd.DataFrame) -> d
             "which_host_accuracy": float(np.mean(ok)) if ok else None}
 
 
-def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | None = None) -> list[dict]:
+def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | None = None,
+                         sentence_scorer=None) -> list[dict]:
     """Figures per held-out episode and turn-mark setting (see the module docstring): every
-    episode with a reference, or whose file names most speakers, is held out in turn."""
+    episode with a reference, or whose file names most speakers, is held out in turn.
+
+    ``sentence_scorer(model, train, sents, episode) -> P(host) per sentence`` replaces the
+    model's sentence classifier (the decoder stays), to compare alternatives on equal terms."""
     if refs is None:
         refs, _ = reference.load_references(episodes)
     results = []
@@ -81,11 +85,13 @@ def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | 
             known = truth["host_share"].notna().to_numpy()
             if truth.empty or known.mean() <= 0.5:
                 continue
-            pred = attribution.attribute_episode(model, truth, len(ep.hosts))
+            p = (sentence_scorer(model, train, truth, ep) if sentence_scorer
+                 else model.p_host(truth["text"].tolist()))
+            pred = attribution.attribute_episode(model, truth, len(ep.hosts), p_host=p)
             share, w = truth["host_share"].to_numpy()[known], truth["words"].to_numpy()[known]
             pred_host = (pred["pred_role"] == "host").to_numpy()[known]
             word_acc, sent_acc = _scores(share, pred_host, w)
-            clf_host = model.p_host(truth["text"][known].tolist()) >= 0.5
+            clf_host = p[known] >= 0.5
             right = (pred_host == (share >= 0.5))
             conf = pred["confidence"].to_numpy()[known] >= CONFIDENT
             r = {"episode_id": ep.id, "turn_marks": bool(marks), "as_processed": bool(marks == has_marks),
@@ -117,7 +123,7 @@ def label_errors(utterances: pd.DataFrame, episodes: list, refs: dict) -> list[d
             continue
         truth = reference.utterance_speakers(refs[ep.id], u).reindex(u["order"])
         named = truth["speaker"].notna().to_numpy()
-        said = u["speaker_label"].map(lambda lab: ep.speaker_labels.get(lab, lab)).to_numpy()
+        said = u["speaker_label"].map(lambda lab, fixes=ep.speaker_labels: fixes.get(lab, lab)).to_numpy()
         wrong = named & (said != truth["speaker"].to_numpy())
         w = u["word_count"].to_numpy(dtype=float)
         results.append({"episode_id": ep.id, "labelled_utterances": int(named.sum()),

@@ -86,6 +86,15 @@ def test_sentence_classifier_uses_role_cues_not_topic_words():
     assert p[3] > 0.5  # the guest addressed by name
 
 
+def test_interviewer_moves_are_flagged_without_questions_or_names():
+    texts = ["What I'm hearing is that the team reviews everything.", "I love that.",
+             "One last question before we go.", "He said exactly that on this podcast.",
+             "We shipped the model last week."]
+    moves = A._sentence_features(texts)[:, -len(A._INTERVIEWING):]
+    # summing up, praise, moving on, speaking of the show; an answer has none of them
+    assert moves.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]]
+
+
 def test_to_utterances_takes_word_weighted_majority():
     s = pd.DataFrame({"order": [0, 0, 1], "words": [10, 2, 5], "pred_role": ["guest", "host", "host"],
                       "confidence": [0.8, 0.6, 0.9]})
@@ -143,6 +152,12 @@ def test_leave_one_episode_out_accuracy(corpus_tables):
         r = res[key]
         assert r["word_accuracy"] >= 0.85 and r["word_accuracy"] > r["classifier_only_word_accuracy"], key
     assert res[("20vc-2024-11-04-sam-altman", True)]["talk_share_error_words"] < 0.02
+    # another sentence model plugs into the same evaluation; one that always says "guest"
+    # gets every host word wrong, so its word accuracy is the guest's share of the words
+    guest = {(r["episode_id"], r["turn_marks"]): r for r in evaluate_attribution(
+        corpus_tables["utterances"], episodes, sentence_scorer=lambda m, tr, s, ep: np.full(len(s), 0.01))}
+    r = guest[("lenny-2026-02-12-sherwin-wu", False)]
+    assert r["host_word_share_pred"] == 0 and r["word_accuracy"] == pytest.approx(1 - r["host_word_share_true"])
 
 
 def test_flagged_speech_gets_a_speaker_by_rule_and_artefacts_stay_speakerless():

@@ -38,13 +38,16 @@ class TopicRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+# The topic code and the embedding code, read at import: the key names the code this process runs.
+_CODE = content_hash(*(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py"))
+                       + [Path(__file__).parent.parent / "embeddings.py"]))
+
+
 def cache_key(passages: pd.DataFrame) -> str:
     """Hash of the passages, the settings that shape the model and the topic code."""
-    code = sorted(Path(__file__).parent.glob("*.py")) + [Path(__file__).parent.parent / "embeddings.py"]
     return content_hash(
         "\n".join(passages["passage_id"] + "\t" + passages["text"]),
-        config.EMBEDDING_MODEL, str(config.EMBEDDING_BATCH_SIZE), str(config.SEED), version("bertopic"),
-        *(p.read_bytes() for p in code),
+        config.EMBEDDING_MODEL, str(config.EMBEDDING_BATCH_SIZE), str(config.SEED), version("bertopic"), _CODE,
     )
 
 
