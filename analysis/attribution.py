@@ -133,8 +133,9 @@ def _sentence_features(texts) -> np.ndarray:
 
 
 def _boundary_features(prev: list[str], nxt: list[str]) -> np.ndarray:
-    """Features of the boundary between sentence ``prev[i]`` and ``nxt[i]``."""
-    return np.hstack([_hand_features(prev), _hand_features(nxt)])
+    """Features of the boundary between sentence ``prev[i]`` and ``nxt[i]``: both sentences'
+    :func:`_sentence_features` ("I love that." after an answer often starts the host's turn)."""
+    return np.hstack([_sentence_features(prev), _sentence_features(nxt)])
 
 
 def _sentence_pipeline():

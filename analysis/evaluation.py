@@ -16,14 +16,19 @@ are checked by leaving one anchor out at a time.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import attribution, reference, timing
+from . import attribution, config, reference, timing
 from .catalog import load_catalog
+from .io import content_hash, write_json
 
 CONFIDENT = 0.9  # posterior above which a sentence counts as "confident"
+# The code the figures depend on, read at import (part of the cache key of :func:`evaluate`).
+_CODE = content_hash(*(Path(__file__).with_name(f).read_bytes()
+                       for f in ("evaluation.py", "attribution.py", "reference.py", "timing.py")))
 
 
 def _host_share(role: pd.Series, weight: pd.Series) -> float:
@@ -182,10 +187,28 @@ def evaluate_anchors(utterances: pd.DataFrame, episodes: list) -> list[dict]:
 
 
 def evaluate(utterances: pd.DataFrame | None = None) -> dict:
-    """Both evaluations on the built corpus (``data/processed``) or the given utterances."""
+    """Both evaluations on the built corpus (``data/processed``) or the given utterances.
+
+    The result is kept in ``data/cache`` and reused while the utterances, the references, the
+    catalog and this code are unchanged, so a rerun of ``speakers`` does not redo it."""
     if utterances is None:
         from .corpus import load_corpus
         utterances = load_corpus()["utterances"]
+    key = content_hash(pd.util.hash_pandas_object(utterances, index=False).to_numpy().tobytes(),
+                       *(p.read_bytes() for p in sorted(config.ANNOTATIONS.glob("*.tsv"))),
+                       config.CATALOG.read_bytes() if config.CATALOG.exists() else b"", _CODE)
+    path = config.CACHE / f"speaker_evaluation_{key}.json"
+    if path.exists():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # unreadable entry: recompute
+            path.unlink(missing_ok=True)
+    result = json.loads(json.dumps(_evaluate(utterances), default=str))  # the same types as when reloaded
+    write_json(result, path)
+    return result
+
+
+def _evaluate(utterances: pd.DataFrame) -> dict:
     episodes, _ = load_catalog()
     episodes = [ep for ep in episodes if ep.id in set(utterances["episode_id"])]
     refs, _ = reference.load_references(episodes)

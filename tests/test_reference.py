@@ -131,3 +131,24 @@ def test_shown_speakers_score_as_the_evaluation_says(corpus_tables):
         w = conv["word_count"].to_numpy(dtype=float)[known]
         shown = (np.where(host[known], share[known], 1 - share[known]) * w).sum() / w.sum()
         assert shown == pytest.approx(measured[(ep_id, True)], abs=0.02), ep_id
+
+
+def test_evaluation_is_reused_until_a_reference_changes(corpus_tables, tmp_path, monkeypatch):
+    import shutil
+
+    notes = tmp_path / "annotations"
+    shutil.copytree(config.ANNOTATIONS, notes)
+    monkeypatch.setattr(config, "ANNOTATIONS", notes)
+    monkeypatch.setattr(config, "CACHE", tmp_path / "cache")
+    u = corpus_tables["utterances"]
+    first = evaluation.evaluate(u)
+    assert len(list(config.CACHE.glob("speaker_evaluation_*.json"))) == 1
+    calls = []
+    monkeypatch.setattr(evaluation, "evaluate_attribution", lambda *a, **k: calls.append(1) or [])
+    assert evaluation.evaluate(u) == first and not calls  # served from the cache
+    # a reference turn given to the other speaker: a new key, so it is measured again
+    path = notes / "20vc-2024-11-04-sam-altman.speakers.tsv"
+    path.write_text(path.read_text(encoding="utf-8").replace("\tSam Altman\t", "\tHarry Stebbings\t", 1),
+                    encoding="utf-8")
+    evaluation.evaluate(u)
+    assert calls and len(list(config.CACHE.glob("speaker_evaluation_*.json"))) == 2
