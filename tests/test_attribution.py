@@ -155,7 +155,7 @@ def test_leave_one_episode_out_accuracy(corpus_tables):
     # another sentence model plugs into the same evaluation; one that always says "guest"
     # gets every host word wrong, so its word accuracy is the guest's share of the words
     guest = {(r["episode_id"], r["turn_marks"]): r for r in evaluate_attribution(
-        corpus_tables["utterances"], episodes, sentence_scorer=lambda m, tr, s, ep: np.full(len(s), 0.01))}
+        corpus_tables["utterances"], episodes, sentence_scorer=lambda m, tr, s, ep: np.full(len(s), 1e-9))}
     r = guest[("lenny-2026-02-12-sherwin-wu", False)]
     assert r["host_word_share_pred"] == 0 and r["word_accuracy"] == pytest.approx(1 - r["host_word_share_true"])
 
