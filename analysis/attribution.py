@@ -308,9 +308,10 @@ def attribute_episode(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1
     CONFIDENCE_POWER) added. ``p_host`` replaces the model's sentence scores (P(host) per
     sentence), so other sentence classifiers can be decoded the same way."""
     switch = switch_probabilities(model, sents, n_hosts)
-    p = p_host if p_host is not None else model.p_host(sents["text"].tolist()) if len(sents) else np.zeros(0)
-    path = viterbi(emissions(p, sents["role"]), switch)
-    post = posteriors(emissions(p, sents["role"], CONFIDENCE_POWER), switch)
+    if p_host is None:
+        p_host = model.p_host(sents["text"].tolist()) if len(sents) else np.zeros(0)
+    path = viterbi(emissions(p_host, sents["role"]), switch)
+    post = posteriors(emissions(p_host, sents["role"], CONFIDENCE_POWER), switch)
     out = sents.copy()
     out["pred_role"] = [ROLES[i] for i in path]
     out["confidence"] = post[np.arange(len(path)), path]

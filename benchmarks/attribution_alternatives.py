@@ -40,6 +40,11 @@ STYLE_WORDS = set(ENGLISH_STOP_WORDS) | {
 _TOKEN = re.compile(r"[a-z']+|\?")
 
 
+def _style_only(texts) -> list[str]:
+    """Each text as its style words and "?", every other word replaced by "X"."""
+    return [" ".join(w if w in STYLE_WORDS or w == "?" else "X" for w in _TOKEN.findall(t.lower())) for t in texts]
+
+
 def _roles(train):
     labelled = train[train["role"].isin(attribution.ROLES)]
     return labelled, (labelled["role"] == "host").to_numpy()
@@ -57,9 +62,7 @@ def shipped(model, train, sents, episode) -> np.ndarray:
 
 def function_words(model, train, sents, episode) -> np.ndarray:
     """Hand features plus 1-2-grams of style words (content words masked as X)."""
-    masked = FunctionTransformer(lambda ts: [" ".join(w if w in STYLE_WORDS or w == "?" else "X"
-                                                      for w in _TOKEN.findall(t.lower())) for t in ts])
-    words = make_pipeline(masked, CountVectorizer(token_pattern=r"[^ ]+", ngram_range=(1, 2), min_df=3, binary=True))
+    words = make_pipeline(FunctionTransformer(_style_only), CountVectorizer(token_pattern=r"[^ ]+", ngram_range=(1, 2), min_df=3, binary=True))
     hand = make_pipeline(FunctionTransformer(attribution._hand_features), StandardScaler())
     clf = LogisticRegression(C=0.03, class_weight="balanced", max_iter=5000, random_state=config.SEED)
     return _fit_predict(make_pipeline(make_union(hand, words), clf), train, sents)
@@ -89,9 +92,8 @@ def self_training(model, train, sents, episode, folds: int = 5, sure: float = 0.
     p0 = model.p_host(sents["text"].tolist())
     switch = attribution.switch_probabilities(model, sents, len(episode.hosts))
     post = attribution.posteriors(attribution.emissions(p0, sents["role"], 1.0), switch)[:, 0]
-    masked = [" ".join(w if w in STYLE_WORDS or w == "?" else "X" for w in _TOKEN.findall(t.lower()))
-              for t in sents["text"]]
-    x = CountVectorizer(token_pattern=r"[^ ]+", ngram_range=(1, 2), min_df=2, binary=True).fit_transform(masked)
+    x = CountVectorizer(token_pattern=r"[^ ]+", ngram_range=(1, 2), min_df=2,
+                        binary=True).fit_transform(_style_only(sents["text"]))
     fold = np.arange(len(sents)) * folds // max(len(sents), 1)
     extra = np.zeros(len(sents))
     for k in range(folds):
