@@ -62,7 +62,8 @@ def cmd_formats(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from . import corpus, talktime  # noqa: F401  (importing a module registers its tables)
+    from . import corpus  # noqa: F401  (importing a module registers its tables)
+    from .speakers import talktime  # noqa: F401
     from .schema import data_dictionary
     from .topics import passages, tables  # noqa: F401
 
@@ -71,13 +72,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_speakers(args: argparse.Namespace) -> int:
-    from .talktime import main_speakers
+    from .speakers.talktime import main_speakers
 
     return main_speakers(args)
 
 
 def cmd_evaluate_speakers(args: argparse.Namespace) -> int:
-    from .evaluation import main_evaluate_speakers
+    from .speakers.evaluation import main_evaluate_speakers
 
     return main_evaluate_speakers(args)
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import attribution, clean, config, identity, reference, timing
+from . import clean, config
+from .speakers import attribution, identity, reference, timing
 from .catalog import CatalogError, Episode, load_catalog
 from .ingest import ParseError, parse_file
 from .io import atomic_path, content_hash, load_tables, write_json, write_table
@@ -105,7 +106,7 @@ STAGES: list[tuple[str, CorpusStage]] = [
     ("timing", timing.timing_stage),
 ]
 
-_CODE_FILES = ("corpus.py", "clean.py", "identity.py", "catalog.py", "ingest")
+_CODE_FILES = ("corpus.py", "clean.py", "speakers/identity.py", "catalog.py", "ingest")
 
 
 @dataclass

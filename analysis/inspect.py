@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from .identity import is_generic
+from .speakers.identity import is_generic
 from .ingest import ParseError, parse_file
 
 

@@ -27,7 +27,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from analysis import attribution, config, embeddings, evaluation, reference
+from analysis import config, embeddings
+from analysis.speakers import attribution, evaluation, reference
 from analysis.catalog import load_catalog
 from analysis.corpus import load_corpus
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import attribution as A
+from analysis.speakers import attribution as A
 from analysis.catalog import Episode, Person
 from analysis.ingest.text import sentences
 
@@ -134,7 +134,7 @@ def test_stage_attributes_unlabelled_episodes(corpus_tables):
 
 def test_leave_one_episode_out_accuracy(corpus_tables):
     from analysis.catalog import load_catalog
-    from analysis.evaluation import evaluate_attribution
+    from analysis.speakers.evaluation import evaluate_attribution
 
     episodes, _ = load_catalog()
     res = {(r["episode_id"], r["turn_marks"]): r for r in evaluate_attribution(corpus_tables["utterances"], episodes)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from conftest import RAW, SAMPLES
 
-from analysis.identity import is_generic
+from analysis.speakers.identity import is_generic
 from analysis.ingest import FORMATS, Format, detect_format, parse_file
 from analysis.inspect import inspect_file
 

@@ -1,6 +1,6 @@
 """Speaker identity: labels resolved to catalog people; names said in the text."""
 from analysis.catalog import Episode, Person
-from analysis.identity import named_people, resolve_labels
+from analysis.speakers.identity import named_people, resolve_labels
 
 
 def _episode(hosts, guests, labels=None):

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import yaml
 
-from analysis import attribution, config, evaluation, reference
+from analysis import config
+from analysis.speakers import attribution, evaluation, reference
 from analysis.catalog import load_catalog
 from analysis.corpus import build_corpus
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import talktime as T
+from analysis.speakers import talktime as T
 from analysis.figures import talktime as F
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import timing
+from analysis.speakers import timing
 
 
 def _utts(words, start=None, role="guest", texts=None, conv=True):
@@ -64,7 +64,7 @@ def test_chapter_start_located_by_title_words_and_used_as_anchor():
 
 def test_hidden_timestamps_are_recovered_within_stated_error(corpus_tables):
     from analysis.catalog import load_catalog
-    from analysis.evaluation import evaluate_timing
+    from analysis.speakers.evaluation import evaluate_timing
 
     episodes, _ = load_catalog()
     (res,) = evaluate_timing(corpus_tables["utterances"], episodes)
@@ -88,7 +88,7 @@ def test_stage_gives_every_utterance_a_time(corpus_tables):
 
 def test_chapter_anchors_found_and_left_out_ones_recovered(corpus_tables):
     from analysis.catalog import load_catalog
-    from analysis.evaluation import evaluate_anchors
+    from analysis.speakers.evaluation import evaluate_anchors
 
     episodes, _ = load_catalog()
     (res,) = evaluate_anchors(corpus_tables["utterances"], episodes)

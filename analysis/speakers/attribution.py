@@ -28,10 +28,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from . import clean, config, identity, reference
-from .catalog import Episode, Person
-from .ingest.text import sentences as sentence_texts
-from .io import atomic_path, content_hash
+from .. import clean, config
+from . import identity, reference
+from ..catalog import Episode, Person
+from ..ingest.text import sentences as sentence_texts
+from ..io import atomic_path, content_hash
 from .reference import Reference
 
 ROLES = ("host", "guest")  # state 0, state 1

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import attribution, config, reference, timing
-from .catalog import load_catalog
-from .io import content_hash, write_json
+from .. import config
+from . import attribution, reference, timing
+from ..catalog import load_catalog
+from ..io import content_hash, write_json
 
 CONFIDENT = 0.9  # posterior above which a sentence counts as "confident"
 # The code the figures depend on, read at import (part of the cache key of :func:`evaluate`).
@@ -192,7 +193,7 @@ def evaluate(utterances: pd.DataFrame | None = None) -> dict:
     The result is kept in ``data/cache`` and reused while the utterances, the references, the
     catalog and this code are unchanged, so a rerun of ``speakers`` does not redo it."""
     if utterances is None:
-        from .corpus import load_corpus
+        from ..corpus import load_corpus
         utterances = load_corpus()["utterances"]
     key = content_hash(pd.util.hash_pandas_object(utterances, index=False).to_numpy().tobytes(),
                        *(p.read_bytes() for p in sorted(config.ANNOTATIONS.glob("*.tsv"))),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .catalog import Episode, Person, slugify
+from ..catalog import Episode, Person, slugify
 
 # How a speaker was determined. "reference": the file's label corrected by a hand-made reference
 # (see reference.correct_labels); "rule": flagged speech assigned by a documented rule (see

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config
-from .catalog import Episode
-from .ingest.base import ParseError, read_file
+from .. import config
+from ..catalog import Episode
+from ..ingest.base import ParseError, read_file
 
 COLUMNS = ("line", "speaker", "sure", "at")
 SOURCE = "reference"  # identity.SOURCES value for labels corrected by a reference

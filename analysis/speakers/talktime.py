@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from . import attribution
-from .ingest.text import sentences
-from .io import write_json, write_table
-from .schema import Column, Table, register
+from ..ingest.text import sentences
+from ..io import write_json, write_table
+from ..schema import Column, Table, register
 
 BACKCHANNEL_WORDS = 3  # turns shorter than this are ignored when counting speaker switches
 SWITCH_PERIOD_S = 300.0  # switches are reported per five minutes
@@ -272,8 +272,9 @@ def comparison(episodes: pd.DataFrame) -> str:
 
 def main_speakers(args) -> int:
     """``python -m analysis speakers [--include-flagged]``: write the talk-time tables."""
-    from . import config, evaluation
-    from .corpus import load_corpus
+    from .. import config
+    from . import evaluation
+    from ..corpus import load_corpus
 
     utterances = load_corpus()["utterances"]
     measured = evaluation.evaluate(utterances)

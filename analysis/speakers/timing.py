@@ -14,8 +14,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from .catalog import Episode
-from .ingest import ParseError, parse_file
+from ..catalog import Episode
+from ..ingest import ParseError, parse_file
 
 DEFAULT_RATE = 2.6  # words/second of conversation (pauses included) when nothing is calibrated
 NONSPEECH_S = 5.0  # seconds a word-less flagged cue (music, laughter) is assumed to last
