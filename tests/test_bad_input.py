@@ -107,10 +107,16 @@ def test_json_without_segments_list(tmp_path):
     assert "'segments' list" in _error(_write(tmp_path, "episode.json", text))
 
 
-def test_bad_vtt_timing_names_its_line(tmp_path):
-    text = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello.\n\n00:00:03.000 --> 00:61:04.000\nBye.\n"
-    message = _error(_write(tmp_path, "episode.vtt", text.encode()))
-    assert f"{tmp_path / 'episode.vtt'}:6:" in message
+def test_bad_vtt_timing_skips_only_that_cue_with_a_warning_naming_its_line(tmp_path):
+    text = ("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello.\n\n00:00:03.000 --> 00:61:04.000\nBye.\n\n"
+            "00:00:05.000 --> 00:00:06.000\nStill here.\n")
+    path = _write(tmp_path, "episode.vtt", text.encode())
+    t = parse_file(path)
+    assert [s.text for s in t.segments] == ["Hello.", "Still here."]
+    assert [w for w in t.warnings if w.startswith(f"{path}:6:") and "unreadable cue timing" in w and "Bye." in w]
+    assert t.coverage["skipped"] == [{"line": 6, "end_line": 7, "kind": "unread", "reason": t.skipped[-1].reason,
+                                      "words": 1, "chars": 4, "text": "Bye."}]
+    assert t.coverage["unexplained_words"] == 1 and t.coverage["share"] == round(17 / 21, 4)  # characters
 
 
 def test_srt_with_junk_before_the_first_cue_names_its_line(tmp_path):

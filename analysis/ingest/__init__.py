@@ -1,7 +1,9 @@
 """Read a transcript file of any supported format into a :class:`Transcript`.
 
 ``parse_file(path)`` detects the format from the content (``format=`` overrides it);
-``FORMATS`` lists every registered format with its description.
+``FORMATS`` lists every registered format with its description and detection cue. After
+every parser, :mod:`.coverage` measures how much of the file's text ended up in segments
+and what was skipped (``Transcript.coverage``), so no format drops text silently.
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from . import captions as _captions
 from . import json_formats as _json
 from . import labelled as _labelled
 from . import text as _text
-from .base import Chapter, Format, ParseError, Segment, Transcript, decode, read_file
+from .base import Chapter, Format, ParseError, Segment, Skipped, Transcript, decode, read_file
+from .coverage import measure as measure_coverage
 
 # Registration order is the tie-break in detection: specific formats first, the seed text
 # shapes after them, plain_text (the fallback) last.
@@ -47,6 +50,7 @@ def parse_text(text: str, format: str | None = None, path: str | Path | None = N
     for seg in transcript.segments:
         seg.text = seg.text.strip()
     transcript.segments = [s for s in transcript.segments if s.text]
+    measure_coverage(text, transcript, fmt.line_based)
     return transcript
 
 
@@ -64,6 +68,7 @@ __all__ = [
     "Format",
     "ParseError",
     "Segment",
+    "Skipped",
     "Transcript",
     "decode",
     "detect_format",

@@ -41,6 +41,24 @@ class Segment:
     line: int | None = None
 
 
+# Why a stretch of the file is in no utterance. Only "unread" is a loss (and a warning); the
+# others are structure the format defines: markup, timing, header fields read into metadata,
+# footers of the transcribing tool or editor, and caption lines shown twice (rolling captions).
+SKIP_KINDS = ("markup", "timing", "header", "footer", "duplicate", "unread")
+
+
+@dataclass
+class Skipped:
+    """Text of the file that no segment holds: lines ``line``..``end_line`` (1-based; None for
+    JSON units, which are named in ``reason``), why, and of what ``kind`` (see SKIP_KINDS)."""
+
+    line: int | None
+    text: str
+    kind: str
+    reason: str
+    end_line: int | None = None
+
+
 @dataclass
 class Chapter:
     start: float | None  # seconds
@@ -60,10 +78,21 @@ class Transcript:
     warnings: list[str] = field(default_factory=list)  # "path:line: message"
     kind: str = "transcript"
     path: str | None = None
+    skipped: list[Skipped] = field(default_factory=list)  # declared by the parser
+    coverage: dict = field(default_factory=dict)  # filled by ingest.coverage after parsing
 
     def warn(self, message: str, line: int | None = None) -> None:
         where = (self.path or "<text>") + (f":{line}" if line is not None else "")
         self.warnings.append(f"{where}: {message}")
+
+    def skip(self, text: str, reason: str, kind: str = "unread", line: int | None = None,
+             end_line: int | None = None) -> None:
+        """Record text the parser leaves out of every segment; an ``unread`` skip also warns."""
+        if kind not in SKIP_KINDS:
+            raise ValueError(f"skip kind {kind!r} not in {SKIP_KINDS}")
+        self.skipped.append(Skipped(line, text, kind, reason, end_line))
+        if kind == "unread":
+            self.warn(f"skipped ({reason}): {' '.join(text.split())[:60]!r}", line=line)
 
 
 @dataclass(frozen=True)
@@ -72,6 +101,8 @@ class Format:
 
     ``sniff(text)`` returns a confidence in [0, 1] that ``text`` is this format (0: surely
     not); ``parse(text, transcript)`` fills ``transcript`` or raises :class:`ParseError`.
+    ``cue`` says what detection looks for; ``line_based`` is False for structured formats
+    (JSON, XML) whose coverage is counted over the units the parser read, not file lines.
     """
 
     name: str
@@ -79,6 +110,8 @@ class Format:
     sniff: Callable[[str], float]
     parse: Callable[[str, Transcript], None]
     kind: str = "transcript"
+    cue: str = ""
+    line_based: bool = True
 
 
 # ---------------------------------------------------------------- decoding
@@ -196,11 +229,60 @@ def head_lines(text: str, lines: int = 400, chars: int = 100_000) -> list[str]:
     return [s for ln in text[:chars].split("\n")[:lines] if (s := ln.strip())]
 
 
+# The closing lines transcription tools and editors add ("Transcribed by https://otter.ai",
+# "Transcript edited for length and clarity", "Copyright ..."): never speech.
+KNOWN_FOOTER = re.compile(
+    r"^[\s*_>~–—-]*(?:"
+    r"(?:this\s+)?(?:auto(?:matically|-generated)?\s+)?(?:transcript(?:ion)?|captions?|subtitles?)s?"
+    r"(?:\s+(?:was|were|has\s+been|have\s+been|is))?(?:\s+(?:automatically|lightly|professionally|machine))?"
+    r"\s+(?:generated|produced|edited|made|provided|created|prepared|by|powered|courtesy)\b"
+    r"|(?:transcribed|captioned|subtitled|(?:lightly\s+)?edited)\s+(?:by|with|using|for|on)\b"
+    r"|copyright\b|©|all rights reserved"
+    r")", re.IGNORECASE)
+_RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
+_ITALIC_LINE = re.compile(r"^(?:\*[^*\n]+\*|_[^_\n]+_)$")
+
+
+def footer_start(lines: list[str]) -> int:
+    """Index of the first line of the file's closing footer (``len(lines)`` when none): the
+    trailing run of known footer lines, Markdown rules and whole-line italic notes, at most 8
+    non-blank lines. A run made only of italic lines is not a footer (it may be a stage cue)."""
+    i, taken, known = len(lines), 0, False
+    while i > 0 and taken < 8:
+        line = lines[i - 1].strip()
+        if line and not (KNOWN_FOOTER.match(line) or _RULE.match(line) or _ITALIC_LINE.match(line)):
+            break
+        if line:
+            taken += 1
+            known = known or bool(KNOWN_FOOTER.match(line) or _RULE.match(line))
+        i -= 1
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i if known else len(lines)
+
+
+def skip_footer(lines: list[str], t: Transcript) -> int:
+    """Record the closing footer of ``lines`` as skipped; return the index where it starts."""
+    start = footer_start(lines)
+    for k in range(start, len(lines)):
+        if (line := lines[k].strip()):
+            t.skip(line, "markup rule" if _RULE.match(line) else "footer of the transcribing tool or editor",
+                   "markup" if _RULE.match(line) else "footer", line=k + 1)
+    if start < len(lines) and any(KNOWN_FOOTER.match(ln.strip()) and "otter.ai" in ln.lower() for ln in lines[start:]):
+        t.metadata["transcribed_by"] = "otter.ai"
+    return start
+
+
 def check_truncated(text: str, transcript: Transcript) -> None:
-    """Warn when the file ends mid-line: no final newline and no closing punctuation."""
+    """Warn when the file ends mid-line: no final newline and no closing punctuation. A last
+    line the parser skipped as a footer or header is complete by definition."""
     stripped = text.rstrip(" \t")
     if stripped and not stripped.endswith("\n"):
+        last_line = text.count("\n") + 1
+        if any(s.kind in ("footer", "header", "markup") and s.line is not None
+               and s.line <= last_line <= (s.end_line or s.line) for s in transcript.skipped):
+            return
         last = stripped.rsplit("\n", 1)[-1].strip()
         if last and last[-1] not in ".?!\"')]}>…-♪*":
             transcript.warn(f"file ends mid-line (truncated?): ...{last[-40:]!r}",
-                            line=text.count("\n") + 1)
+                            line=last_line)

@@ -162,7 +162,11 @@ def _timing_lines(text: str) -> list[tuple[float, int]]:
 
 def _line_numbers(starts: list[float], text: str) -> list[int | None]:
     """Line of each cue's timing line, matched in order by start time (libraries give none)."""
-    timings, j, out = _timing_lines(text), 0, []
+    return _match_lines(starts, _timing_lines(text))
+
+
+def _match_lines(starts: list[float], timings: list[tuple[float, int]]) -> list[int | None]:
+    j, out = 0, []
     for s in starts:
         k = next((k for k in range(j, min(j + 8, len(timings))) if abs(timings[k][0] - s) < 2e-3), None)
         out.append(timings[k][1] if k is not None else None)
@@ -185,9 +189,88 @@ def _vtt_seconds(ts) -> float:
     return h * 3600 + m * 60 + s + ms / 1000
 
 
+# A cue time as players accept it: hh:mm:ss.ttt, mm:ss.ttt, m:ss.ttt and even ss.ttt.
+_VTT_TIME = re.compile(r"^(?:(?:(\d{1,2}):)?(\d{1,3}):)?(\d{1,2})[.,](\d{1,3})$")
+_VTT_CUE_TIMING = re.compile(r"^[ \t]*(\S+)[ \t]+-->[ \t]+(\S+)(.*)$")
+_HEADER_FIELD = re.compile(r"^([A-Za-z][\w-]{0,30}):[ \t]*(.*)$")
+
+
+def _vtt_time(value: str) -> float:
+    """Seconds of a WebVTT cue time; ValueError when it is not one."""
+    m = _VTT_TIME.match(value)
+    if not m:
+        raise ValueError(value)
+    h, mnt, s, frac = m.groups()
+    if int(s) >= 60 or (h is not None and int(mnt) >= 60):
+        raise ValueError(value)
+    return int(h or 0) * 3600 + int(mnt or 0) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000
+
+
+def _full_time(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def _prepare_webvtt(text: str, t: Transcript) -> tuple[str, list[tuple[float, int]]]:
+    """Normalise cue times to ``hh:mm:ss.ttt`` for webvtt-py and record what is not speech.
+
+    Header fields go to the metadata; NOTE, STYLE and REGION blocks and cue identifiers are
+    skipped as markup; a cue whose timing is unreadable is skipped with a warning naming its
+    line (the rest of the file is read). Returns the text from the ``WEBVTT`` line on, with
+    the same lines, and the (start seconds, 1-based line) of every readable cue.
+    """
+    lines = text.split("\n")
+    out, timings, n = list(lines), [], len(lines)
+    first = next(i for i, ln in enumerate(lines) if ln.strip())
+    title = lines[first].strip()[6:].strip(" \t-")
+    if title:
+        t.metadata["title"] = title
+    t.skip(lines[first], "WebVTT signature line", "header" if title else "markup", line=first + 1)
+    i = first + 1
+    while i < n and lines[i].strip() and "-->" not in lines[i]:
+        if (m := _HEADER_FIELD.match(lines[i].strip())):
+            t.metadata[m.group(1).lower()] = m.group(2).strip()
+        t.skip(lines[i], "WebVTT header", "header", line=i + 1)
+        i += 1
+    while i < n:
+        if not lines[i].strip():
+            i += 1
+            continue
+        j = i + 1  # a whitespace-only line right under the timing line (YouTube) stays in the cue
+        while j < n and (lines[j].strip() or (lines[j] and "-->" in lines[j - 1])):
+            j += 1
+        head = lines[i].strip()
+        timing = next((k for k in range(i, min(i + 2, j)) if "-->" in lines[k]), None)
+        if head.split(" ", 1)[0] in ("NOTE", "STYLE", "REGION") or (timing is None and head.startswith("NOTE")):
+            t.skip("\n".join(lines[i:j]), f"WebVTT {head.split()[0]} block", "markup", line=i + 1, end_line=j)
+        elif timing is None:
+            t.skip("\n".join(lines[i:j]), "text outside any cue (no timing line above it)", line=i + 1, end_line=j)
+            out[i:j] = [""] * (j - i)
+        else:
+            if timing > i:
+                t.skip(lines[i], "cue identifier", "markup", line=i + 1)
+            m = _VTT_CUE_TIMING.match(lines[timing])
+            try:
+                if not m:
+                    raise ValueError(lines[timing].strip())
+                start, end = _vtt_time(m.group(1)), _vtt_time(m.group(2))
+                if start >= 360_000 or end >= 360_000:
+                    raise ValueError(lines[timing].strip())
+            except ValueError:
+                t.skip("\n".join(lines[timing + 1:j]) or lines[timing],
+                       f"unreadable cue timing {lines[timing].strip()[:50]!r}", line=timing + 1, end_line=j)
+                out[i:j] = [""] * (j - i)
+            else:
+                out[timing] = f"{_full_time(start)} --> {_full_time(end)}{m.group(3)}"
+                timings.append((start, timing + 1))
+        i = j
+    return "\n".join(out[first:]), timings
+
+
 def parse_webvtt(text: str, t: Transcript) -> None:
+    normalised, timings = _prepare_webvtt(text, t)
     try:
-        captions = webvtt.from_string(_SPACE_AFTER_TIMING.sub(r"\1", text.lstrip())).captions
+        captions = webvtt.from_string(_SPACE_AFTER_TIMING.sub(r"\1", normalised)).captions
     except MalformedFileError as exc:
         raise ParseError("not WebVTT: the file must start with 'WEBVTT'", t.path, 1) from exc
     except MalformedCaptionError as exc:
@@ -195,7 +278,7 @@ def parse_webvtt(text: str, t: Transcript) -> None:
         line = _line_of_offset(text, text.find(bad)) if bad in text else None
         raise ParseError(f"bad WebVTT cue timing: {exc}", t.path, line) from exc
     starts = [_vtt_seconds(c.start_time) for c in captions]
-    lines = _line_numbers(starts, text)
+    lines = _match_lines(starts, timings)
     cues = [Cue(s, _vtt_seconds(c.end_time), cue_lines(c.raw_text), ln)
             for c, s, ln in zip(captions, starts, lines)]
     _finish(cues, text, t)

@@ -7,12 +7,16 @@ Four shapes share one parser, each given by a line pattern with ``name``, ``time
 * Rev: ``Name (hh:mm:ss):`` and ``(hh:mm:ss):`` continuation headers (same speaker);
 * bracketed: ``[Name] [mm:ss] text``;
 * Markdown bold: ``**Name:** text`` or ``**Name** (00:01:02): text``.
+
+A closing footer (``Transcribed by https://otter.ai``, an editor's note after a ``---`` rule)
+is skipped as a footer, never read as the last speaker's words.
 """
 from __future__ import annotations
 
 import re
 
 from .base import (
+    KNOWN_FOOTER,
     Format,
     ParseError,
     Segment,
@@ -20,6 +24,7 @@ from .base import (
     check_truncated,
     head_lines,
     parse_timestamp,
+    skip_footer,
     split_markdown_header,
 )
 from .text import SPEAKER
@@ -29,14 +34,13 @@ OTTER = re.compile(rf"^(?P<name>{SPEAKER})[ \t]{{1,4}}(?P<time>\d{{1,2}}:\d{{2}}
 REV = re.compile(rf"^(?:(?P<name>{SPEAKER})[ \t]+)?\((?P<time>{_TIME})\):(?:[ \t]+(?P<text>.*))?$")
 BRACKET = re.compile(rf"^\[(?P<name>{SPEAKER})\][ \t]*\[(?P<time>{_TIME})\](?:[ \t]+(?P<text>.*))?$")
 BOLD = re.compile(rf"^\*\*(?P<name>{SPEAKER})(?::\*\*|\*\*(?:[ \t]*\((?P<time>{_TIME})\))?:)(?:[ \t]+(?P<text>.*))?$")
-_OTTER_FOOTER = re.compile(r"^Transcribed by https?://otter\.ai\S*$", re.IGNORECASE)
 
 
 def _sniffer(pattern: re.Pattern, weight: float):
     """A sniff scoring ``weight`` when header lines make up at least half the non-blank lines
     (a header and a one-line paragraph each), proportionally less below that; 0 under 2 hits."""
     def sniff(text: str) -> float:
-        lines = [ln for ln in head_lines(text) if not _OTTER_FOOTER.match(ln)]
+        lines = [ln for ln in head_lines(text) if not KNOWN_FOOTER.match(ln)]
         hits = sum(bool(pattern.match(ln)) for ln in lines)
         return weight * min(1.0, 2 * hits / len(lines)) if hits >= 2 else 0.0
     sniff.__doc__ = f"Confidence (0..{weight}) that the text is made of {pattern.pattern[:30]}... headers."
@@ -73,13 +77,11 @@ def _parser(pattern: re.Pattern, what: str):
     def parse(text: str, t: Transcript) -> None:
         lines = text.split("\n")
         texts: list[list[str]] = []  # lines per segment, joined once at the end
-        for i in range(_front_matter(lines, t), len(lines)):
+        for i in range(_front_matter(lines, t), skip_footer(lines, t)):
             line = lines[i].strip()
             if not line:
                 continue
-            if _OTTER_FOOTER.match(line):
-                t.metadata["transcribed_by"] = "otter.ai"
-            elif (m := pattern.match(line)):
+            if (m := pattern.match(line)):
                 speaker = m.group("name") or (t.segments[-1].speaker if t.segments else None)
                 t.segments.append(Segment("", speaker, _start(m, t, i + 1), line=i + 1))
                 texts.append([m.group("text") or ""])

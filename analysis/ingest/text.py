@@ -13,6 +13,7 @@ from .base import (
     check_truncated,
     head_lines,
     parse_timestamp,
+    skip_footer,
     split_markdown_header,
 )
 
@@ -49,7 +50,7 @@ def parse_timestamped_lines(text: str, t: Transcript) -> None:
     lines = text.split("\n")
     t.metadata, body = split_markdown_header(lines)
     extra: list[list[str]] = []  # continuation lines of each segment
-    for i in range(body, len(lines)):
+    for i in range(body, skip_footer(lines, t)):
         line = lines[i].strip()
         if not line:
             continue
@@ -88,7 +89,7 @@ def parse_speaker_paragraphs(text: str, t: Transcript) -> None:
     lines = text.split("\n")
     t.metadata, body = split_markdown_header(lines)
     extra: list[list[str]] = []
-    for i in range(body, len(lines)):
+    for i in range(body, skip_footer(lines, t)):
         line = lines[i].strip()
         if not line:
             continue
@@ -110,6 +111,9 @@ def parse_speaker_paragraphs(text: str, t: Transcript) -> None:
 
 # ---------------------------------------------------------------- chapters + "- " turns
 
+_PAGE_HEADINGS = ("chapters", "back to index", "transcript")
+
+
 def _chapter_block(lines: list[str]) -> tuple[str | None, list[tuple[int, str, str]], int]:
     """Find an optional title and ``m:ss Title`` chapter list before the transcript body.
 
@@ -125,7 +129,7 @@ def _chapter_block(lines: list[str]) -> tuple[str | None, list[tuple[int, str, s
             chapters.append((i, m.group(1), m.group(2).strip()))
         elif s.startswith("- ") or len(s) > 200:
             break
-        elif s and s.lower() not in ("chapters", "back to index") and title is None and not chapters:
+        elif s and s.lower() not in _PAGE_HEADINGS and title is None and not chapters:
             title = s
         i += 1
     return title, chapters, (i if chapters or title else 0)
@@ -145,6 +149,9 @@ def parse_dash_turns(text: str, t: Transcript) -> None:
     title, chapters, body = _chapter_block(lines)
     if title:
         t.metadata["title"] = title
+    for k in range(body):
+        if lines[k].strip().lower() in _PAGE_HEADINGS:
+            t.skip(lines[k], "section heading", "markup", line=k + 1)
     for idx, ts, name in chapters:
         try:
             t.chapters.append(Chapter(start=parse_timestamp(ts), title=name, line=idx + 1))
@@ -155,7 +162,7 @@ def parse_dash_turns(text: str, t: Transcript) -> None:
     if starts != sorted(starts):
         t.warn("chapter times are not in order")
     offset = sum(len(ln) + 1 for ln in lines[:body])
-    body_text = text[offset:]
+    body_text = text[offset:sum(len(ln) + 1 for ln in lines[:skip_footer(lines, t)])]
     line_at = _line_counter(text, offset)
     extra: list[list[str]] = []
     for p_start, p_end in _paragraph_spans(body_text):
@@ -237,6 +244,10 @@ def sentences(text: str) -> list[str]:
 
 
 def parse_plain_text(text: str, t: Transcript) -> None:
+    lines = text.split("\n")
+    end = skip_footer(lines, t)
+    if end < len(lines):
+        text = "\n".join(lines[:end])
     line_at = _line_counter(text, 0)
     for a, b in split_sentences(text):
         chunk = " ".join(text[a:b].split())
@@ -267,13 +278,17 @@ def parse_summary_page(text: str, t: Transcript) -> None:
     paragraphs: list[tuple[int, str]] = []
     for i, raw in enumerate(text.split("\n")):
         line = raw.strip()
-        if not line or line.startswith("|"):
+        if not line:
+            continue
+        if line.startswith("|"):
+            t.skip(line, "table on the page (not read)", "header", line=i + 1)
             continue
         words = len(line.split())
-        if line.endswith(("...", "…")):
-            t.metadata.setdefault("teaser", line)  # cut-off preview of the description
-        elif line.endswith(":") or (words < 20 and line.endswith("?")) or line.lower().startswith("ask me"):
-            continue  # page furniture: prompts and buttons
+        if line.endswith(("...", "…")) and "teaser" not in t.metadata:
+            t.metadata["teaser"] = line  # cut-off preview of the description
+        elif (line.endswith((":", "...", "…")) or (words < 20 and line.endswith("?"))
+              or line.lower().startswith("ask me")):
+            t.skip(line, "page furniture: a prompt or button", "markup", line=i + 1)
         elif words < 25 and line[-1] not in ".!?":
             t.metadata.setdefault("title", line)
         else:
