@@ -43,6 +43,14 @@ def summary_text(s: dict) -> str:
                                         + (", generic" if sp["generic"] else "") + ")"
                                         for sp in s["speakers"]) or "none in the file"),
         ]
+    from .corpus import coverage_line
+
+    cov = s["coverage"]
+    lines.append(f"coverage:   {coverage_line(cov).strip()}; checked by {cov['basis']}, "
+                 f"{cov['markup_lines']} markup and {cov['timing_lines']} timing lines not counted")
+    lines += [(f"  line {c['line']}" + (f"-{c['end_line']}" if c["end_line"] != c["line"] else "")
+               if c["line"] is not None else " ") + f": {c['kind']} ({c['reason']}), {c['words']} words: {c['text']!r}"
+              for c in cov["skipped"]]
     lines.append(f"warnings:   {len(s['warnings'])}")
     lines += [f"  {w}" for w in s["warnings"]]
     return "\n".join(lines)

@@ -119,6 +119,7 @@ class EpisodeBuild:
     chapters: list[dict]
     warnings: list[str] = field(default_factory=list)
     cached: bool = False
+    coverage: list[dict] = field(default_factory=list)  # per file: ingest coverage, with "file" and "format"
 
 
 @dataclass
@@ -128,6 +129,7 @@ class CorpusBuild:
     warnings: list[str]
     cached: list[str]  # episode ids taken from the cache
     seconds: float = 0.0
+    coverage: dict[str, list[dict]] = field(default_factory=dict)  # episode id -> per-file coverage
 
 
 def _code_version() -> str:
@@ -189,6 +191,7 @@ def build_episode(ep: Episode, glossary: list[tuple[re.Pattern, str]]) -> Episod
         raise ParseError(f"parsed as {tr.format}, which holds no speech; set its format in the catalog",
                          transcript_file.path)
     warnings += tr.warnings
+    coverage = [{"file": config.data_relative(transcript_file.path), "format": tr.format, **tr.coverage}]
     for extra in ep.files_of("transcript")[1:]:
         warnings.append(f"{ep.source}: only the first transcript file is used; {config.data_relative(extra.path)} ignored")
     src = config.data_relative(transcript_file.path)
@@ -244,6 +247,7 @@ def build_episode(ep: Episode, glossary: list[tuple[re.Pattern, str]]) -> Episod
             warnings.append(f"{config.data_relative(f.path)}: listed as a summary but parsed as {page.format}; skipped")
             continue
         warnings += page.warnings
+        coverage.append({"file": config.data_relative(f.path), "format": page.format, **page.coverage})
         description = page.metadata.get("description")
         chapters += [
             {"episode_id": ep.id, "chapter_index": k, "start_s": c.start, "title": c.title,
@@ -282,7 +286,7 @@ def build_episode(ep: Episode, glossary: list[tuple[re.Pattern, str]]) -> Episod
         "n_utterances": len(utts),
         "n_words": sum(u["word_count"] for u in utts if u["is_conversation"]),
     }
-    return EpisodeBuild(episode, speakers, utts, chapters, warnings)
+    return EpisodeBuild(episode, speakers, utts, chapters, warnings, coverage=coverage)
 
 
 def _cached_build(ep: Episode, glossary_key: str, code_key: str) -> EpisodeBuild:
@@ -323,7 +327,7 @@ def build_corpus(catalog: Path | None = None, out_dir: Path | None = None, progr
     warnings: list[str] = []
     glossary_key = content_hash(config.GLOSSARY.read_bytes() if config.GLOSSARY.exists() else b"")
     code_key = CODE_VERSION
-    builds, cached, built_eps = [], [], []
+    builds, cached, built_eps, coverage = [], [], [], {}
     for ep in tqdm(episodes, desc="corpus", unit="episode", disable=not progress, leave=False):
         try:
             b = _cached_build(ep, glossary_key, code_key)
@@ -332,6 +336,7 @@ def build_corpus(catalog: Path | None = None, out_dir: Path | None = None, progr
             continue
         builds.append(b)
         built_eps.append(ep)
+        coverage[ep.id] = b.coverage
         warnings += b.warnings
         if b.cached:
             cached.append(ep.id)
@@ -352,8 +357,8 @@ def build_corpus(catalog: Path | None = None, out_dir: Path | None = None, progr
         for name, df in tables.items():
             write_table(df, TABLES[name], out / f"{name}.parquet")
         write_json({"errors": errors, "warnings": warnings, "flag_counts": flag_counts(tables["utterances"])
-                    .reset_index().to_dict(orient="records")}, out / "corpus_report.json")
-    return CorpusBuild(tables, errors, warnings, cached, time.perf_counter() - t0)
+                    .reset_index().to_dict(orient="records"), "coverage": coverage}, out / "corpus_report.json")
+    return CorpusBuild(tables, errors, warnings, cached, time.perf_counter() - t0, coverage)
 
 
 def _drop_resolved_labels(speakers: pd.DataFrame, utterances: pd.DataFrame) -> pd.DataFrame:
@@ -378,6 +383,20 @@ def load_corpus(directory: Path | None = None) -> dict[str, pd.DataFrame]:
     return load_tables(*TABLES.values(), directory=directory)
 
 
+def coverage_line(c: dict) -> str:
+    """One line of a file's ingest coverage: share in utterances and skipped words with lines."""
+    skipped = "; ".join(f"{s['kind']} {s['words']} words (line{'s' if s['end_line'] != s['line'] else ''} "
+                        f"{s['line']}{'' if s['end_line'] == s['line'] else '-' + str(s['end_line'])})"
+                        if s["line"] is not None else f"{s['kind']} {s['words']} words ({s['reason']})"
+                        for s in c["skipped"][:6])
+    more = f"; ... {len(c['skipped']) - 6} more" if len(c["skipped"]) > 6 else ""
+    if c.get("kind") == "summary":
+        return f"{c.get('file', '')} summary page (metadata, not speech); skipped: {skipped}{more}"
+    return (f"{c.get('file', '')} {100 * c['share']:.1f}% of the text (characters) in utterances"
+            + (f", unexplained {c['unexplained_words']} words" if c["unexplained_words"] else "")
+            + (f"; skipped: {skipped}{more}" if skipped else ""))
+
+
 def report(build: CorpusBuild) -> str:
     """The short text report printed after a build."""
     utt, eps = build.tables["utterances"], build.tables["episodes"]
@@ -392,6 +411,9 @@ def report(build: CorpusBuild) -> str:
         flag_text = ", ".join(f"{k} {int(v)}" for k, v in flagged.items() if v) or "none"
         lines.append(f"  {e['episode_id']:<42} {e['transcript_format']:<18} {len(eu):>5} utt "
                      f"{int(e['n_words']):>6} words  flagged: {flag_text}")
+    if build.coverage:
+        lines.append("coverage (share of each file's text in utterances; skipped words by kind):")
+        lines += [f"  {eid:<42} {coverage_line(c)}" for eid, files in build.coverage.items() for c in files]
     if build.warnings:
         lines.append(f"warnings ({len(build.warnings)}):")
         lines += [f"  {w}" for w in build.warnings]

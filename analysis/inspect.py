@@ -9,7 +9,8 @@ from .ingest import ParseError, parse_file
 
 
 def inspect_file(path: str | Path, format: str | None = None) -> dict:
-    """Detected format, speakers, utterance and word counts, time span and warnings.
+    """Detected format, speakers, utterance and word counts, time span, coverage (how much of
+    the file's text is in utterances, what was skipped where and why; see ingest.coverage) and warnings.
 
     Returns ``{"ok": False, "error": "file:line: message"}`` instead of raising on bad input.
     """
@@ -32,5 +33,6 @@ def inspect_file(path: str | Path, format: str | None = None) -> dict:
         "speakers": [{"label": label, "utterances": utts[label], "words": words[label], "generic": is_generic(label)}
                      for label in sorted(utts, key=lambda k: -words[k]) if label],
         "unlabelled_utterances": utts.get("", 0),
+        "coverage": t.coverage,
         "warnings": t.warnings,
     }

@@ -42,7 +42,7 @@ def words(text: str) -> list[str]:
 def measure(text: str, t: Transcript, line_based: bool = True) -> dict:
     """Fill ``t.coverage`` (see the module docstring) and warn about unexplained losses.
 
-    Keys: ``basis`` (lines or units); ``utterance_chars`` (characters of the segments' text)
+    Keys: ``kind`` (the transcript's: a summary page has no utterances); ``basis`` (lines or units); ``utterance_chars`` (characters of the segments' text)
     and ``skipped_chars`` (of the skipped text that is not markup or timing); ``share``
     (``utterance_chars`` over their sum); ``skipped_words`` (per kind); ``unexplained_words``
     (kind ``unread``); ``markup_lines``, ``timing_lines``; and ``skipped``: one entry per run
@@ -57,6 +57,7 @@ def measure(text: str, t: Transcript, line_based: bool = True) -> dict:
     lost = sum(s["chars"] for s in content)
     by_kind = {k: sum(s["words"] for s in content if s["kind"] == k) for k in SKIP_KINDS}
     t.coverage = {
+        "kind": t.kind,
         "basis": "lines" if located or (line_based and not t.segments) else "units",
         "utterance_chars": said, "skipped_chars": lost,
         "share": round(said / (said + lost), 4) if said + lost else 1.0,
