@@ -66,6 +66,7 @@ def cmd_formats(args: argparse.Namespace) -> int:
 
     for name, fmt in sorted(FORMATS.items()):
         print(f"{name:<22} {fmt.description}")
+        print(f"{'':<22} detected by: {fmt.cue}")
     return 0
 
 

@@ -155,10 +155,11 @@ def test_inspect_missing_file():
 def test_formats_and_schema():
     res = cli("formats")
     assert res.returncode == 0
-    listed = [ln.split()[0] for ln in res.stdout.splitlines() if ln.strip()]
+    listed = [ln.split()[0] for ln in res.stdout.splitlines() if ln.strip() and not ln.startswith(" ")]
     assert listed == sorted(FORMATS)
     for name, fmt in FORMATS.items():
-        assert f"{name:<22} {fmt.description}" in res.stdout
+        assert fmt.cue, f"{name} has no detection cue"
+        assert f"{name:<22} {fmt.description}\n{'':<22} detected by: {fmt.cue}\n" in res.stdout
 
     res = cli("schema")
     assert res.returncode == 0

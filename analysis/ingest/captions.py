@@ -324,7 +324,7 @@ def parse_srt(text: str, t: Transcript) -> None:
 
 FORMATS = [
     Format("webvtt", "WebVTT captions: <v Name> voices, Name: prefixes, '- ' turns; YouTube rolling captions de-duplicated",
-           sniff_webvtt, parse_webvtt),
+           sniff_webvtt, parse_webvtt, cue="the file starts with WEBVTT"),
     Format("srt", "SubRip SRT captions: Name: prefixes, '- ' turns; YouTube rolling captions de-duplicated",
-           sniff_srt, parse_srt),
+           sniff_srt, parse_srt, cue="a cue number and an 'hh:mm:ss,mmm --> hh:mm:ss,mmm' line at the top"),
 ]

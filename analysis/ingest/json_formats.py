@@ -1,6 +1,7 @@
 """JSON transcripts: Whisper, WhisperX (with diarisation) and Podcasting 2.0 (``podcast:transcript``).
 
-All three hold a list of timed segments. JSON has no line numbers once loaded, so problems
+All three hold a list of timed segments (Whisper and WhisperX segments may also be saved as a
+bare JSON array, as many scripts do). JSON has no line numbers once loaded, so problems
 in a segment are reported by its index; invalid JSON is reported at its line and column.
 Consecutive pieces of one speaker are merged into utterances (Podcasting 2.0 files often
 have one word per segment); unlabelled single words are merged up to sentence ends.
@@ -15,8 +16,8 @@ from typing import Any
 from .base import Format, ParseError, Segment, Transcript
 
 _KEY = r'"{}"\s*:'
-_SEGMENTS, _SPEAKER, _START, _START_TIME, _BODY = (
-    re.compile(_KEY.format(k)) for k in ("segments", "speaker", "start", "startTime", "body"))
+_SEGMENTS, _SPEAKER, _START, _START_TIME, _BODY, _TEXT = (
+    re.compile(_KEY.format(k)) for k in ("segments", "speaker", "start", "startTime", "body", "text"))
 _SENTENCE_END = (".", "?", "!", "…")
 
 
@@ -32,32 +33,35 @@ def load_json(text: str, t: Transcript) -> Any:
         raise ParseError("invalid JSON: nested too deeply", t.path) from exc
 
 
-def _segments(data: Any, t: Transcript) -> list[dict]:
-    segments = data.get("segments") if isinstance(data, dict) else None
+def _segments(data: Any, t: Transcript, bare: bool = False) -> list[dict]:
+    """The ``segments`` list of objects; with ``bare``, a top-level array of segment objects too."""
+    segments = data if bare and isinstance(data, list) else data.get("segments") if isinstance(data, dict) else None
     if not isinstance(segments, list) or not all(isinstance(s, dict) for s in segments):
-        raise ParseError("JSON transcript needs a top-level object with a 'segments' list of objects", t.path)
+        raise ParseError("JSON transcript needs a top-level object with a 'segments' list of objects"
+                         + (" (or a top-level array of them)" if bare else ""), t.path)
     return segments
 
 
-def _seconds(value: Any, what: str, index: int, t: Transcript) -> float | None:
-    """A time field in seconds (number or numeric string); None, with a warning, if unreadable."""
+def seconds(value: Any, what: str, index: int, t: Transcript, scale: float = 1.0) -> float | None:
+    """A time field (number or numeric string) in seconds, after multiplying by ``scale``
+    (0.001 for milliseconds); None, with a warning naming the unit's index, if unreadable."""
     if value is None:
         return None
     try:
-        seconds = float(value)
+        out = float(value) * scale
     except (TypeError, ValueError, OverflowError):
-        seconds = math.nan
-    if not math.isfinite(seconds):
-        t.warn(f"segment {index}: {what} {value!r} is not a time in seconds; left empty")
+        out = math.nan
+    if not math.isfinite(out):
+        t.warn(f"segment {index}: {what} {value!r} is not a time; left empty")
         return None
-    return seconds
+    return out
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _label(value: Any) -> str | None:
+def label_of(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
@@ -87,12 +91,21 @@ def _looks_like_json_segments(text: str) -> bool:
     return text[:1000].lstrip()[:1] == "{" and bool(_SEGMENTS.search(text))
 
 
+def _looks_like_bare_segments(text: str) -> bool:
+    """A top-level array whose first object has ``start`` and ``text`` (Whisper segments saved bare)."""
+    head = text[:2000].lstrip()
+    return head[:1] == "[" and head[1:].lstrip()[:1] == "{" and bool(_START.search(head) and _TEXT.search(head))
+
+
 def sniff_whisper(text: str) -> float:
+    if _looks_like_bare_segments(text):
+        return 0.9
     return 0.9 if _looks_like_json_segments(text) and _START.search(text) else 0.0
 
 
 def sniff_whisperx(text: str) -> float:
-    return 0.95 if sniff_whisper(text) and _SPEAKER.search(text) else 0.0
+    speaker = _SPEAKER.search(text[:2000] if _looks_like_bare_segments(text) else text)
+    return 0.95 if sniff_whisper(text) and speaker else 0.0
 
 
 def _word_pieces(seg: dict, index: int, t: Transcript) -> list[Segment]:
@@ -101,28 +114,29 @@ def _word_pieces(seg: dict, index: int, t: Transcript) -> list[Segment]:
     words = seg.get("words")
     if not isinstance(words, list) or not all(isinstance(w, dict) for w in words):
         return []
-    labels = [_label(w.get("speaker")) for w in words]
+    labels = [label_of(w.get("speaker")) for w in words]
     if None in labels or len(set(labels)) < 2:
         return []
-    return [Segment(_text(w.get("word")), label, _seconds(w.get("start"), "word start", index, t),
-                    _seconds(w.get("end"), "word end", index, t)) for label, w in zip(labels, words)]
+    return [Segment(text_of(w.get("word")), label, seconds(w.get("start"), "word start", index, t),
+                    seconds(w.get("end"), "word end", index, t)) for label, w in zip(labels, words)]
 
 
 def parse_whisper(text: str, t: Transcript) -> None:
     """Whisper and WhisperX ``segments`` (``start``/``end`` in seconds, optional ``speaker``;
-    a segment whose words carry different speakers is split at the speaker changes)."""
+    a segment whose words carry different speakers is split at the speaker changes), in an
+    object's ``segments`` list or a bare top-level array."""
     data = load_json(text, t)
     pieces = []
-    for i, seg in enumerate(_segments(data, t)):
+    for i, seg in enumerate(_segments(data, t, bare=True)):
         pieces += _word_pieces(seg, i, t) or [
-            Segment(_text(seg.get("text")), _label(seg.get("speaker")),
-                    _seconds(seg.get("start"), "start", i, t), _seconds(seg.get("end"), "end", i, t))]
-    if isinstance(data.get("language"), str):
+            Segment(text_of(seg.get("text")), label_of(seg.get("speaker")),
+                    seconds(seg.get("start"), "start", i, t), seconds(seg.get("end"), "end", i, t))]
+    if isinstance(data, dict) and isinstance(data.get("language"), str):
         t.metadata["language"] = data["language"]
-    _finish(pieces, t)
+    finish(pieces, t)
 
 
-def _finish(pieces: list[Segment], t: Transcript) -> None:
+def finish(pieces: list[Segment], t: Transcript) -> None:
     t.segments = merge_utterances([p for p in pieces if p.text])
     if not t.segments:
         raise ParseError("JSON transcript has no segment with text", t.path)
@@ -138,19 +152,23 @@ def sniff_podcasting20(text: str) -> float:
 def parse_podcasting20(text: str, t: Transcript) -> None:
     """Podcasting 2.0 JSON: ``segments`` of ``speaker``, ``startTime``/``endTime`` (seconds), ``body``."""
     data = load_json(text, t)
-    pieces = [Segment(_text(seg.get("body")), _label(seg.get("speaker")),
-                      _seconds(seg.get("startTime"), "startTime", i, t), _seconds(seg.get("endTime"), "endTime", i, t))
+    pieces = [Segment(text_of(seg.get("body")), label_of(seg.get("speaker")),
+                      seconds(seg.get("startTime"), "startTime", i, t), seconds(seg.get("endTime"), "endTime", i, t))
               for i, seg in enumerate(_segments(data, t))]
     if isinstance(data.get("version"), str):
         t.metadata["version"] = data["version"]
-    _finish(pieces, t)
+    finish(pieces, t)
 
 
 FORMATS = [
     Format("podcasting20_json", "Podcasting 2.0 transcript JSON: segments of speaker, startTime, endTime, body",
-           sniff_podcasting20, parse_podcasting20),
-    Format("whisperx_json", "WhisperX JSON: segments (and words) with diarisation labels such as SPEAKER_00",
-           sniff_whisperx, parse_whisper),
-    Format("whisper_json", "Whisper JSON: {text, segments: [{start, end, text, words?}]} without speakers",
-           sniff_whisper, parse_whisper),
+           sniff_podcasting20, parse_podcasting20, cue='a JSON object with "segments" holding "startTime" and "body"',
+           line_based=False),
+    Format("whisperx_json", "WhisperX JSON: segments (and words) with diarisation labels such as SPEAKER_00; "
+           "also a bare array of {start, end, text, speaker}",
+           sniff_whisperx, parse_whisper, cue='Whisper segments ("segments" object or bare array, "start") with "speaker"',
+           line_based=False),
+    Format("whisper_json", "Whisper JSON: {text, segments: [{start, end, text, words?}]} (or a bare array) without speakers",
+           sniff_whisper, parse_whisper, cue='a JSON object with "segments" and "start", or a bare array of {start, text}',
+           line_based=False),
 ]

@@ -100,11 +100,15 @@ def _parser(pattern: re.Pattern, what: str):
 
 FORMATS = [
     Format("otter", "Otter.ai text export: 'Name  m:ss' (or h:mm:ss) header line, paragraph below",
-           _sniffer(OTTER, 0.92), _parser(OTTER, "Otter 'Name  m:ss'")),
+           _sniffer(OTTER, 0.92), _parser(OTTER, "Otter 'Name  m:ss'"),
+           cue="'Name  m:ss' lines alone make up much of the file (2 or more)"),
     Format("rev", "Rev-style 'Name (hh:mm:ss):' headers; '(hh:mm:ss):' continues the same speaker",
-           _sniffer(REV, 0.93), _parser(REV, "Rev 'Name (hh:mm:ss):'")),
+           _sniffer(REV, 0.93), _parser(REV, "Rev 'Name (hh:mm:ss):'"),
+           cue="'Name (hh:mm:ss):' lines make up much of the file (2 or more)"),
     Format("bracketed", "[Name] [mm:ss] text lines",
-           _sniffer(BRACKET, 0.95), _parser(BRACKET, "'[Name] [mm:ss]'")),
+           _sniffer(BRACKET, 0.95), _parser(BRACKET, "'[Name] [mm:ss]'"),
+           cue="'[Name] [mm:ss]' lines make up much of the file (2 or more)"),
     Format("markdown_bold", "Markdown '**Name:** text' or '**Name** (00:01:02): text' paragraphs",
-           _sniffer(BOLD, 0.94), _parser(BOLD, "'**Name:**'")),
+           _sniffer(BOLD, 0.94), _parser(BOLD, "'**Name:**'"),
+           cue="'**Name:**' lines make up much of the file (2 or more)"),
 ]

@@ -308,13 +308,18 @@ def parse_summary_page(text: str, t: Transcript) -> None:
 
 FORMATS = [
     Format("timestamped_lines", "[hh:mm:ss] Name: text lines (Name optional), optional Markdown header",
-           sniff_timestamped_lines, parse_timestamped_lines),
+           sniff_timestamped_lines, parse_timestamped_lines,
+           cue="share of lines that open with '[h:mm:ss]' (2 or more)"),
     Format("speaker_paragraphs", "Name: paragraph lines (also generic labels: Speaker A:, SPEAKER_00:)",
-           sniff_speaker_paragraphs, parse_speaker_paragraphs),
+           sniff_speaker_paragraphs, parse_speaker_paragraphs,
+           cue="share of lines that open with 'Name: ' from a few recurring names"),
     Format("dash_turns", "optional 'm:ss Title' chapter list, then paragraphs where '- ' starts a turn",
-           sniff_dash_turns, parse_dash_turns),
+           sniff_dash_turns, parse_dash_turns,
+           cue="3 or more paragraphs with '- ' turns; an 'm:ss Title' chapter list adds confidence"),
     Format("summary_page", "episode summary page: description and chapter summaries (metadata, not speech)",
-           sniff_summary_page, parse_summary_page, kind="summary"),
+           sniff_summary_page, parse_summary_page, kind="summary",
+           cue="page phrases ('In this episode', 'Key takeaways', 'Show notes', ...) in under 3,000 words"),
     Format("plain_text", "one unsegmented block of text without speakers or times (split into sentences)",
-           sniff_plain_text, parse_plain_text),
+           sniff_plain_text, parse_plain_text,
+           cue="fallback: 20+ words of prose with sentence punctuation and little markup"),
 ]
