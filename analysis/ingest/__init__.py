@@ -12,13 +12,15 @@ from pathlib import Path
 from . import captions as _captions
 from . import json_formats as _json
 from . import labelled as _labelled
+from . import services as _services
 from . import text as _text
+from . import ttml as _ttml
 from .base import Chapter, Format, ParseError, Segment, Skipped, Transcript, decode, read_file
 from .coverage import measure as measure_coverage
 
 # Registration order is the tie-break in detection: specific formats first, the seed text
 # shapes after them, plain_text (the fallback) last.
-FORMATS: dict[str, Format] = {f.name: f for module in (_captions, _json, _labelled, _text)
+FORMATS: dict[str, Format] = {f.name: f for module in (_captions, _json, _services, _ttml, _labelled, _text)
                               for f in module.FORMATS}
 
 

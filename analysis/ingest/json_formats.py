@@ -48,7 +48,7 @@ def seconds(value: Any, what: str, index: int, t: Transcript, scale: float = 1.0
     if value is None:
         return None
     try:
-        out = float(value) * scale
+        out = float(value) * scale if scale == 1.0 else round(float(value) * scale, 6)
     except (TypeError, ValueError, OverflowError):
         out = math.nan
     if not math.isfinite(out):
