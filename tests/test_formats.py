@@ -26,6 +26,21 @@ EXPECTED = {
     "bracketed.txt": ("bracketed", {"Host": 6, "Jordan Park": 4, "Aisha Bello": 5, "Caller": 2}, 17, 198, (0.0, 267.0)),
     "markdown_bold.md": ("markdown_bold", {"Dana Whitfield": 7, "Tomas Lindqvist": 6}, 13, 174, (4.0, 88.0)),
     "generic_labels.txt": ("speaker_paragraphs", {"Speaker A": 6, "Speaker B": 6, "Speaker C": 1}, 13, 145, None),
+    # cue times without hours (0.000, 1:35.000, 14:05.980) next to one with hours
+    "short_times.vtt": ("webvtt", {"Hana Sato": 4, "Luis Ortega": 3, "Grace Kim": 1}, 8, 112, (0.0, 3727.5)),
+    "speaker_tags.srt": ("srt", {"Lex": 4, "Andrej": 3}, 8, 80, (0.0, 31.35)),
+    "youtube_turns.vtt": ("webvtt", {}, 5, 43, (0.06, 17.83)),
+    "otter_unknown.txt": ("otter", {"Rosa Delgado": 5, "Speaker 2": 2, "Speaker 3": 2, "Unknown Speaker": 2}, 11, 136,
+                          (0.0, 63.0)),
+    "markdown_footer.md": ("markdown_bold", {"Ines Moreau": 4, "Kwame Asante": 2, "Li Wei": 2}, 8, 89, None),
+    "whisperx_array.json": ("whisperx_json", {"SPEAKER_00": 3, "SPEAKER_01": 3, "SPEAKER_02": 2}, 8, 91, (0.031, 41.9)),
+    "assemblyai.json": ("assemblyai_json", {"Speaker A": 4, "Speaker B": 3, "Speaker C": 2}, 9, 127, (0.24, 52.76)),
+    "deepgram.json": ("deepgram_json", {"Speaker 0": 3, "Speaker 1": 2, "Speaker 2": 2}, 7, 100, (0.32, 44.0)),
+    "deepgram_paragraphs.json": ("deepgram_json", {"Speaker 0": 3, "Speaker 1": 2, "Speaker 2": 1}, 6, 92, (0.08, 37.6)),
+    "aws_transcribe.json": ("aws_transcribe_json", {"spk_0": 3, "spk_1": 2, "spk_2": 2}, 7, 103, (0.44, 36.04)),
+    "revai.json": ("revai_json", {"Speaker 0": 2, "Speaker 1": 3, "Caller": 1}, 6, 44, (0.27, 18.02)),
+    "youtube.json3": ("youtube_json3", {}, 5, 58, (0.08, 36.7)),
+    "apple_podcasts.ttml": ("ttml", {"Marisol Vega": 3, "SPEAKER_2": 2, "SPEAKER_3": 1}, 6, 83, (0.56, 43.1)),
 }
 
 SEED_FORMATS = {

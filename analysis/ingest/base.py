@@ -243,10 +243,14 @@ _RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
 _ITALIC_LINE = re.compile(r"^(?:\*[^*\n]+\*|_[^_\n]+_)$")
 
 
-def footer_start(lines: list[str]) -> int:
-    """Index of the first line of the file's closing footer (``len(lines)`` when none): the
-    trailing run of known footer lines, Markdown rules and whole-line italic notes, at most 8
-    non-blank lines. A run made only of italic lines is not a footer (it may be a stage cue)."""
+def footer_start(lines: list[str], is_turn: Callable[[str], bool] | None = None) -> int:
+    """Index of the first line of the file's closing footer (``len(lines)`` when none).
+
+    The footer is the trailing run of known footer lines, Markdown rules and whole-line italic
+    notes (at most 8 non-blank lines; italic lines alone are not a footer, they may be stage
+    cues), or everything after a Markdown rule near the end when none of it opens a turn
+    (``is_turn``: the format's speaker-line test), such as an editor's credits.
+    """
     i, taken, known = len(lines), 0, False
     while i > 0 and taken < 8:
         line = lines[i - 1].strip()
@@ -256,19 +260,26 @@ def footer_start(lines: list[str]) -> int:
             taken += 1
             known = known or bool(KNOWN_FOOTER.match(line) or _RULE.match(line))
         i -= 1
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    return i if known else len(lines)
+    start = i if known else len(lines)
+    if is_turn is not None:
+        tail = [k for k in range(len(lines) - 1, -1, -1) if lines[k].strip()][:9]
+        rule = next((k for k in tail if _RULE.match(lines[k].strip())), None)
+        if rule is not None and not any(is_turn(lines[k].strip()) for k in tail if k > rule):
+            start = min(start, rule)
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    return start
 
 
-def skip_footer(lines: list[str], t: Transcript) -> int:
-    """Record the closing footer of ``lines`` as skipped; return the index where it starts."""
-    start = footer_start(lines)
+def skip_footer(lines: list[str], t: Transcript, is_turn: Callable[[str], bool] | None = None) -> int:
+    """Record the closing footer of ``lines`` (see :func:`footer_start`) as skipped; return
+    the index where it starts."""
+    start = footer_start(lines, is_turn)
     for k in range(start, len(lines)):
         if (line := lines[k].strip()):
             t.skip(line, "markup rule" if _RULE.match(line) else "footer of the transcribing tool or editor",
                    "markup" if _RULE.match(line) else "footer", line=k + 1)
-    if start < len(lines) and any(KNOWN_FOOTER.match(ln.strip()) and "otter.ai" in ln.lower() for ln in lines[start:]):
+    if any("otter.ai" in ln.lower() for ln in lines[start:]):
         t.metadata["transcribed_by"] = "otter.ai"
     return start
 

@@ -2,8 +2,9 @@
 
 Both become a list of :class:`Cue`; one shared path then removes the repeated lines of
 rolling (YouTube auto) captions, strips cue markup (``<c>``, inline ``<00:00:01.500>`` word
-times, ``<i>``, ``{\\an8}``), reads speakers from ``<v Name>`` voice tags and ``Name:``
-prefixes, splits turns at ``- `` and ``>>`` marks, and joins the cues of one turn.
+times, ``<i>``, ``{\\an8}``), reads speakers from ``<v Name>`` voice tags, ``Name:`` prefixes
+and ``[Name]`` tags (not ``[Music]``-like cues), splits turns at ``- `` and ``>>`` marks (the
+speaker-change mark of YouTube auto captions), and joins the cues of one turn.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import srt
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
+from ..clean import CUE
 from .base import (
     Format,
     ParseError,
@@ -36,6 +38,9 @@ _TURN_MARK = re.compile(r"^-[ \t]+|[ \t]*>>[ \t]*")
 # "Name: text" inside a cue: capitalised words or a diarisation label (no lower-case words,
 # which auto captions are full of).
 _NAME_PREFIX = re.compile(r"^(SPEAKER_\d{1,3}|[A-Z][\w.'’-]*(?: [A-Z0-9][\w.'’-]*){0,3}):[ \t]+(\S.*)$")
+# "[Lex] text" (human YouTube captions): a bracketed name opening a line, unless it is a
+# non-speech cue such as [Music] or [Laughter].
+_BRACKET_NAME = re.compile(r"^\[([A-Z][\w.'’-]*(?: [A-Z0-9][\w.'’-]*){0,3})\](?:[ \t]+(.*))?$")
 # srt's cue regex backtracks polynomially inside long digit runs, so such text is refused first.
 _LONG_DIGITS = re.compile(r"\d{40}")
 _ROLLING_SHARE = 0.5  # share of cues opening with the previous cue's line that marks rolling captions
@@ -121,6 +126,10 @@ def _pieces(line: CueLine) -> list[_Piece]:
         text, speaker = line.text[a:b].strip(), line.voice
         if (m := _NAME_PREFIX.match(text)):
             speaker, text, turn = m.group(1), m.group(2), True
+        elif (m := _BRACKET_NAME.match(text)) and not CUE.fullmatch(f"[{m.group(1)}]"):
+            speaker, text, turn = m.group(1), (m.group(2) or "").strip(), True
+            if not text:  # a tag alone on its line names the speaker of what follows
+                pieces.append(_Piece("", speaker, True))
         if text:
             pieces.append(_Piece(text, speaker, turn))
     return pieces
@@ -133,8 +142,14 @@ def cues_to_segments(cues: list[Cue], t: Transcript) -> None:
     cue_pieces = [[p for ln in cue.lines for p in _pieces(ln)] for cue in cues]
     marked = any(p.turn or p.speaker for ps in cue_pieces for p in ps)
     texts: list[list[str]] = []  # text parts per segment, joined once at the end
+    pending = None  # speaker named by a tag alone on its line
     for cue, pieces in zip(cues, cue_pieces):
         for i, p in enumerate(pieces):
+            if not p.text:
+                pending = p.speaker
+                continue
+            if pending is not None:
+                p.speaker, p.turn, pending = pending, True, None
             last = t.segments[-1] if t.segments else None
             if (last is None or p.turn or (p.speaker is not None and p.speaker != last.speaker)
                     or (not marked and i == 0)):

@@ -77,7 +77,7 @@ def _parser(pattern: re.Pattern, what: str):
     def parse(text: str, t: Transcript) -> None:
         lines = text.split("\n")
         texts: list[list[str]] = []  # lines per segment, joined once at the end
-        for i in range(_front_matter(lines, t), skip_footer(lines, t)):
+        for i in range(_front_matter(lines, t), skip_footer(lines, t, pattern.match)):
             line = lines[i].strip()
             if not line:
                 continue

@@ -50,7 +50,7 @@ def parse_timestamped_lines(text: str, t: Transcript) -> None:
     lines = text.split("\n")
     t.metadata, body = split_markdown_header(lines)
     extra: list[list[str]] = []  # continuation lines of each segment
-    for i in range(body, skip_footer(lines, t)):
+    for i in range(body, skip_footer(lines, t, _TS_LINE.match)):
         line = lines[i].strip()
         if not line:
             continue
@@ -89,7 +89,7 @@ def parse_speaker_paragraphs(text: str, t: Transcript) -> None:
     lines = text.split("\n")
     t.metadata, body = split_markdown_header(lines)
     extra: list[list[str]] = []
-    for i in range(body, skip_footer(lines, t)):
+    for i in range(body, skip_footer(lines, t, _NAME_LINE.match)):
         line = lines[i].strip()
         if not line:
             continue
@@ -162,7 +162,8 @@ def parse_dash_turns(text: str, t: Transcript) -> None:
     if starts != sorted(starts):
         t.warn("chapter times are not in order")
     offset = sum(len(ln) + 1 for ln in lines[:body])
-    body_text = text[offset:sum(len(ln) + 1 for ln in lines[:skip_footer(lines, t)])]
+    end = skip_footer(lines, t, lambda line: line.startswith("- "))
+    body_text = text[offset:sum(len(ln) + 1 for ln in lines[:end])]
     line_at = _line_counter(text, offset)
     extra: list[list[str]] = []
     for p_start, p_end in _paragraph_spans(body_text):
