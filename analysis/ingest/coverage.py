@@ -5,9 +5,10 @@ silently. Words are runs of letters and digits (``[^\\W_]+``, lower-cased), coun
 removing tags (``<v Dana>``, ``<c>``, ``{\\an8}``) and timestamps.
 
 * Line-based formats (captions, text exports) are checked line by line, independently of what
-  the parser says it did: a non-blank line is *in utterances* when its end (up to 80
-  characters) is verbatim in, or at least half its words occur in, the segments that start on
-  or just before that line (their text and speaker label); a line of only timing (``-->``, timestamps) or a cue number is markup; any other
+  the parser says it did: a non-blank line is *in utterances* when its text (past a label or
+  timestamp; its last 80 characters if longer), or else its words in order, occur in the
+  segments that start on that line or last before it, or run on from the group before
+  (their text and speaker label); a line of only timing (``-->``, timestamps) or a cue number is markup; any other
   line is skipped, with the reason the parser declared (:meth:`Transcript.skip`), as a header
   when its words are in the metadata or chapters, and otherwise as ``unread``: a loss nobody
   explained, which becomes a warning naming its lines.
@@ -21,13 +22,16 @@ or timing), which costs nothing on a 50 MB file; skipped runs also give their wo
 from __future__ import annotations
 
 import html
+import itertools
 import re
+from collections.abc import Iterator
 from bisect import bisect_right
 
 from .base import SKIP_KINDS, Transcript
 
 _WORD = re.compile(r"[^\W_]+")
 _TAG = re.compile(r"<[^<>\n]*>|\{\\[^{}\n]*\}")
+_SPACE = re.compile(r" ")
 _TIME = re.compile(r"\d{1,3}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?")
 _IN_UTTERANCES = "in_utterances"
 
@@ -79,8 +83,9 @@ def _units(skips) -> list[dict]:
 
 
 class _Groups:
-    """Segments grouped by the line they start on: their text (with speaker labels) for a fast
-    substring test, and their word sets, made only when a line needs the word test."""
+    """Segments grouped by the line they start on: their text (with speaker labels, whitespace
+    collapsed), and the same as words only, searched near cursors that follow the file, so a
+    huge segment is scanned once, not once per line."""
 
     def __init__(self, t: Transcript):
         by_line: dict[int, list[str]] = {}
@@ -88,18 +93,56 @@ class _Groups:
             if seg.line is not None:
                 by_line.setdefault(seg.line, []).extend((seg.speaker or "", seg.text))
         self.starts = sorted(by_line)
-        self.texts = ["\n".join(by_line[k]) for k in self.starts]
-        self._vocab: dict[int, set[str]] = {}
+        self.texts = [" ".join(" ".join(by_line[k]).split()) for k in self.starts]
+        self.cursor = [0] * len(self.starts)
+        self.word_texts: list[str] = []  # made when a line first needs them
+        self.word_cursor: list[int] = []
 
-    def around(self, line: int) -> list[int]:
-        """The group starting on or last before ``line``, and the one before it (which may run on)."""
-        g = bisect_right(self.starts, line) - 1
-        return [k for k in (g, g - 1) if k >= 0]
+    def group(self, line: int) -> int:
+        """The group starting on or last before ``line`` (-1 before the first)."""
+        return bisect_right(self.starts, line) - 1
 
-    def vocab(self, g: int) -> set[str]:
-        if g not in self._vocab:
-            self._vocab[g] = set(words(self.texts[g]))
-        return self._vocab[g]
+    @staticmethod
+    def _find(texts: list[str], cursor: list[int], g: int, piece: str) -> bool:
+        """Whether group ``g``, or the end of group ``g - 1`` running into it, holds ``piece``."""
+        for k in (g, g - 1):
+            if k < 0:
+                continue
+            hit = texts[k].find(piece, max(0, cursor[k] - 2000), cursor[k] + 4 * len(piece) + 2000)
+            if hit >= 0:
+                cursor[k] = hit + len(piece)
+                return True
+        if g >= 1:  # a line that ends one group's text and starts the next one's
+            n = len(piece)
+            return piece in f"{texts[g - 1][-n:]} {texts[g][:n]}"
+        return False
+
+    def holds(self, g: int, piece: str) -> bool:
+        return self._find(self.texts, self.cursor, g, piece)
+
+    def holds_words(self, g: int, toks: list[str]) -> bool:
+        """Whether a line's words occur in this order in group ``g`` (or run on from ``g - 1``):
+        for lines the parser reworded (markup, labels or turn marks removed)."""
+        if not self.word_texts:
+            self.word_texts = [" ".join(words(t)) for t in self.texts]
+            self.word_cursor = [0] * len(self.texts)
+        return self._find(self.word_texts, self.word_cursor, g, " ".join(toks))
+
+
+def _verbatim_pieces(line: str) -> Iterator[str]:
+    """What of ``line`` a segment holds verbatim when it holds the line, most likely first: its
+    last 80 characters, or for a shorter line the line from its first, second, ... word on
+    (past a label or timestamp); tags removed, entities decoded, whitespace collapsed."""
+    if "<" in line or "{" in line or "&" in line:
+        line = html.unescape(_TAG.sub("", line))
+    if "  " in line or "\t" in line:
+        line = " ".join(line.split())
+    if len(line) > 80:
+        yield line[-80:]
+        return
+    yield line
+    for m in itertools.islice(_SPACE.finditer(line, 0, max(12, len(line) * 2 // 5)), 4):
+        yield line[m.end():]
 
 
 def _by_lines(text: str, t: Transcript) -> tuple[list[dict], int, int]:
@@ -119,10 +162,8 @@ def _by_lines(text: str, t: Transcript) -> tuple[list[dict], int, int]:
         line = raw.strip()
         if not line:
             continue
-        near = groups.around(i)
-        # fast path: the line's end (past any label or timestamp) is verbatim in a segment
-        tail = line[-80:] if len(line) > 80 else line
-        if any(tail in groups.texts[g] for g in near):
+        g = groups.group(i)
+        if any(groups.holds(g, piece) for piece in _verbatim_pieces(line)):
             last_class = _IN_UTTERANCES
             continue
         if "-->" in line:
@@ -132,7 +173,7 @@ def _by_lines(text: str, t: Transcript) -> tuple[list[dict], int, int]:
         if not toks or (len(toks) == 1 and line.isdigit()):
             markup += 1
             continue
-        if 2 * sum(any(w in groups.vocab(g) for g in near) for w in toks) >= len(toks):
+        if groups.holds_words(g, toks):
             last_class = _IN_UTTERANCES
             continue
         if i in declared:
