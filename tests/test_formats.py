@@ -5,7 +5,7 @@ import pytest
 from conftest import RAW, SAMPLES
 
 from analysis.speakers.identity import is_generic
-from analysis.ingest import FORMATS, Format, detect_format, parse_file
+from analysis.ingest import FORMATS, Format, ParseError, detect_format, parse_file
 from analysis.inspect import inspect_file
 
 FORMAT_DIR = SAMPLES / "formats"
@@ -238,3 +238,211 @@ def test_generic_labels_stay_labels():
     assert all(sp["generic"] for sp in s["speakers"])
     t = parse_file(FORMAT_DIR / "generic_labels.txt")
     assert t.segments[3].text.endswith("almost nothing in late summer.")
+
+
+# ---------------------------------------------------------------- cases from real files (issue 10)
+
+def test_vtt_cue_times_without_hours_or_minutes_are_all_read():
+    """Browser-style times (0.000, 1:35.000, 14:05.980) once dropped every cue before 10:10."""
+    t = parse_file(FORMAT_DIR / "short_times.vtt")
+    assert [s.start for s in t.segments] == [0.0, 8.1, 11.9, 16.5, 95.0, 100.5, 845.98, 851.7]
+    assert t.segments[0].end == 7.92 and t.segments[4].end == pytest.approx(100.2)
+    assert t.segments[0].line == 7 and t.segments[4].line == 22
+    assert t.segments[0].text.startswith("Welcome to Overnight Oats") and t.segments[-1].end == 3727.5
+    assert t.metadata["kind"] == "captions" and t.coverage["unexplained_words"] == 0
+
+
+@pytest.mark.parametrize("timing", ["1:75.000 --> 1:80.000", "soon --> later", "0.000 -> 3.480", "100:00:00.000 --> 100:00:01.000"])
+def test_an_unreadable_vtt_cue_is_skipped_with_its_line_and_the_rest_is_read(tmp_path, timing):
+    text = (FORMAT_DIR / "short_times.vtt").read_text(encoding="utf-8").replace("1:35.000 --> 1:40.200", timing)
+    path = tmp_path / "episode.vtt"
+    path.write_text(text, encoding="utf-8")
+    t = parse_file(path)
+    assert "You've been here thirty years." not in " ".join(s.text for s in t.segments)
+    assert [s.start for s in t.segments] == [0.0, 8.1, 11.9, 16.5, 845.98, 851.7]  # Luis's two cues now one turn
+    reason = "text outside any cue" if "-->" not in timing else "unreadable cue timing"
+    assert [w for w in t.warnings if w.startswith(f"{path}:22: skipped ({reason}")]
+    assert t.coverage["unexplained_words"] == (10 if "-->" in timing else 14)  # + the 4 numbers of a non-timing line
+
+
+def test_srt_bracket_speaker_tags_become_speakers():
+    t = parse_file(FORMAT_DIR / "speaker_tags.srt")
+    assert [(s.speaker, s.start) for s in t.segments] == [
+        (None, 0.0), ("Lex", 3.1), ("Lex", 6.7), ("Andrej", 10.3), ("Lex", 18.05), ("Andrej", 20.6),
+        ("Lex", 22.2), ("Andrej", 27.0)]
+    assert t.segments[0].text == "[Music]"  # a sound cue is not a speaker
+    assert not any(s.text.startswith("[Lex]") or "[Andrej]" in s.text for s in t.segments)
+    assert t.segments[3].text.endswith("matches what you wanted. [laughs]")  # unmarked cue continues the turn
+    assert t.segments[5].text == "Right, billions of them."  # a tag alone on its line names the next line's speaker
+
+
+def test_youtube_auto_caption_turn_marks_start_turns():
+    t = parse_file(FORMAT_DIR / "youtube_turns.vtt")
+    assert [s.text for s in t.segments] == [
+        "so how long have you been fixing bikes",
+        "since i was twelve my uncle had a shop behind the train station",
+        "and is the shop still there",
+        "no it's a bakery now but i still buy my bread there",
+        "that's a good ending"]
+    assert [s.start for s in t.segments] == [0.06, 2.56, 7.64, 10.28, 15.32]
+    assert all(s.speaker is None for s in t.segments)  # a turn, not a name
+
+
+def test_otter_unknown_speaker_kept_as_written_and_footer_skipped():
+    s = inspect_file(FORMAT_DIR / "otter_unknown.txt")
+    labels = {sp["label"]: sp["generic"] for sp in s["speakers"]}
+    assert labels == {"Rosa Delgado": False, "Speaker 2": True, "Speaker 3": True, "Unknown Speaker": True}
+    assert s["metadata"]["transcribed_by"] == "otter.ai"
+    assert s["coverage"]["skipped"] == [{"line": 37, "end_line": 37, "kind": "footer",
+                                         "reason": "footer of the transcribing tool or editor", "words": 4,
+                                         "chars": 23, "text": "Transcribed by otter.ai"}]
+    t = parse_file(FORMAT_DIR / "otter_unknown.txt")
+    assert t.segments[-1].text == "Of course it is."
+
+
+def test_markdown_editor_footer_is_not_speech_and_no_false_truncation():
+    t = parse_file(FORMAT_DIR / "markdown_footer.md")
+    assert not (FORMAT_DIR / "markdown_footer.md").read_bytes().endswith(b"\n")
+    assert t.segments[-1].speaker == "Ines Moreau" and t.segments[-1].text == "Kwame, Li Wei, thank you."
+    assert not any("Mara Quinn" in s.text or "Open Air Audio" in s.text for s in t.segments)
+    assert t.warnings == []
+    assert [(s.kind, s.line) for s in t.skipped] == [("markup", 24), ("footer", 26), ("footer", 27)]
+
+
+def test_markdown_ending_in_complete_speech_without_final_newline(tmp_path):
+    path = tmp_path / "episode.md"
+    path.write_text("**Ana:** Welcome to the show.\n\n**Ben:** Glad to be here.\n\n**Ana:** That's all for today!",
+                    encoding="utf-8")
+    t = parse_file(path)
+    assert t.warnings == [] and t.segments[-1].text == "That's all for today!"
+
+
+def test_markdown_footer_after_a_rule_ends_the_last_turn_but_speech_after_a_rule_does_not(tmp_path):
+    path = tmp_path / "episode.md"
+    path.write_text("**Ana:** Welcome.\n\n**Ben:** Thanks.\n\n---\n\n**Ana:** Part two starts now.\n", encoding="utf-8")
+    t = parse_file(path)
+    assert t.segments[-1].text == "Part two starts now." and t.coverage["unexplained_words"] == 0
+
+
+@pytest.mark.parametrize("fmt", [None, "whisperx_json"])
+def test_whisperx_bare_array_is_detected_and_parsed(fmt):
+    t = parse_file(FORMAT_DIR / "whisperx_array.json", format=fmt)
+    assert t.format == "whisperx_json"
+    assert [s.speaker for s in t.segments] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00", "SPEAKER_01",
+                                               "SPEAKER_02", "SPEAKER_01", "SPEAKER_00", "SPEAKER_02"]
+    assert t.segments[0].text.endswith("whether they really hurt shops.") and t.segments[0].end == 8.87
+    assert (t.segments[2].start, t.segments[2].text) == (15.42, "Twelve streets in one city?")
+
+
+def test_whisper_bare_array_without_speakers(tmp_path):
+    path = tmp_path / "segments.json"
+    path.write_text('[{"start": 0.0, "end": 2.0, "text": " Hello there."}, {"start": 2.0, "end": 3.5, "text": " Bye."}]',
+                    encoding="utf-8")
+    t = parse_file(path)
+    assert t.format == "whisper_json" and [s.text for s in t.segments] == ["Hello there.", "Bye."]
+
+
+# ---------------------------------------------------------------- transcription services
+
+def test_assemblyai_utterances_in_milliseconds():
+    t = parse_file(FORMAT_DIR / "assemblyai.json")
+    first, second = t.segments[:2]
+    assert (first.speaker, first.start, first.end) == ("Speaker A", 0.24, 9.88)  # two utterances of A merged
+    assert first.text.endswith("who started the first one in our neighbourhood.")
+    assert (second.speaker, second.start) == ("Speaker B", 10.21)
+    assert t.metadata["language_code"] == "en_us"
+    assert all(is_generic(s.speaker) for s in t.segments)
+
+
+def test_assemblyai_without_diarisation_uses_words(tmp_path):
+    path = tmp_path / "aai.json"
+    path.write_text('{"id": "x", "text": "Hi there. Bye.", "audio_duration": 3, "words": ['
+                    '{"text": "Hi", "start": 100, "end": 300}, {"text": "there.", "start": 300, "end": 700},'
+                    '{"text": "Bye.", "start": 1500, "end": 1900}]}', encoding="utf-8")
+    t = parse_file(path)
+    assert t.format == "assemblyai_json"
+    assert [(s.text, s.start, s.end) for s in t.segments] == [("Hi there.", 0.1, 0.7), ("Bye.", 1.5, 1.9)]
+
+
+def test_deepgram_utterances_and_paragraphs():
+    t = parse_file(FORMAT_DIR / "deepgram.json")
+    assert [s.speaker for s in t.segments] == ["Speaker 0", "Speaker 1", "Speaker 0", "Speaker 2", "Speaker 1",
+                                               "Speaker 2", "Speaker 0"]
+    assert (t.segments[3].start, t.segments[3].end) == (22.5, 29.85)
+    assert t.metadata["request_id"].startswith("8e2f5c1a")
+    p = parse_file(FORMAT_DIR / "deepgram_paragraphs.json")
+    assert [(s.speaker, s.start, s.end) for s in p.segments][:2] == [("Speaker 0", 0.08, 7.2), ("Speaker 1", 7.6, 14.8)]
+    assert p.segments[1].text == "And I'm a baker, so my day starts at two in the morning. My name's Pavel Novak."
+
+
+def test_aws_transcribe_items_with_speaker_segments():
+    t = parse_file(FORMAT_DIR / "aws_transcribe.json")
+    assert [s.speaker for s in t.segments] == ["spk_0", "spk_1", "spk_0", "spk_1", "spk_2", "spk_0", "spk_2"]
+    assert t.segments[1].text == "Morning, Iris. Mind the roots here, they're slick after the rain."  # punctuation attached
+    assert t.segments[0].start == 0.44 and t.segments[1].start == 11.3
+    assert t.metadata["job_name"] == "field-guide-ep7"
+
+
+def test_revai_monologues_elements_and_names():
+    t = parse_file(FORMAT_DIR / "revai.json")
+    assert t.segments[0].text == "Welcome back to Small Print, the show about contracts. Today I'm with a tenant lawyer."
+    assert (t.segments[0].speaker, t.segments[0].start) == ("Speaker 0", 0.27)
+    assert t.segments[3].text == "The repair clause, [inaudible] usually."
+    assert (t.segments[4].speaker, t.segments[4].start) == ("Caller", 13.9)
+
+
+def test_youtube_json3_events_and_turn_marks():
+    t = parse_file(FORMAT_DIR / "youtube.json3")
+    assert [s.text for s in t.segments][:2] == ["welcome back to the workshop hour today we're fixing a wobbly chair",
+                                                "and i brought the chair it's my grandmother's so please be gentle"]
+    assert [s.start for s in t.segments] == [0.08, 7.3, 14.9, 25.9, 30.2]
+    assert t.segments[2].text.endswith("[Music]")
+
+
+def test_ttml_agents_spans_and_times():
+    t = parse_file(FORMAT_DIR / "apple_podcasts.ttml")
+    assert t.metadata["title"] == "Tidewater, episode 19: Oyster gardens"
+    assert [(s.speaker, s.start, s.end) for s in t.segments][:3] == [
+        ("Marisol Vega", 0.56, 6.12), ("SPEAKER_2", 6.5, 13.04), ("Marisol Vega", 13.5, 16.2)]
+    assert t.segments[0].text == "Welcome to Tidewater. I'm Marisol Vega, and we're on a dock in Norfolk with two gardeners."
+    assert t.segments[3].end == 31.8  # two paragraphs of one speaker
+
+
+@pytest.mark.parametrize("value,seconds", [("00:01:02.500", 62.5), ("62.5s", 62.5), ("500ms", 0.5), ("1.5m", 90.0),
+                                           ("12.160", 12.16)])
+def test_ttml_time_expressions(value, seconds):
+    from analysis.ingest.ttml import _time
+
+    assert _time(value) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("doc,message", [
+    ('<?xml version="1.0"?>\n<!DOCTYPE tt [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n'
+     '<tt xmlns="http://www.w3.org/ns/ttml"><body><div><p begin="0s">&b;</p></div></body></tt>', "refused for safety"),
+    ('<tt xmlns="http://www.w3.org/ns/ttml">\n<body><div><p begin="0s">Hi</div></body></tt>', "invalid XML"),
+])
+def test_ttml_hostile_or_broken_xml_is_a_parse_error(tmp_path, doc, message):
+    path = tmp_path / "episode.ttml"
+    path.write_text(doc, encoding="utf-8")
+    with pytest.raises(ParseError, match=message) as info:
+        parse_file(path)
+    assert str(path) in str(info.value)
+
+
+# ---------------------------------------------------------------- every registered format
+
+SAMPLE_OF = {fmt: name for name, (fmt, *_) in EXPECTED.items()} | {fmt: name for name, fmt in SEED_FORMATS.items()}
+
+
+def test_every_registered_format_has_a_sample_and_a_detection_cue():
+    assert sorted(SAMPLE_OF) == sorted(FORMATS)
+    assert all(f.cue for f in FORMATS.values())
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_format_option_works_for_every_format(fmt):
+    name = SAMPLE_OF[fmt]
+    path = FORMAT_DIR / name if name in EXPECTED else RAW / name
+    forced, detected = inspect_file(path, format=fmt), inspect_file(path)
+    assert forced["ok"] and forced["format"] == fmt
+    assert forced == detected
