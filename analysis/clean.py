@@ -97,13 +97,20 @@ def flag_time_anomalies(utts: list[dict], duration_s: float | None, tolerance_s:
             _add(u, "past_runtime", f"starts at {start:.0f}s, past the runtime of {duration_s:.0f}s")
 
 
+# How reads are announced: "brought to you by", "this episode is sponsored by", "support for this
+# show comes from", "thanks to our sponsor", "a quick message from our partners", "today's sponsor is".
 _SPONSOR_START = re.compile(
-    r"\b(?:brought to you by|sponsored by|(?:a |short )?word from our (?:\w+ )*sponsors?|"
-    r"thanks to our sponsors?|this (?:episode|show|podcast) is (?:also )?(?:brought|sponsored|supported))\b", re.IGNORECASE)
+    r"\b(?:brought to you by|(?:sponsored|presented|underwritten) by|made possible by|"
+    r"(?:a |short |quick )?(?:word|message|break) from (?:our|this week's|today's) (?:\w+ )*(?:sponsors?|partners?)|"
+    r"thanks to (?:our|this week's|today's) (?:\w+ )?sponsors?|"
+    r"(?:our|today's|this week's|this episode's) sponsors? (?:today |this week )?(?:is|are)|"
+    r"support for (?:this|the|today's|our) (?:show|episode|podcast|program)\b.{0,40}?\bcomes? from|"
+    r"this (?:episode|show|podcast) is (?:also )?(?:brought|sponsored|supported))\b", re.IGNORECASE)
 _CALL_TO_ACTION = re.compile(
-    r"\b[\w-]+(?:\.| dot )(?:com|io|ai|org|net|co|dev|fm)\b(?:\s*(?:/|slash)\s*\w+)?|"
+    r"\b[\w-]+(?:\.| dot )(?:com|io|ai|org|net|co|dev|fm|app|so|xyz|tv|me|us|video|shop)\b(?:\s*(?:/|slash)\s*\w+)?|"
     r"\b(?:promo|discount|coupon|use) code\b|\b(?:slash|dot) [A-Z]\w+|\brequest a demo\b|"
-    r"\b(?:[A-Z]-){2,}[A-Z]\b", re.IGNORECASE)
+    r"\b(?:[A-Z]-){2,}[A-Z]\b|\btext [A-Z]{2,}\w* to \d{4,}|\b(?:\d+\s?%|\w+ percent) off\b|"
+    r"\bfirst (?:month|week|order|box) (?:free|for free)\b|\bfree trial\b|\bdownload the app\b", re.IGNORECASE)
 _PROMO = re.compile(
     r"\b(?:subscribe to (?:the|our) (?:show|channel|podcast|newsletter)|leav(?:e|ing) (?:us )?a (?:rating|review)|"
     r"giving us a rating|find all (?:the )?past episodes|hit the (?:like|subscribe)|"
@@ -111,8 +118,9 @@ _PROMO = re.compile(
 
 
 def flag_sponsors(utts: list[dict], max_gap_words: int = 250) -> None:
-    """Sponsor reads: from an announcement ("brought to you by", "word from our sponsors")
-    through the last call to action (a URL, "slash name", promo code, spelled-out domain)
+    """Sponsor reads: from an announcement ("brought to you by", "support for this show comes
+    from", "today's sponsor is", ...) through the last call to action (a URL, "slash name",
+    promo code, spelled-out domain, "text CODE to 55222", "20% off", "free trial")
     that follows within ``max_gap_words`` of the previous one; back-to-back reads chain."""
     i = 0
     while i < len(utts):

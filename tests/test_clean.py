@@ -138,6 +138,51 @@ def test_back_to_back_sponsor_reads_chain():
     assert flags(run(texts), "sponsor") == [3, 4, 5, 6, 7]
 
 
+READS = {
+    "support for this show comes from": [
+        "Support for this show comes from Linear, the issue tracker our producers swear by.",
+        "Linear keeps every bug, project and roadmap in one fast place.",
+        "Try it free at linear.app slash fieldnotes."],
+    "this episode is sponsored by": [
+        "This episode is sponsored by Notion.",
+        "Notion is where our team writes the show notes and plans each season.",
+        "Get started for free at notion.so/fieldnotes."],
+    "thanks to our sponsor": [
+        "Thanks to our sponsor, Mercury, banking for startups.",
+        "Mercury gives you checking, savings and cards without the branch visits.",
+        "Apply in about ten minutes at mercury dot com."],
+    "support for the podcast comes from": [
+        "Support for the podcast and the following message come from Brightline.",
+        "Brightline offers coaching for kids and their parents.",
+        "Text FIELD to 55222 for twenty percent off your first month."],
+    "a quick message from our partners": [
+        "And now a quick message from our partners at Hatch.",
+        "Hatch makes the sunrise alarm I use every morning.",
+        "Download the app today and get your first month free."],
+    "today's sponsor is": [
+        "Today's sponsor is Fathom, the note taker for video calls.",
+        "It writes the summary so you can actually listen.",
+        "Sign up for free at fathom.video slash podcast."],
+}
+
+
+@pytest.mark.parametrize("phrase", sorted(READS))
+def test_sponsor_reads_in_their_many_phrasings(phrase):
+    texts = CONVERSATION[:6] + READS[phrase] + CONVERSATION[6:]
+    items = run(texts)
+    assert flags(items, "sponsor") == [6, 7, 8]
+    assert not any("sponsor" in u["flags"] for u in items[:6] + items[9:])
+
+
+def test_sponsor_like_phrases_in_conversation_are_not_reads():
+    """The announcement alone never flags: without a call to action nearby it is conversation."""
+    texts = (CONVERSATION[:4] + ["Support for the program comes from the city, mostly, and a few donors.",
+                                 "The keynote was presented by their CTO, and it was made possible by a tiny team.",
+                                 "Our sponsor is the university, which pays for the lab."]
+             + CONVERSATION[4:])
+    assert flags(run(texts), "sponsor") == []
+
+
 def test_not_sponsor():
     # an announcement with no call to action, and a URL in conversation
     texts = (CONVERSATION[:4] + ["Our research was sponsored by a grant from the university."]
