@@ -11,7 +11,9 @@ stages registered in ``analysis.corpus.STAGES`` are timed one by one inside the 
 automatically.
 
 Nothing is written under data/: builds use a temporary root (``config.INTERIM``/``PROCESSED``
-are redirected), and the results are saved to ``.bench/results.json``.
+are redirected), and the results are saved to ``.bench/results.json``. A broken file or episode
+does not stop the benchmark: it is left out, and listed under "problems" after the table (as
+``make all`` carries on past it).
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ class Bench:
     synthetic_mb: float
     tmp: Path
     rows: list[Row] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # broken files and episodes, left out
 
 
 def peak_rss_mib() -> float:
@@ -86,6 +89,20 @@ def _seed_files() -> list[Path]:
     return sorted(config.RAW.glob("*.txt"))
 
 
+def _readable(b: Bench) -> list[tuple[Path, object]]:
+    """(path, transcript) of every seed file that parses; the others go to ``b.problems`` once."""
+    from analysis.ingest import ParseError, parse_file
+
+    out = []
+    for p in _seed_files():
+        try:
+            out.append((p, parse_file(p)))
+        except ParseError as exc:
+            if not any(str(p) in x for x in b.problems):
+                b.problems.append(f"ingest: {exc} (file left out)")
+    return out
+
+
 def _words(transcript) -> int:
     return (sum(len(s.text.split()) for s in transcript.segments)
             + sum(len((c.summary or "").split()) for c in transcript.chapters))
@@ -95,9 +112,10 @@ def bench_ingest(b: Bench) -> list[Row]:
     """Detect and parse every seed file, ``repeat`` times."""
     from analysis.ingest import parse_file
 
-    files = _seed_files()
+    parsed = _readable(b)  # warm-up, and the word count
+    files = [p for p, _ in parsed]
     size = sum(p.stat().st_size for p in files)
-    words = sum(_words(parse_file(p)) for p in files)  # warm-up, and the word count
+    words = sum(_words(tr) for _, tr in parsed)
     best = float("inf")
     for _ in range(b.repeat):
         _, dt = timed(lambda: [parse_file(p) for p in files])
@@ -110,12 +128,9 @@ def bench_ingest(b: Bench) -> list[Row]:
     ]
 
 
-def _synthetic_transcript(path: Path, target_bytes: int) -> tuple[int, int]:
+def _synthetic_transcript(b: Bench, path: Path, target_bytes: int) -> tuple[int, int]:
     """Write a ``[h:mm:ss] Name: text`` transcript of about ``target_bytes`` from seed sentences."""
-    from analysis.ingest import parse_file
-
-    sentences = [s.text for p in _seed_files() for s in parse_file(p).segments
-                 if 5 <= len(s.text.split()) <= 60]
+    sentences = [s.text for _, tr in _readable(b) for s in tr.segments if 5 <= len(s.text.split()) <= 60]
     rng = random.Random(42)
     speakers = ["Ann Host", "Bob Guest", "SPEAKER_02"]
     written, words, t, lines = 0, 0, 0, []
@@ -141,7 +156,7 @@ def bench_synthetic(b: Bench) -> list[Row]:
     from analysis.ingest import parse_file
 
     path = b.tmp / "synthetic.transcript.txt"
-    size, words = _synthetic_transcript(path, int(b.synthetic_mb * 1e6))
+    size, words = _synthetic_transcript(b, path, int(b.synthetic_mb * 1e6))
     tr, dt = timed(parse_file, path)
     n_segments = len(tr.segments)
     del tr
@@ -184,11 +199,12 @@ def bench_corpus(b: Bench) -> list[Row]:
         for kind in ("cold", "warm"):
             timings.clear()
             build, dt = timed(corpus.build_corpus, progress=False)
-            if build.errors:
-                raise SystemExit(f"corpus build failed: {build.errors}")
+            if kind == "cold":
+                b.problems += [f"corpus: {e}" for e in build.errors]
             utt = build.tables["utterances"]
             note = (f"{len(build.tables['episodes'])} episodes, {len(utt)} utterances, "
-                    f"{len(build.cached)} from cache")
+                    f"{len(build.cached)} from cache"
+                    + (f", {len(build.errors)} left out (see problems)" if build.errors else ""))
             if kind == "cold":
                 note += f"; target < {TARGET_BUILD_S:.0f} s: {'met' if dt < TARGET_BUILD_S else 'MISSED'}"
             rows.append(Row("corpus", f"{kind} build", dt, "s", note))
@@ -313,10 +329,13 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "met" if cold.value < TARGET_BUILD_S else "MISSED"
         print(f"\ntarget: seed corpus cold build < {TARGET_BUILD_S:.0f} s after set-up: {cold.value:.2f} s ({verdict})")
     print(f"peak RSS of this process: {peak_rss_mib():,.0f} MiB")
+    if b.problems:
+        print(f"\nproblems ({len(b.problems)}), left out of the figures above:")
+        print("\n".join(f"  {x}" for x in b.problems))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                                     "rows": [dict(asdict(r), rss_mib=getattr(r, "rss", "")) for r in rows]},
-                                    indent=2) + "\n", encoding="utf-8")
+                                     "rows": [dict(asdict(r), rss_mib=getattr(r, "rss", "")) for r in rows],
+                                     "problems": b.problems}, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
