@@ -22,7 +22,13 @@ FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 STRUCTURAL = st.sampled_from(["\n", "\n\n", " ", ":", "-->", "[", "]", "(", ")", "{", "}", '"', ",", "**",
                               "<v A>", "<c>", "</c>", "<00:00:01.500>", "- ", ">>", "WEBVTT", "00:01",
                               "1:02:03", "00:00:01,000", "Speaker A", "SPEAKER_00", "Dana Whitfield", "#",
-                              '"segments": [', '"start": 1', '"speaker": ', '"body": "x"', "---", "\t", "&amp;"])
+                              '"segments": [', '"start": 1', '"speaker": ', '"body": "x"', "---", "\t", "&amp;",
+                              # the service JSONs, json3 and TTML
+                              '{"utterances": [', '{"results": {"channels": [{"alternatives": [', '"items": [',
+                              '{"monologues": [{"elements": [', '{"events": [{"tStartMs": 0, "segs": [{"utf8": "x"}]}',
+                              '"type": "punctuation"', '"ts": 1', "}", "]", '<tt xmlns="http://www.w3.org/ns/ttml">',
+                              '<p begin="1.5s" end="00:00:02.000" ttm:agent="A">', "<span>", "</span>", "</p>", "[Lex]",
+                              "0.000 --> 3.480", "1:35.000 --> 1:40.200", "Transcribed by otter.ai", "*Edited by X*"])
 CHUNKS = st.one_of(STRUCTURAL, st.text(max_size=12))
 RANDOM_TEXT = st.lists(CHUNKS, max_size=40).map("".join)
 HUGE_NUMBER = st.sampled_from(["99999999999999999999", "9" * 5000, "1e999"])
@@ -82,4 +88,34 @@ def test_mutated_samples_with_every_parser(text):
 @FUZZ
 @given(st.text(max_size=300))
 def test_arbitrary_unicode_detection(text):
+    _check(text, None)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["text", "start", "end", "speaker", "words", "transcript", "sentences", "paragraphs",
+                         "alternatives", "content", "type", "start_time", "end_time", "speaker_label", "items",
+                         "elements", "value", "ts", "end_ts", "segs", "utf8", "tStartMs", "dDurationMs",
+                         "speaker_name", "punctuated_word", "word"]), inner, max_size=5),
+    max_leaves=20)
+SHAPES = [
+    lambda x: {"utterances": x, "speaker": "A", "confidence": 1}, lambda x: {"words": x, "audio_duration": 1},
+    lambda x: {"results": {"utterances": x}}, lambda x: {"results": {"channels": [{"alternatives": [x]}]}},
+    lambda x: {"results": {"transcripts": [], "items": x, "speaker_labels": {"segments": x}}, "jobName": "j"},
+    lambda x: {"monologues": x, "elements": []}, lambda x: {"events": x, "segs": [], "tStartMs": 0},
+    lambda x: [x], lambda x: {"segments": x},
+]
+
+
+@FUZZ
+@given(st.sampled_from(SHAPES), JSON_VALUES)
+def test_service_json_of_any_shape(shape, value):
+    """Valid JSON with the right keys and the wrong types inside: a ParseError or segments, never a crash."""
+    import json
+
+    text = json.dumps(shape(value))
+    for name in FORMAT_NAMES:
+        if name.endswith(("_json", "json3")):
+            _check(text, name)
     _check(text, None)

@@ -236,7 +236,9 @@ def _prepare_webvtt(text: str, t: Transcript) -> tuple[str, list[tuple[float, in
     """
     lines = text.split("\n")
     out, timings, n = list(lines), [], len(lines)
-    first = next(i for i, ln in enumerate(lines) if ln.strip())
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is None or not lines[first].strip().startswith("WEBVTT"):
+        raise ParseError("not WebVTT: the file must start with 'WEBVTT'", t.path, (first or 0) + 1)
     title = lines[first].strip()[6:].strip(" \t-")
     if title:
         t.metadata["title"] = title
