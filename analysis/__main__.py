@@ -43,14 +43,16 @@ def summary_text(s: dict) -> str:
                                         + (", generic" if sp["generic"] else "") + ")"
                                         for sp in s["speakers"]) or "none in the file"),
         ]
-    from .corpus import coverage_line
+    from .ingest.coverage import summary
 
     cov = s["coverage"]
-    lines.append(f"coverage:   {coverage_line(cov).strip()}; checked by {cov['basis']}, "
+    lines.append(f"coverage:   {summary(cov).strip()}; checked by {cov['basis']}, "
                  f"{cov['markup_lines']} markup and {cov['timing_lines']} timing lines not counted")
     lines += [(f"  line {c['line']}" + (f"-{c['end_line']}" if c["end_line"] != c["line"] else "")
                if c["line"] is not None else " ") + f": {c['kind']} ({c['reason']}), {c['words']} words: {c['text']!r}"
-              for c in cov["skipped"]]
+              for c in cov["skipped"][:20]]
+    if len(cov["skipped"]) > 20:
+        lines.append(f"  ... {len(cov['skipped']) - 20} more skipped stretches (all in --json)")
     lines.append(f"warnings:   {len(s['warnings'])}")
     lines += [f"  {w}" for w in s["warnings"]]
     return "\n".join(lines)

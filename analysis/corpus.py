@@ -24,6 +24,7 @@ from . import clean, config
 from .speakers import attribution, identity, reference, timing
 from .catalog import CatalogError, Episode, load_catalog
 from .ingest import ParseError, parse_file
+from .ingest.coverage import summary as coverage_summary
 from .io import atomic_path, content_hash, load_tables, write_json, write_table
 from .schema import Column, Table, register
 
@@ -383,20 +384,6 @@ def load_corpus(directory: Path | None = None) -> dict[str, pd.DataFrame]:
     return load_tables(*TABLES.values(), directory=directory)
 
 
-def coverage_line(c: dict) -> str:
-    """One line of a file's ingest coverage: share in utterances and skipped words with lines."""
-    skipped = "; ".join(f"{s['kind']} {s['words']} words (line{'s' if s['end_line'] != s['line'] else ''} "
-                        f"{s['line']}{'' if s['end_line'] == s['line'] else '-' + str(s['end_line'])})"
-                        if s["line"] is not None else f"{s['kind']} {s['words']} words ({s['reason']})"
-                        for s in c["skipped"][:6])
-    more = f"; ... {len(c['skipped']) - 6} more" if len(c["skipped"]) > 6 else ""
-    if c.get("kind") == "summary":
-        return f"{c.get('file', '')} summary page (metadata, not speech); skipped: {skipped}{more}"
-    return (f"{c.get('file', '')} {100 * c['share']:.1f}% of the text (characters) in utterances"
-            + (f", unexplained {c['unexplained_words']} words" if c["unexplained_words"] else "")
-            + (f"; skipped: {skipped}{more}" if skipped else ""))
-
-
 def report(build: CorpusBuild) -> str:
     """The short text report printed after a build."""
     utt, eps = build.tables["utterances"], build.tables["episodes"]
@@ -413,7 +400,7 @@ def report(build: CorpusBuild) -> str:
                      f"{int(e['n_words']):>6} words  flagged: {flag_text}")
     if build.coverage:
         lines.append("coverage (share of each file's text in utterances; skipped words by kind):")
-        lines += [f"  {eid:<42} {coverage_line(c)}" for eid, files in build.coverage.items() for c in files]
+        lines += [f"  {eid:<42} {coverage_summary(c)}" for eid, files in build.coverage.items() for c in files]
     if build.warnings:
         lines.append(f"warnings ({len(build.warnings)}):")
         lines += [f"  {w}" for w in build.warnings]

@@ -72,6 +72,21 @@ def measure(text: str, t: Transcript, line_based: bool = True) -> dict:
     return t.coverage
 
 
+def summary(c: dict) -> str:
+    """One line of a file's coverage (the dict :func:`measure` makes, with an optional "file"):
+    share in utterances and the skipped words by kind, with their lines."""
+    skipped = "; ".join(f"{s['kind']} {s['words']} words (line{'s' if s['end_line'] != s['line'] else ''} "
+                        f"{s['line']}{'' if s['end_line'] == s['line'] else '-' + str(s['end_line'])})"
+                        if s["line"] is not None else f"{s['kind']} {s['words']} words ({s['reason']})"
+                        for s in c["skipped"][:6])
+    more = f"; ... {len(c['skipped']) - 6} more" if len(c["skipped"]) > 6 else ""
+    if c.get("kind") == "summary":
+        return f"{c.get('file', '')} summary page (metadata, not speech); skipped: {skipped}{more}"
+    return (f"{c.get('file', '')} {100 * c['share']:.1f}% of the text (characters) in utterances"
+            + (f", unexplained {c['unexplained_words']} words" if c["unexplained_words"] else "")
+            + (f"; skipped: {skipped}{more}" if skipped else ""))
+
+
 def _entry(line, end_line, kind, reason, text) -> dict:
     return {"line": line, "end_line": end_line if end_line is not None else line, "kind": kind,
             "reason": reason, "words": len(words(text)), "chars": len(text.strip()),
