@@ -1,6 +1,8 @@
 """Every supported format: detection, speakers, utterances, words and times of a realistic sample."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import RAW, SAMPLES
 
@@ -446,3 +448,14 @@ def test_format_option_works_for_every_format(fmt):
     forced, detected = inspect_file(path, format=fmt), inspect_file(path)
     assert forced["ok"] and forced["format"] == fmt
     assert forced == detected
+
+
+def test_deepgram_second_channel_without_utterances_is_reported_not_dropped(tmp_path):
+    doc = json.loads((FORMAT_DIR / "deepgram_paragraphs.json").read_text(encoding="utf-8"))
+    doc["results"]["channels"].append({"alternatives": [{"transcript": "Caller on the phone line says hello."}]})
+    path = tmp_path / "two_channels.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    t = parse_file(path)
+    assert len(t.segments) == 6
+    assert t.coverage["unexplained_words"] == 7 and t.coverage["skipped"][0]["reason"].startswith("channel 1 not read")
+    assert any("channel 1 not read" in w for w in t.warnings)

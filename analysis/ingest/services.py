@@ -94,9 +94,9 @@ def sniff_deepgram(text: str) -> float:
 
 
 def parse_deepgram(text: str, t: Transcript) -> None:
-    """``results.utterances`` (``speaker``, ``start``/``end`` s, ``transcript``); else the first
-    channel's ``paragraphs`` (``speaker``, ``sentences``); else its ``words`` (per-word
-    ``speaker``); else its plain ``transcript``."""
+    """``results.utterances`` (``speaker``, ``start``/``end`` s, ``transcript``; every channel);
+    else the first channel's ``paragraphs`` (``speaker``, ``sentences``), else its ``words``
+    (per-word ``speaker``), else its plain ``transcript``; other channels are reported unread."""
     data = load_json(text, t)
     results = _get(data, "results")
     alt = _get(results, "channels", 0, "alternatives", 0)
@@ -119,6 +119,10 @@ def parse_deepgram(text: str, t: Transcript) -> None:
         pieces.append(Segment(alt["transcript"].strip()))
     else:
         raise ParseError("Deepgram JSON has no results.utterances, paragraphs, words or transcript", t.path)
+    if not _get(results, "utterances"):  # the paragraphs, words or transcript read are channel 0's
+        for k, channel in enumerate((_get(results, "channels") or [])[1:], 1):
+            if isinstance(text := _get(channel, "alternatives", 0, "transcript"), str) and text.strip():
+                t.skip(text, f"channel {k} not read (only the first channel is; results.utterances has all)")
     if isinstance(_get(data, "metadata", "request_id"), str):
         t.metadata["request_id"] = data["metadata"]["request_id"]
     finish(pieces, t)
