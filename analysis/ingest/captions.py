@@ -204,7 +204,8 @@ def _vtt_seconds(ts) -> float:
     return h * 3600 + m * 60 + s + ms / 1000
 
 
-# A cue time as players accept it: hh:mm:ss.ttt, mm:ss.ttt, m:ss.ttt and even ss.ttt.
+# A cue time as players accept it: hh:mm:ss.ttt, mm:ss.ttt, m:ss.ttt and even ss.ttt (hours
+# up to 99, which webvtt-py reads; minutes without hours may pass 59).
 _VTT_TIME = re.compile(r"^(?:(?:(\d{1,2}):)?(\d{1,3}):)?(\d{1,2})[.,](\d{1,3})$")
 _VTT_CUE_TIMING = re.compile(r"^[ \t]*(\S+)[ \t]+-->[ \t]+(\S+)(.*)$")
 _HEADER_FIELD = re.compile(r"^([A-Za-z][\w-]{0,30}):[ \t]*(.*)$")
@@ -258,7 +259,7 @@ def _prepare_webvtt(text: str, t: Transcript) -> tuple[str, list[tuple[float, in
             j += 1
         head = lines[i].strip()
         timing = next((k for k in range(i, min(i + 2, j)) if "-->" in lines[k]), None)
-        if head.split(" ", 1)[0] in ("NOTE", "STYLE", "REGION") or (timing is None and head.startswith("NOTE")):
+        if head.split(maxsplit=1)[0] in ("NOTE", "STYLE", "REGION"):
             t.skip("\n".join(lines[i:j]), f"WebVTT {head.split()[0]} block", "markup", line=i + 1, end_line=j)
         elif timing is None:
             t.skip("\n".join(lines[i:j]), "text outside any cue (no timing line above it)", line=i + 1, end_line=j)
@@ -271,8 +272,6 @@ def _prepare_webvtt(text: str, t: Transcript) -> tuple[str, list[tuple[float, in
                 if not m:
                     raise ValueError(lines[timing].strip())
                 start, end = _vtt_time(m.group(1)), _vtt_time(m.group(2))
-                if start >= 360_000 or end >= 360_000:
-                    raise ValueError(lines[timing].strip())
             except ValueError:
                 t.skip("\n".join(lines[timing + 1:j]) or lines[timing],
                        f"unreadable cue timing {lines[timing].strip()[:50]!r}", line=timing + 1, end_line=j)
