@@ -322,6 +322,12 @@ def test_written_tables_validate_reload_and_report(seed):
     saved = json.loads((seed.out_dir / "corpus_report.json").read_text(encoding="utf-8"))
     assert saved["errors"] == [] and saved["warnings"] == seed.warnings
     assert {r["episode_id"] for r in saved["flag_counts"]} == {LENNY, A16Z, LATENT}
+    # every file's coverage: all text in utterances but headers (the summary page is all metadata)
+    assert {eid: [(c["file"], c["unexplained_words"]) for c in files] for eid, files in saved["coverage"].items()} == {
+        LENNY: [(f"raw/{LENNY}.transcript.txt", 0)], VC20: [(f"raw/{VC20}.transcript.txt", 0)],
+        A16Z: [(f"raw/{A16Z}.transcript.txt", 0), (f"raw/{A16Z}.summary.txt", 0)],
+        LATENT: [(f"raw/{LATENT}.transcript.txt", 0)]}
+    assert saved["coverage"][LATENT][0]["skipped_words"] == {"header": 125}  # title and chapter list
     assert not list(seed.out_dir.glob("*.tmp")) and not list(seed.out_dir.glob(".*"))
     text = report(seed)
     assert text.startswith("corpus: 4 episodes, ")
