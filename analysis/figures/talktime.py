@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-ROLE_COLORS = {"host": "#4C72B0", "guest": "#DD8452", "unknown": "#999999"}
+from .palette import ROLE_COLORS
 
 
 def method_note(rows: pd.DataFrame) -> str:
@@ -72,6 +72,7 @@ def balance(timeline: pd.DataFrame, episodes: pd.DataFrame) -> go.Figure:
                         name=f"{ep} ({labels.get(ep, '')})")
     fig.add_hline(y=0.5, line_dash="dot", line_color="#999999")
     fig.update_layout(title="Guest share of talk, 2.5-minute windows" + _flag(episodes),
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
                       xaxis={"title": "minutes from start"}, yaxis={"title": "guest share", "tickformat": ".0%",
                                                                     "range": [0, 1]})
     return _caption(fig, method_note(episodes))

@@ -8,15 +8,9 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from .palette import label_colors, label_order
+
 MODEL_MADE = "labels made by the topic model"
-PALETTE = px.colors.qualitative.Alphabet
-
-
-def _colors(topics: pd.DataFrame) -> dict[str, str]:
-    """A stable colour per topic label (outliers grey), in topic-id order."""
-    labels = topics.sort_values("topic_id")
-    return {lab: ("#bbbbbb" if t < 0 else PALETTE[i % len(PALETTE)])
-            for i, (t, lab) in enumerate(zip(labels["topic_id"], labels["label"]))}
 
 
 def _wrap(text, width: int = 80, lines: int = 4) -> str:
@@ -34,7 +28,7 @@ def topic_overview(topics: pd.DataFrame) -> go.Figure:
              f"quote ({r.quote_speaker if pd.notna(r.quote_speaker) else 'unknown speaker'}, "
              f"{r.quote_episode_id}, {'' if pd.isna(r.quote_start_s) else f'{int(r.quote_start_s) // 60} min'}):"
              f"<br>{_wrap(r.quote_text)}" for r in df.itertuples()]
-    colors = _colors(topics)
+    colors = label_colors(topics)
     fig = go.Figure(go.Bar(x=df["passages"], y=df["label"], orientation="h", hovertext=hover,
                            hoverinfo="text", marker_color=[colors[lab] for lab in df["label"]]))
     fig.update_layout(title=f"Topics in the corpus ({MODEL_MADE})", xaxis_title="passages",
@@ -47,7 +41,8 @@ def topics_per_episode(per_episode: pd.DataFrame, topics: pd.DataFrame) -> go.Fi
     order = (per_episode.drop_duplicates("episode_id").sort_values(["published", "episode_id"])
              ["episode_id"].tolist())
     fig = px.bar(per_episode, x="share", y="episode_id", color="label", orientation="h",
-                 category_orders={"episode_id": order[::-1]}, color_discrete_map=_colors(topics),
+                 category_orders={"episode_id": order[::-1], "label": label_order(topics)},
+                 color_discrete_map=label_colors(topics),
                  hover_data={"passages": True, "share": ":.1%"})
     fig.update_layout(title=f"Topics per episode, oldest at the bottom ({MODEL_MADE})",
                       xaxis_title="share of the episode's words", xaxis_tickformat=".0%",
@@ -76,7 +71,8 @@ def topic_timeline(over_time: pd.DataFrame, episode_id: str, topics: pd.DataFram
     """Stacked bars over an episode's minute bins: share of each bin's words per topic.
     ``time_note`` (e.g. "times estimated: anchor_interpolated 100%") is shown under the title."""
     df = over_time[over_time["episode_id"] == episode_id]
-    fig = px.bar(df, x="minute", y="share", color="label", color_discrete_map=_colors(topics),
+    fig = px.bar(df, x="minute", y="share", color="label", color_discrete_map=label_colors(topics),
+                 category_orders={"label": label_order(topics)},
                  hover_data={"passages": True, "share": ":.1%"})
     title = f"Topics over time in {episode_id} ({MODEL_MADE})" + (f"<br><sup>{time_note}</sup>" if time_note else "")
     fig.update_layout(title=title, barmode="stack",
