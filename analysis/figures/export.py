@@ -32,7 +32,7 @@ def to_html(fig: go.Figure, height: int | None = None) -> str:
     fig.update_layout(title=None, autosize=True, width=None, font_family=FONT,
                       margin={"t": 20, "l": 10, "r": 10, "b": 10, "autoexpand": True},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0, "xanchor": "left",
-                              "title": {"side": "top"}})
+                              "title": {"side": "top"}, "traceorder": "normal"})
     for axis in ("xaxis", "yaxis"):
         fig.layout[axis].automargin = True
     if height:

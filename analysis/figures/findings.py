@@ -7,10 +7,11 @@ import plotly.graph_objects as go
 from .palette import QUALITATIVE, ROLE_COLORS, ROLE_ORDER
 
 
-def _bars(y: list[str], x: list[float], color: str, fmt: str, title: str, xtitle: str) -> go.Figure:
+def _bars(y: list[str], x: list[float], color: str, fmt: str, title: str, xtitle: str, tickformat: str = "") -> go.Figure:
     fig = go.Figure(go.Bar(x=x, y=y, orientation="h", marker_color=color, texttemplate=fmt, textposition="auto",
                            hovertemplate="%{y}: " + fmt.replace("%{x", "%{x") + "<extra></extra>"))
-    fig.update_layout(title=title, height=70 + 34 * len(y), xaxis_title=xtitle, showlegend=False,
+    fig.update_layout(title=title, height=70 + 34 * len(y), xaxis={"title": xtitle, "tickformat": tickformat},
+                      showlegend=False,
                       yaxis={"autorange": "reversed"})
     return fig
 
@@ -33,10 +34,10 @@ def role_shares(talktime_roles: pd.DataFrame, names: dict[str, str]) -> go.Figur
 
 
 def per_episode(values: pd.Series, names: dict[str, str], title: str, fmt: str, xtitle: str,
-                color: str = QUALITATIVE[0]) -> go.Figure:
+                color: str = QUALITATIVE[0], tickformat: str = "") -> go.Figure:
     """Horizontal bars of one value per episode (``values`` indexed by episode id), largest first."""
     values = values.sort_values(ascending=False)
-    return _bars([names.get(e, e) for e in values.index], values.tolist(), color, fmt, title, xtitle)
+    return _bars([names.get(e, e) for e in values.index], values.tolist(), color, fmt, title, xtitle, tickformat)
 
 
 def person_shares(speakers: pd.DataFrame, person_ids: list[str], names: dict[str, str]) -> go.Figure:

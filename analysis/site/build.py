@@ -36,10 +36,11 @@ def _itables_version() -> str:
 
 def header(depth: int) -> str:
     """HTML for a page's <head>: the site's plotly.js and DataTables bundle, by relative path."""
-    up = "../" * depth
+    up = "../" * depth or "./"  # a module specifier must start with ./ or ../
     v = _itables_version()
     key = "_itables_" + v.replace(".", "_")
-    return (f'<script src="{up}assets/plotly.min.js"></script>\n'
+    return ('<link rel="icon" href="data:,">\n'
+            f'<script src="{up}assets/plotly.min.js"></script>\n'
             f'<link rel="stylesheet" href="{up}assets/itables/dt_bundle.css">\n'
             f'<script>if(!window.{key}){{window.{key}=import("{up}assets/itables/dt_bundle.js");'
             f'window.{key}.then(function(){{window.dispatchEvent(new Event("{ITABLES_READY.format(v=v)}"))}})}}</script>')

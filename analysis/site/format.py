@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 
 import pandas as pd
 
@@ -22,8 +23,14 @@ FLAG_WORDS = {"nonspeech": "music or sound cue", "hallucination_loop": "ASR loop
               "promo": "show promotion", "cold_open": "cold open"}
 
 
+_PAGE_SOURCE = re.compile(r"^(?![a-z]+:)([^#]*)\.(?:qmd|ipynb)((?:#.*)?)$")
+
+
 class Html(str):
-    """A string that is already safe HTML (built here from escaped parts)."""
+    """A string that is already safe HTML (built here from escaped parts); notebooks show it as HTML."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
 
 
 def esc(value) -> Html:
@@ -64,9 +71,11 @@ def date(value) -> str:
 
 
 def link(href: str | None, text, cls: str = "", external: bool = False) -> Html:
-    """An anchor with escaped text and target (just the text when there is no target)."""
+    """An anchor with escaped text and target (just the text when there is no target). Links
+    to site pages name the rendered .html, as links inside table data are not rewritten by Quarto."""
     if missing(href) or not href:
         return esc(text)
+    href = _PAGE_SOURCE.sub(r"\1.html\2", str(href))
     extra = f' class="{cls}"' if cls else ""
     extra += ' rel="noopener"' if external else ""
     return Html(f'<a href="{html.escape(str(href), quote=True)}"{extra}>{esc(text)}</a>')

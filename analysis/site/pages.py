@@ -96,8 +96,8 @@ def headline_findings(data: SiteData) -> list[tuple[str, Html, object, str, str]
         te = data["talktime_episodes"].set_index("episode_id")
         share = te["guest_talk_share"]
         lo, hi = share.idxmin(), share.idxmax()
-        text = (f"In {esc(names[hi])} the guests hold {pct(share[hi])} of the talk time"
-                + (f"; in {esc(names[lo])}, {pct(share[lo])}." if lo != hi else "."))
+        text = (f"Guests hold between {pct(share[lo])} ({esc(names[lo])}) and {pct(share[hi])} ({esc(names[hi])}) "
+                "of the talk time." if lo != hi else f"The guests hold {pct(share[hi])} of the talk time.")
         out.append(("How much of the talk is the guest's", Html(text),
                     findings.role_shares(data["talktime_roles"], names), "talk-time.qmd",
                     _accuracy_note(data, te.index)))
@@ -155,7 +155,7 @@ def headline_findings(data: SiteData) -> list[tuple[str, Html, object, str, str]
                 f"figures, never deleted: {esc(', '.join(kinds.index[:4]))}. Transcripts show them greyed.")
         out.append(("What was set aside as noise", Html(text),
                     findings.per_episode(noise / words, names, "Share of words flagged as noise", "%{x:.1%}",
-                                         "share of the episode's words", color="#9a9a9a"), "methods.qmd#noise", ""))
+                                         "share of the episode's words", color="#9a9a9a", tickformat=".0%"), "methods.qmd#noise", ""))
     return out
 
 
@@ -426,44 +426,60 @@ def talk_time(data: SiteData) -> Page:
     te, sp = data["talktime_episodes"], data["talktime_speakers"]
     body = raw("<p>Who talks how much, in turns and questions, and how the balance between host and guest moves "
                "through each episode. Counts cover conversation only: noise is left out. Interview talk ratios "
-               "are not sales calls: a guest-dominated interview is the format working, so no ideal ratio is drawn.</p>"
-               + _note(_accuracy_note(data, te["episode_id"])))
+               "are not sales calls: a guest-dominated interview is the format working, so no ideal ratio is drawn.</p>")
     body += raw(to_html(tt_figures.talk_share(data.with_names(sp)), height=140 + 45 * len(te)))
-    extra = _extra_intervals(te, {"host_talk_share", "guest_talk_share", "host_word_share"})
-    rows = pd.DataFrame({
-        "episode": [link(episode_page(e), data.names.get(e, e)) for e in te["episode_id"]],
-        "guest": [_interval(r, "guest_talk_share") for _, r in te.iterrows()],
-        "host": [_interval(r, "host_talk_share") for _, r in te.iterrows()],
-        **{c: [_interval(r, c) for _, r in te.iterrows()] for c in extra},
-        "talk": [clock(v) for v in te["talk_s"]], "turns": [number(v) for v in te["turns"]],
-        "switches": [number(v, 1) for v in te["switches_per_5min"]],
-        "questions": [number(v) for v in te["questions_per_hour"]],
-        "longest": [clock(v) for v in te["longest_turn_s"]], "balance": te["balance_label"],
-        "times": [method_mix(v) for v in te["time_method"]],
-        "speakers": [method_mix(v) + (f" ({pct(a)} of words right when tested)" if not missing(a) else "")
-                     for v, a in zip(te["attribution_method"], te["attribution_accuracy"])]})
-    body += "## Episodes side by side\n\n" + raw(table(rows, {
-        "episode": "Episode", "guest": "Guest share of talk", "host": "Host share of talk", **extra,
-        "talk": "Talk time", "turns": "Turns", "switches": "Switches per 5 min", "questions": "Questions per hour",
-        "longest": "Longest turn", "balance": "Balance", "times": "Where times come from",
-        "speakers": "How speakers were found"},
-        numeric=("guest", "host", "talk", "turns", "switches", "questions", "longest", *extra)))
+    body += "## Episodes side by side\n\n" + raw(talk_tables(data, page))
     body += "## Turns {#turns}\n\n" + raw(
         "<p>A turn is a run of consecutive speech by one person; the longest is the episode's longest monologue.</p>"
         + to_html(tt_figures.turn_lengths(data.with_names(data["talktime_turns"]), data.with_names(te)), height=420))
     body += "## Balance through each episode\n\n" + raw(
         "<p>The guest's share of talk in 2.5-minute windows every 30 seconds.</p>"
         + to_html(tt_figures.balance(data.with_names(data["balance_timeline"]), data.with_names(te)), height=460))
+    body += "## Every speaker\n\n" + raw(speaker_table(data, page))
+    return Page(page, "Talk time", body, subtitle="Talk time, turns, questions and the host-guest balance")
+
+
+def talk_tables(data: SiteData, page: str) -> Html:
+    """Episodes side by side: talk metrics, then how each was measured."""
+    te = data["talktime_episodes"]
+    extra = _extra_intervals(te, {"host_talk_share", "guest_talk_share", "host_word_share"})
+    episodes = [link(rel(page, episode_page(e)), data.names.get(e, e)) for e in te["episode_id"]]
+    rows = pd.DataFrame({
+        "episode": episodes,
+        "guest": [_interval(r, "guest_talk_share") for _, r in te.iterrows()],
+        "host": [_interval(r, "host_talk_share") for _, r in te.iterrows()],
+        **{c: [_interval(r, c) for _, r in te.iterrows()] for c in extra},
+        "talk": [clock(v) for v in te["talk_s"]], "turns": [number(v) for v in te["turns"]],
+        "switches": [number(v, 1) for v in te["switches_per_5min"]],
+        "questions": [number(v) for v in te["questions_per_hour"]],
+        "longest": [clock(v) for v in te["longest_turn_s"]], "balance": te["balance_label"]})
+    out = table(rows, {
+        "episode": "Episode", "guest": "Guest share of talk", "host": "Host share of talk", **extra,
+        "talk": "Talk time", "turns": "Turns", "switches": "Switches per 5 min", "questions": "Questions per hour",
+        "longest": "Longest turn", "balance": "Balance"},
+        numeric=("guest", "host", "talk", "turns", "switches", "questions", "longest", *extra))
+    how = pd.DataFrame({
+        "episode": episodes, "times": [method_mix(v) for v in te["time_method"]],
+        "speakers": [method_mix(v) for v in te["attribution_method"]],
+        "accuracy": [pct(a) + " of words right when tested" if not missing(a) else DASH for a in te["attribution_accuracy"]]})
+    return Html(out + table(how, {"episode": "Episode", "times": "Where times come from",
+                                  "speakers": "How speakers were found",
+                                  "accuracy": "Measured accuracy of inferred speakers"},
+                            caption="How each episode was measured"))
+
+
+def speaker_table(data: SiteData, page: str) -> Html:
+    """Every speaker of every episode, sortable."""
+    sp = data["talktime_speakers"]
     people = sp.sort_values(["episode_id", "role", "talk_s"], ascending=[True, False, False])
-    body += "## Every speaker\n\n" + raw(interactive_table(people.assign(
-        episode=[link(episode_page(e), data.names.get(e, e)) for e in people["episode_id"]],
+    return interactive_table(people.assign(
+        episode=[link(rel(page, episode_page(e)), data.names.get(e, e)) for e in people["episode_id"]],
         how=[method_mix(v) for v in people["attribution_method"]]), {
         "episode": "Episode", "speaker": "Speaker", "role": "Role", "talk_share": "Share of talk", "talk_s": "Talk time",
         "words": "Words", "turns": "Turns", "median_turn_s": "Median turn", "longest_turn_s": "Longest turn",
         "questions": "Questions", "how": "How the speaker was found"},
         {"talk_share": "pct", "talk_s": "clock", "words": "int", "turns": "int", "median_turn_s": "clock",
-         "longest_turn_s": "clock", "questions": "int"}))
-    return Page(page, "Talk time", body, subtitle="Talk time, turns, questions and the host-guest balance")
+         "longest_turn_s": "clock", "questions": "int"})
 
 
 def topics_page(data: SiteData, llm_labels: pd.DataFrame | None = None) -> Page:
@@ -476,6 +492,19 @@ def topics_page(data: SiteData, llm_labels: pd.DataFrame | None = None) -> Page:
                "<strong>Topic labels and keywords are made by the model, not by a person.</strong> "
                f"How the model was fitted and how it scores: {link('methods.qmd#topics', 'Methods')}.</p>")
     body += raw(to_html(topic_figures.topic_overview(topics)))
+    body += "## The topics\n\n" + raw(topic_table(data, page, llm_labels))
+    if data.has("topics_per_episode"):
+        body += "## Topics per episode and speaker\n\n" + raw(
+            to_html(topic_figures.topics_per_episode(data.with_names(data["topics_per_episode"]), topics),
+                    height=260 + 40 * data["topics_per_episode"]["episode_id"].nunique()))
+    if data.has("topics_per_speaker"):
+        body += raw(to_html(topic_figures.topics_per_speaker(data["topics_per_speaker"])))
+    return Page(page, "Topics", body, subtitle="What the conversations are about, found by a topic model")
+
+
+def topic_table(data: SiteData, page: str, llm_labels: pd.DataFrame | None = None) -> Html:
+    """Every topic with its keywords, size and representative quote, sortable."""
+    topics = data["topics"]
     rows = topics.sort_values("passages", ascending=False)
     cols = {"label": "Topic (model-made label)"}
     if llm_labels is not None and len(llm_labels):
@@ -489,16 +518,9 @@ def topics_page(data: SiteData, llm_labels: pd.DataFrame | None = None) -> Page:
                                      rel(page, transcript_page(r.quote_episode_id)),
                                      data.names.get(r.quote_episode_id, r.quote_episode_id)))
                      if not missing(r.quote_text) else DASH for r in rows.itertuples()]
-    body += "## The topics\n\n" + raw(interactive_table(rows, {
+    return interactive_table(rows, {
         **cols, "kw": "Keywords", "passages": "Passages", "share": "Share of passages", "episodes": "Episodes",
-        "quote": "Representative quote"}, {"passages": "int", "share": "pct", "episodes": "int"}, page_length=10))
-    if data.has("topics_per_episode"):
-        body += "## Topics per episode and speaker\n\n" + raw(
-            to_html(topic_figures.topics_per_episode(data.with_names(data["topics_per_episode"]), topics),
-                    height=260 + 40 * data["topics_per_episode"]["episode_id"].nunique()))
-    if data.has("topics_per_speaker"):
-        body += raw(to_html(topic_figures.topics_per_speaker(data["topics_per_speaker"])))
-    return Page(page, "Topics", body, subtitle="What the conversations are about, found by a topic model")
+        "quote": "Representative quote"}, {"passages": "int", "share": "pct", "episodes": "int"}, page_length=10)
 
 
 def speakers_page(data: SiteData) -> Page:
@@ -511,16 +533,33 @@ def speakers_page(data: SiteData) -> Page:
                "A person keeps one identity across episodes, so their figures add up.</p>")
     if len(multi):
         body += raw(to_html(findings.person_shares(data["talktime_speakers"], multi["speaker_id"].tolist(), data.names)))
+    body += "## Everyone\n\n" + raw(people_table(data, page))
+    return Page(page, "Speakers across episodes", body, subtitle="Everyone heard in the corpus")
+
+
+def people_table(data: SiteData, page: str) -> Html:
+    """Everyone in the corpus, across episodes, sortable."""
+    ppl = data["talktime_people"].sort_values(["episodes", "talk_s"], ascending=False)
     rows = ppl.assign(
-        in_=[Html(", ".join(link(episode_page(e), data.names.get(e, e)) for e in str(ids).split(";") if e))
+        in_=[Html(", ".join(link(rel(page, episode_page(e)), data.names.get(e, e)) for e in str(ids).split(";") if e))
              for ids in ppl["episode_ids"]],
         roles_=ppl["roles"].str.replace(";", ", "),
-        how=[method_mix(v.split(";")[0]) if ";" not in v else "; ".join(method_mix(x) for x in v.split(";"))
-             for v in ppl["attribution_method"]])
-    body += "## Everyone\n\n" + raw(interactive_table(rows, {
+        how=["; ".join(method_mix(x) for x in str(v).split(";")) for v in ppl["attribution_method"]])
+    return interactive_table(rows, {
         "name": "Name", "episodes": "Episodes", "in_": "Heard in", "roles_": "Roles", "talk_s": "Talk time",
         "words": "Words", "turns": "Turns", "questions": "Questions", "mean_talk_share": "Mean share of talk",
         "how": "How the speaker was found"},
         {"episodes": "int", "talk_s": "clock", "words": "int", "turns": "int", "questions": "int",
-         "mean_talk_share": "pct"}))
-    return Page(page, "Speakers across episodes", body, subtitle="Everyone heard in the corpus")
+         "mean_talk_share": "pct"})
+
+
+def quotes_html(hits: pd.DataFrame, data: SiteData, page: str) -> Html:
+    """Hits of :func:`analysis.quotes.find_quotes` as quotes: the matching line, its speaker and
+    time, a link to it in the transcript (for the context) and to the video moment."""
+    if hits.empty:
+        return Html("<p>No quote matches.</p>")
+    utt = data["utterances"].set_index(["episode_id", "order"])
+    return Html("".join(quote_html(utt.loc[(h.episode_id, h.order), "text"], h.speaker, h.start_s, h.time_source,
+                                   data.episode(h.episode_id)["video_id"],
+                                   rel(page, transcript_page(h.episode_id), utterance_anchor(h.order)),
+                                   data.names.get(h.episode_id, h.episode_id)) for h in hits.itertuples()))

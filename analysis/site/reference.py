@@ -46,57 +46,13 @@ def methods(data: SiteData) -> Page:
         "episode is scored with a model trained on the <em>other</em> episodes only (leave-one-episode-out). "
         "Each line records how its speaker was found and a confidence; the transcripts show low-confidence "
         "names faint.</p>")
-    if ev:
-        rows = pd.DataFrame([{
-            "episode": names.get(a["episode_id"], a["episode_id"]), "truth": a.get("truth", "reference"),
-            "marks": ("kept" if a["turn_marks"] else "hidden") + (" (as processed)" if a["as_processed"] else ""),
-            "word": pct(a["word_accuracy"], 1), "sentence": pct(a["sentence_accuracy"], 1),
-            "clf": pct(a["classifier_only_word_accuracy"], 1),
-            "host": f"{pct(a['host_word_share_true'], 1)} → {pct(a['host_word_share_pred'], 1)}",
-            "conf": pct(a["confident_fraction"]),
-            "accconf": pct(a["confident_accuracy"], 1) if a["confident_accuracy"] is not None else "–"}
-            for a in ev["attribution"]])
-        body += raw(table(rows, {"episode": "Held-out episode", "truth": "Scored against", "marks": "Turn marks",
-                                 "word": "Words right", "sentence": "Sentences right", "clf": "Words right, classifier alone",
-                                 "host": "Host word share, true → model", "conf": "Sentences confident",
-                                 "accconf": "Right when confident"},
-                          numeric=("word", "sentence", "clf", "conf", "accconf"),
-                          caption="Speaker attribution, leave-one-episode-out"))
-        s = ev["summary"]
-        if s.get("word_accuracy_mean") is not None:
-            body += raw(f"<p>Mean share of words attributed to the right person, as the episodes are processed: "
-                        f"{pct(s['word_accuracy_mean'], 1)}.</p>")
-        if ev.get("label_errors"):
-            body += raw(table(pd.DataFrame([{
-                "episode": names.get(e["episode_id"], e["episode_id"]), "n": number(e["labelled_utterances"]),
-                "wrong": pct(e["wrong_share"], 1), "words": pct(e["wrong_word_share"], 1)} for e in ev["label_errors"]]),
-                {"episode": "Episode", "n": "Labelled lines", "wrong": "Lines naming the wrong person",
-                 "words": "Their share of words"}, numeric=("n", "wrong", "words"),
-                caption="Speaker labels in the files, checked against the reference (the corpus corrects them)"))
+    body += raw(speaker_accuracy(ev, names)) if ev else ""
     body += "## Timings {#timings}\n\n" + raw(
         "<p>File timestamps are used where they exist. Elsewhere start and end times are estimated from speaking "
         "rates, pinned to anchors (chapter starts found in the text, the catalog runtime). Each line records its "
         "time source and an uncertainty; estimated times are shown with “~”. The error is measured by hiding the "
         "timestamps of an episode that has them.</p>")
-    if ev and ev.get("timing"):
-        rows = [{"episode": names.get(t["episode_id"], t["episode_id"]),
-                 "how": {"runtime_anchor": "speaking rate + runtime", "rate_only": "speaking rate only"}[k],
-                 "median": clock(m["median_abs_error_s"]), "p90": clock(m["p90_abs_error_s"]),
-                 "max": clock(m["max_abs_error_s"]),
-                 "share": f"{pct(m['host_time_share_true'], 1)} → {pct(m['host_time_share_est'], 1)}",
-                 "within": pct(m["within_stated_uncertainty"])}
-                for t in ev["timing"] for k, m in t.items() if k in ("runtime_anchor", "rate_only")]
-        body += raw(table(pd.DataFrame(rows), {"episode": "Episode (timestamps hidden)", "how": "Estimated from",
-                                               "median": "Median start error", "p90": "90th percentile", "max": "Largest",
-                                               "share": "Host time share, true → estimated",
-                                               "within": "Within the stated uncertainty"},
-                          numeric=("median", "p90", "max", "within"), caption="Timing estimates against file timestamps"))
-    if ev and ev.get("anchors"):
-        body += raw(table(pd.DataFrame([{
-            "episode": names.get(a["episode_id"], a["episode_id"]), "found": f"{a['anchors_located']} of {a['chapters']}",
-            "median": clock(a["median_abs_error_s"]), "p90": clock(a["p90_abs_error_s"])} for a in ev["anchors"]]),
-            {"episode": "Episode", "found": "Chapter starts found in the text", "median": "Median error, one left out",
-             "p90": "90th percentile"}, numeric=("median", "p90"), caption="Chapter anchors"))
+    body += raw(timing_accuracy(ev, names)) if ev else ""
     body += "## Topics {#topics}\n\n" + raw(
         "<p>Passages of about 80 words that never cross a speaker change are embedded offline with a sentence "
         "model and clustered with BERTopic (seeded UMAP and HDBSCAN), with fillers removed from the vocabulary "
@@ -104,31 +60,94 @@ def methods(data: SiteData) -> Page:
         "compares it with a default BERTopic run on the same passages: NPMI coherence (do the keywords occur "
         "together), diversity (share of unique keywords), outliers and stability across runs.</p>")
     tev = data.evaluations.get("topic_evaluation")
-    if tev:
-        ours, default = tev["ours"], tev["default"]
-        metrics = [("n_topics", "Topics", number), ("npmi", "NPMI coherence", lambda v: f"{v:.3f}"),
-                   ("npmi_neutral", "NPMI, neutral vocabulary", lambda v: f"{v:.3f}"),
-                   ("diversity", "Keyword diversity", lambda v: f"{v:.3f}"), ("outlier_share", "Outlier passages", pct),
-                   ("labels_with_fillers", "Labels with filler words", number)]
-        rows = pd.DataFrame([{"m": label, "ours": f(ours[k]), "default": f(default[k])}
-                             for k, label, f in metrics if k in ours and k in default])
-        body += raw(table(rows, {"m": "Measure", "ours": "podlens", "default": "Default BERTopic"},
-                          numeric=("ours", "default"), caption=f"Topic model evaluation on {tev.get('passages', '–')} passages"))
-        stab = [{"m": {"stability_same_seed": "Same seed, refitted", "stability_next_seed": "Next seed"}.get(k, k),
-                 "ari": f"{tev[k]['ari']:.3f}", "same": pct(tev[k]["identical_share"], 1)}
-                for k in ("stability_same_seed", "stability_next_seed") if k in tev]
-        if stab:
-            body += raw(table(pd.DataFrame(stab), {"m": "Run", "ari": "Adjusted Rand index", "same": "Passages with the same topic"},
-                              numeric=("ari", "same"), caption="Stability"))
-        if tev.get("checks"):
-            body += raw(table(pd.DataFrame([{"c": k.replace("_", " "), "r": "passed" if ok else "failed"}
-                                             for k, ok in tev["checks"].items()]),
-                              {"c": "Acceptance check", "r": "Result"}, caption="Acceptance checks"))
+    body += raw(topic_evaluation(tev)) if tev else ""
     body += "## Reproduce\n\n" + raw(
         "<p><code>make all</code> rebuilds every table, figure and page from the raw transcripts; "
         "<code>python -m analysis evaluate-speakers</code> and <code>python -m analysis evaluate-topics</code> "
         "print the evaluations above.</p>")
     return Page("methods.qmd", "Methods", body, subtitle="How speakers, times, topics and noise were obtained, and how accurate each is")
+
+
+def speaker_accuracy(ev: dict, names: dict[str, str]) -> Html:
+    """The speaker evaluation (speaker_evaluation.json) as tables: attribution, file labels."""
+    out = []
+    rows = pd.DataFrame([{
+        "episode": names.get(a["episode_id"], a["episode_id"]), "truth": a.get("truth", "reference"),
+        "marks": ("kept" if a["turn_marks"] else "hidden") + (" (as processed)" if a["as_processed"] else ""),
+        "word": pct(a["word_accuracy"], 1), "sentence": pct(a["sentence_accuracy"], 1),
+        "clf": pct(a["classifier_only_word_accuracy"], 1),
+        "host": f"{pct(a['host_word_share_true'], 1)} → {pct(a['host_word_share_pred'], 1)}",
+        "conf": pct(a["confident_fraction"]),
+        "accconf": pct(a["confident_accuracy"], 1) if a["confident_accuracy"] is not None else "–"}
+        for a in ev["attribution"]])
+    out.append(table(rows, {"episode": "Held-out episode", "truth": "Scored against", "marks": "Turn marks",
+                             "word": "Words right", "sentence": "Sentences right", "clf": "Classifier alone",
+                             "host": "Host word share, true → model", "conf": "Confident sentences",
+                             "accconf": "Right when confident"},
+                      numeric=("word", "sentence", "clf", "conf", "accconf"),
+                      caption="Speaker attribution, leave-one-episode-out"))
+    s = ev["summary"]
+    if s.get("word_accuracy_mean") is not None:
+        out.append(f"<p>Mean share of words attributed to the right person, as the episodes are processed: "
+                    f"{pct(s['word_accuracy_mean'], 1)}.</p>")
+    if ev.get("label_errors"):
+        out.append(table(pd.DataFrame([{
+            "episode": names.get(e["episode_id"], e["episode_id"]), "n": number(e["labelled_utterances"]),
+            "wrong": pct(e["wrong_share"], 1), "words": pct(e["wrong_word_share"], 1)} for e in ev["label_errors"]]),
+            {"episode": "Episode", "n": "Labelled lines", "wrong": "Lines naming the wrong person",
+             "words": "Their share of words"}, numeric=("n", "wrong", "words"),
+            caption="Speaker labels in the files, checked against the reference (the corpus corrects them)"))
+    return Html("".join(out))
+
+
+def timing_accuracy(ev: dict, names: dict[str, str]) -> Html:
+    """Timing estimates and chapter anchors against file times, as tables."""
+    out = []
+    if ev.get("timing"):
+        rows = [{"episode": names.get(t["episode_id"], t["episode_id"]),
+                 "how": {"runtime_anchor": "speaking rate + runtime", "rate_only": "speaking rate only"}[k],
+                 "median": clock(m["median_abs_error_s"]), "p90": clock(m["p90_abs_error_s"]),
+                 "max": clock(m["max_abs_error_s"]),
+                 "share": f"{pct(m['host_time_share_true'], 1)} → {pct(m['host_time_share_est'], 1)}",
+                 "within": pct(m["within_stated_uncertainty"])}
+                for t in ev["timing"] for k, m in t.items() if k in ("runtime_anchor", "rate_only")]
+        out.append(table(pd.DataFrame(rows), {"episode": "Episode (timestamps hidden)", "how": "Estimated from",
+                                               "median": "Median start error", "p90": "90th percentile", "max": "Largest",
+                                               "share": "Host time share, true → estimated",
+                                               "within": "Within the stated uncertainty"},
+                          numeric=("median", "p90", "max", "within"), caption="Timing estimates against file timestamps"))
+    if ev.get("anchors"):
+        out.append(table(pd.DataFrame([{
+            "episode": names.get(a["episode_id"], a["episode_id"]), "found": f"{a['anchors_located']} of {a['chapters']}",
+            "median": clock(a["median_abs_error_s"]), "p90": clock(a["p90_abs_error_s"])} for a in ev["anchors"]]),
+            {"episode": "Episode", "found": "Chapter starts found in the text", "median": "Median error, one left out",
+             "p90": "90th percentile"}, numeric=("median", "p90"), caption="Chapter anchors"))
+    return Html("".join(out))
+
+
+def topic_evaluation(tev: dict) -> Html:
+    """The topic-model evaluation (topic_evaluation.json) as tables."""
+    out = []
+    ours, default = tev["ours"], tev["default"]
+    metrics = [("n_topics", "Topics", number), ("npmi", "NPMI coherence", lambda v: f"{v:.3f}"),
+               ("npmi_neutral", "NPMI, neutral vocabulary", lambda v: f"{v:.3f}"),
+               ("diversity", "Keyword diversity", lambda v: f"{v:.3f}"), ("outlier_share", "Outlier passages", pct),
+               ("labels_with_fillers", "Labels with filler words", number)]
+    rows = pd.DataFrame([{"m": label, "ours": f(ours[k]), "default": f(default[k])}
+                         for k, label, f in metrics if k in ours and k in default])
+    out.append(table(rows, {"m": "Measure", "ours": "podlens", "default": "Default BERTopic"},
+                      numeric=("ours", "default"), caption=f"Topic model evaluation on {tev.get('passages', '–')} passages"))
+    stab = [{"m": {"stability_same_seed": "Same seed, refitted", "stability_next_seed": "Next seed"}.get(k, k),
+             "ari": f"{tev[k]['ari']:.3f}", "same": pct(tev[k]["identical_share"], 1)}
+            for k in ("stability_same_seed", "stability_next_seed") if k in tev]
+    if stab:
+        out.append(table(pd.DataFrame(stab), {"m": "Run", "ari": "Adjusted Rand index", "same": "Passages with the same topic"},
+                          numeric=("ari", "same"), caption="Stability"))
+    if tev.get("checks"):
+        out.append(table(pd.DataFrame([{"c": k.replace("_", " "), "r": "passed" if ok else "failed"}
+                                         for k, ok in tev["checks"].items()]),
+                          {"c": "Acceptance check", "r": "Result"}, caption="Acceptance checks"))
+    return Html("".join(out))
 
 
 def data_page(data: SiteData, downloads: list[tuple[str, str, int, str, int]]) -> Page:
