@@ -25,7 +25,7 @@ _PROBE = """(() => {
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
     charts: charts.length,
     drawn: charts.filter(c => c.querySelector('svg.main-svg')).length,
-    tables: document.querySelectorAll('table.dataTable').length,
+    tables: document.querySelectorAll('.dt-container').length,
     text: document.body.innerText,
   });
 })()"""
