@@ -37,13 +37,13 @@ def _catalog_with_added_episode(tmp) -> tuple:
         for f in ep["files"]:
             f["path"] = str(ROOT / "data" / f["path"])
     transcript = (ROOT / "tests" / "data" / "formats" / "otter.txt").read_text()
-    transcript += (f"\nMarcus Obi  13:10\nI typed {XSS[0]} into the hive log, and {XSS[1]} too.\n"
-                   "\nDana Whitfield  13:30\nAnd the page showed it as text?\n")
+    transcript += (f"\nMarcus Obi  1:04:10\nI typed {XSS[0]} into the hive log, and {XSS[1]} too.\n"
+                   "\nDana Whitfield  1:04:30\nAnd the page showed it as text?\n")
     (tmp / "raw").mkdir()
     (tmp / "raw" / f"{ADDED}.transcript.txt").write_text(transcript)
     catalog["episodes"].append({
         "id": ADDED, "title": ADDED_TITLE, "show": "Field Notes", "published": "2024-06-01",
-        "url": None, "video_id": "abcDEF12345", "duration_s": 900,
+        "url": None, "video_id": "abcDEF12345", "duration_s": 3900,
         "hosts": [{"name": "Dana Whitfield", "role": "host"}], "guests": [{"name": "Marcus Obi", "role": "guest"}],
         "files": [{"path": f"raw/{ADDED}.transcript.txt", "kind": "transcript", "format": "auto"}],
         "speaker_labels": {}, "provenance": {}})
@@ -209,7 +209,7 @@ def test_quotes_escape_markup_and_link_to_their_line(site):
     html = quotes_html(hits, data, "notebooks/03-topics.ipynb")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
     assert "<img src=x" not in html and f"../transcripts/{ADDED}.html#u" in html
-    assert "https://www.youtube.com/watch?v=abcDEF12345&amp;t=790s" in html  # the video at that moment
+    assert "https://www.youtube.com/watch?v=abcDEF12345&amp;t=3850s" in html  # the video at that moment
 
 
 def test_optional_tables_add_sections_only_when_present(site, tmp_path):
@@ -221,7 +221,7 @@ def test_optional_tables_add_sections_only_when_present(site, tmp_path):
     assert optional.themes_page(data) is None and optional.episode_summary(data, ADDED, "x.qmd") == ""
     assert optional.llm_topic_labels(data) is None
     pd.DataFrame({"episode_id": [ADDED, ADDED], "section": ["episode", "chapter"], "chapter_index": [0, 0],
-                  "start_s": [None, 790.0], "title": [None, "Hive logs"], "text": ["About bees <i>x</i>.", "Logs."],
+                  "start_s": [None, 3850.0], "title": [None, "Hive logs"], "text": ["About bees <i>x</i>.", "Logs."],
                   "citations": ["u3", "u9"], "model": ["gpt-test", "gpt-test"], "prompt_version": ["1", "1"]}
                  ).to_parquet(processed / "llm_summaries.parquet")
     pd.DataFrame({"episode_id": [ADDED], "theme_id": [0], "label": ["bees"], "share": [0.5], "start_s": [12.0]}

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..figures.export import to_html
 from .data import SiteData, transcript_page
-from .format import clock, esc, interactive_table, missing
+from .format import clock, esc, interactive_table, link, missing
 from .pages import Page, raw, rel, utterance_anchor
 
 
@@ -92,7 +92,7 @@ def episode_summary(data: SiteData, episode_id: str, page: str) -> str:
             at = utt[utt["start_s"] >= r.start_s - 0.5].head(1) if not missing(r.start_s) else utt.head(0)
             when = clock(r.start_s) if not missing(r.start_s) else ""
             target = rel(page, transcript_page(episode_id), utterance_anchor(at["order"].iloc[0])) if len(at) else None
-            head = f"<strong>{esc(r.title)}</strong> " + (f'<a href="{esc(target)}">{esc(when)}</a> ' if target else "")
+            head = f"<strong>{esc(r.title)}</strong> {link(target, when)} "
         cites = f' <span class="muted">(cites: {esc(r.citations)})</span>' if not missing(r.citations) and str(r.citations) else ""
         html += f"<p>{head}{esc(r.text)}{cites}</p>"
     return "## Summary written by a language model\n\n" + raw(html + "</div>")

@@ -513,9 +513,12 @@ def topic_table(data: SiteData, page: str, llm_labels: pd.DataFrame | None = Non
                        if not missing(l) else DASH for l, d, m in zip(rows["label_llm"], rows["description"], rows["model"])]
         cols["llm"] = "Label and description written by a language model"
     rows["kw"] = rows["keywords"].str.replace(";", ", ")
+    first = (data["topic_passages"].set_index("passage_id")["first_order"] if data.has("topic_passages")
+             else pd.Series(dtype=int))
     rows["quote"] = [Html(quote_html(r.quote_text, r.quote_speaker, r.quote_start_s, r.quote_time_source,
                                      data.episode(r.quote_episode_id)["video_id"],
-                                     rel(page, transcript_page(r.quote_episode_id)),
+                                     rel(page, transcript_page(r.quote_episode_id),
+                                         utterance_anchor(first[r.quote_passage_id]) if r.quote_passage_id in first else ""),
                                      data.names.get(r.quote_episode_id, r.quote_episode_id)))
                      if not missing(r.quote_text) else DASH for r in rows.itertuples()]
     return interactive_table(rows, {
