@@ -126,7 +126,7 @@ def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path
 
 
 def _navbar(data: SiteData, extra: list[pages.Page]) -> list[dict]:
-    episodes = [{"href": f"episodes/{e}.qmd", "text": data.names[e]} for e in data.episodes["episode_id"]]
+    episodes = [{"href": f"episodes/{e}.qmd", "text": pages.md(data.names[e])} for e in data.episodes["episode_id"]]
     return ([{"href": "index.qmd", "text": "Home"}, {"text": "Episodes", "menu": episodes},
              {"href": "talk-time.qmd", "text": "Talk time"}, {"href": "topics.qmd", "text": "Topics"},
              {"href": "speakers.qmd", "text": "Speakers"}]

@@ -81,7 +81,11 @@ def home(data: SiteData) -> Page:
              "speakers inferred by a model, estimated times and model-made labels are marked as such, "
              f"with their measured accuracy ({link('methods.qmd', 'how')}).</p>")
     body = raw(intro) + "## Findings\n\n"
+    shown = set()
     for title, text, fig, target, note in headline_findings(data):
+        if note in shown:  # the same method note once, under the first finding it applies to
+            note = ""
+        shown.add(note)
         body += f"### {md(title)}\n\n" + raw(f"<p>{text}</p>{to_html(fig, height=fig.layout.height)}"
                                               f"{_note(note)}<p class=\"more\">{link(target, 'More on this →')}</p>")
     body += "## Episodes\n\n" + raw(episode_list(data, "index.qmd"))
@@ -239,10 +243,9 @@ def _chapters_html(data: SiteData, episode_id: str, chapters: pd.DataFrame, page
     for c in chapters.sort_values(["source", "chapter_index"]).itertuples():
         when = ""
         if not missing(c.start_s):
-            at = utt[utt["start_s"] >= c.start_s - 0.5].sort_values("start_s").head(1)
-            est = len(at) and estimated(at["time_source"].iloc[0])
+            at = utt[utt["start_s"] >= c.start_s - 0.5].sort_values("start_s").head(1)  # the chapter list states c.start_s
             target = rel(page, transcript_page(episode_id), utterance_anchor(at["order"].iloc[0])) if len(at) else None
-            when = str(link(target, clock(c.start_s, bool(est)))) + " "
+            when = str(link(target, clock(c.start_s))) + " "
         title = f"<strong>{esc(c.title)}</strong> " if not missing(c.title) else ""
         summary = esc(c.summary) if not missing(c.summary) else ""
         items.append(f"<li>{when}{title}{summary}</li>")
@@ -411,8 +414,12 @@ def utterance_html(u, video_id) -> str:
             + f' <span class="who{" faint" if faint else ""}" title="{esc(who_title)}">'
             f'{esc(u.speaker if not missing(u.speaker) else "unknown speaker")}</span>')
     if not u.is_conversation:
-        flags = ", ".join(FLAG_WORDS.get(f, f) for f in str(u.flags).split(";") if f)
-        meta += f' <span class="flag" title="{esc(u.flag_reason)}">{esc(flags)}: {esc(u.flag_reason)}</span>'
+        flags = [f for f in str(u.flags).split(";") if f]
+        reason = str(u.flag_reason)
+        for f in flags:  # reasons may start with their flag's name
+            reason = re.sub(rf"^{re.escape(f.replace('_', ' '))}:\s*", "", reason)
+        meta += (f' <span class="flag">{esc(", ".join(FLAG_WORDS.get(f, f) for f in flags))}</span>'
+                 f' <span class="muted">{esc(reason)}</span>')
     text = u.text if u.is_conversation or str(u.text).strip() else u.raw_text
     return f'<div class="{" ".join(classes)}" id="{anchor}"><div class="meta">{meta}</div><p>{esc(text)}</p></div>'
 

@@ -42,7 +42,7 @@ def _nav(navbar: list[dict], up: str) -> str:
     items = []
     for item in navbar:
         if "menu" in item:
-            links = "".join(f'<a href="{up}{html.escape(m["href"])}">{html.escape(m["text"])}</a>' for m in item["menu"])
+            links = "".join(f'<a href="{up}{html.escape(m["href"])}">{html.escape(_plain(m["text"]))}</a>' for m in item["menu"])
             items.append(f"<details><summary>{html.escape(item['text'])}</summary><div>{links}</div></details>")
         else:
             items.append(f'<a href="{up}{html.escape(item["href"])}">{html.escape(item["text"])}</a>')
