@@ -94,6 +94,20 @@ def test_one_page_and_one_transcript_per_catalog_episode(site):
     assert "Field Notes: Marcus Obi" == data.names[ADDED]
 
 
+def test_an_episode_removed_from_the_catalog_loses_its_pages(site, tmp_path):
+    processed, out = tmp_path / "processed", tmp_path / "site"
+    shutil.copytree(site["processed"], processed)
+    shutil.copytree(site["site"], out, ignore=shutil.ignore_patterns("_preview"))
+    for path in processed.glob("*.parquet"):  # what a rerun without it writes
+        df = pd.read_parquet(path)
+        if "episode_id" in df:
+            df[df["episode_id"] != ADDED].to_parquet(path)
+    build_site(processed, site=out, notebooks=tmp_path / "none")
+    assert not (out / "episodes" / f"{ADDED}.qmd").exists() and not (out / "transcripts" / f"{ADDED}.qmd").exists()
+    assert len(list((out / "episodes").glob("*.qmd"))) == site["n_episodes"] - 1
+    assert ADDED not in (out / "index.qmd").read_text() and ADDED not in (out / "_quarto.yml").read_text()
+
+
 def test_quarto_inputs_are_complete_offline_and_need_no_kernel(site):
     out = site["site"]
     project = yaml.safe_load((out / "_quarto.yml").read_text())
@@ -174,6 +188,8 @@ def test_every_preview_page_loads_offline_draws_its_charts_and_resolves_its_link
     assert site["problems"] == []
     assert facts["index.html"]["charts"] >= 4 and facts["talk-time.html"]["charts"] >= 3
     assert facts["index.html"]["tables"] == 1  # the episode list became a sortable, searchable table
+    transcript = site["site"] / "transcripts" / f"{ADDED}.qmd"
+    assert "plotly" not in transcript.read_text().split("---")[1]  # a page without charts loads no plotly.js
     assert all(f["charts"] >= 1 for p, f in facts.items() if p.startswith("episodes/"))
 
 

@@ -34,16 +34,20 @@ def _itables_version() -> str:
     return itables.__version__
 
 
-def header(depth: int) -> str:
-    """HTML for a page's <head>: the site's plotly.js and DataTables bundle, by relative path."""
+def header(depth: int, charts: bool = True, tables: bool = True) -> str:
+    """HTML for a page's <head>: the site's plotly.js (``charts``) and DataTables bundle
+    (``tables``), by relative path; a page with neither loads neither."""
     up = "../" * depth or "./"  # a module specifier must start with ./ or ../
     v = _itables_version()
     key = "_itables_" + v.replace(".", "_")
-    return ('<link rel="icon" href="data:,">\n'
-            f'<script src="{up}assets/plotly.min.js"></script>\n'
-            f'<link rel="stylesheet" href="{up}assets/itables/dt_bundle.css">\n'
-            f'<script>if(!window.{key}){{window.{key}=import("{up}assets/itables/dt_bundle.js");'
-            f'window.{key}.then(function(){{window.dispatchEvent(new Event("{ITABLES_READY.format(v=v)}"))}})}}</script>')
+    head = '<link rel="icon" href="data:,">'  # no request for /favicon.ico
+    if charts:
+        head += f'\n<script src="{up}assets/plotly.min.js"></script>'
+    if tables:
+        head += (f'\n<link rel="stylesheet" href="{up}assets/itables/dt_bundle.css">\n'
+                 f'<script>if(!window.{key}){{window.{key}=import("{up}assets/itables/dt_bundle.js");'
+                 f'window.{key}.then(function(){{window.dispatchEvent(new Event("{ITABLES_READY.format(v=v)}"))}})}}</script>')
+    return head
 
 
 def _assets(site: Path) -> list[str]:
@@ -91,7 +95,8 @@ def _front_matter(page: pages.Page) -> str:
     if page.subtitle:
         meta["subtitle"] = pages.md(page.subtitle)
     meta.update(page.meta)
-    meta["include-in-header"] = {"text": header(page.path.count("/"))}
+    meta["include-in-header"] = {"text": header(page.path.count("/"), charts="plotly-graph-div" in page.body,
+                                                tables="itables_" in page.body)}
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000) + "---\n"
 
 
