@@ -33,8 +33,9 @@ def raw(fragment: str) -> str:
 
 
 def md(text) -> str:
-    """Data as Markdown text: every ASCII punctuation character backslash-escaped."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
+    """Data as Markdown text: the characters that start markup (HTML, emphasis, links, math,
+    entities) backslash-escaped; the rest left as is, so places that show the text raw stay clean."""
+    return re.sub(r"([\\`*_{}\[\]<>#|~$^!&@])", r"\\\1", str(text))
 
 
 def rel(page: str, target: str, anchor: str = "") -> str:
