@@ -119,6 +119,11 @@ def test_quarto_inputs_are_complete_offline_and_need_no_kernel(site):
             assert target.exists() or (entry["href"].startswith("notebooks/") and target.parent.exists()), entry
     for resource in project["project"]["resources"]:
         assert (out / resource).is_file(), resource
+    downloads = {"utterances", "episodes", "talktime_speakers"}  # every canonical table, as CSV and Parquet
+    assert {f"data/{t}.{ext}" for t in downloads for ext in ("csv", "parquet")} <= set(project["project"]["resources"])
+    data_page = (out / "data.qmd").read_text()
+    assert all(f'href="data/{t}.csv"' in data_page and f"{{#table-{t}}}" in data_page for t in downloads)
+    assert pd.read_csv(out / "data" / "utterances.csv")["episode_id"].nunique() == site["n_episodes"]
     for page in [*out.glob("*.qmd"), *out.glob("*/*.qmd")]:
         text = page.read_text()
         head = yaml.safe_load(text.split("---\n")[1])["include-in-header"]["text"]

@@ -74,7 +74,11 @@ def _assets(site: Path) -> list[str]:
 
 
 def _downloads(data: SiteData, site: Path) -> list[tuple[str, str, int, str, int]]:
+    """Every canonical table (and optional ones present) as CSV and Parquet under site/data/."""
+    from .. import corpus  # noqa: F401  (importing a module registers its tables)
     from ..schema import REGISTRY
+    from ..speakers import talktime  # noqa: F401
+    from ..topics import passages, tables  # noqa: F401
 
     out = []
     for name in sorted(data.tables):

@@ -157,7 +157,7 @@ def data_page(data: SiteData, downloads: list[tuple[str, str, int, str, int]]) -
     rows = pd.DataFrame([{
         "table": Html(f'<a href="#table-{esc(n)}"><code>{esc(n)}</code></a>'),
         "what": REGISTRY[n].description if n in REGISTRY else "", "rows": number(len(data[n])),
-        "csv": link(csv, f"CSV ({_size(cb)})"), "parquet": link(pq, f"Parquet ({_size(pb)})")}
+        "csv": link(csv, f"CSV ({_size(cb)})", cls="download"), "parquet": link(pq, f"Parquet ({_size(pb)})", cls="download")}
         for n, csv, cb, pq, pb in downloads])
     body = raw("<p>Every table behind this site, as CSV (opens in a spreadsheet) and Parquet (keeps the types). "
                "Times are in seconds from the episode start, shares between 0 and 1; ';' joins lists in one cell.</p>"
