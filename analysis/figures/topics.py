@@ -29,10 +29,11 @@ def topic_overview(topics: pd.DataFrame) -> go.Figure:
              f"{r.quote_episode_id}, {'' if pd.isna(r.quote_start_s) else f'{int(r.quote_start_s) // 60} min'}):"
              f"<br>{_wrap(r.quote_text)}" for r in df.itertuples()]
     colors = label_colors(topics)
-    fig = go.Figure(go.Bar(x=df["passages"], y=df["label"], orientation="h", hovertext=hover,
+    wrapped = ["<br>".join(textwrap.wrap(str(lab), 18)) for lab in df["label"]]  # narrow labels: room for bars on a phone
+    fig = go.Figure(go.Bar(x=df["passages"], y=wrapped, orientation="h", hovertext=hover,
                            hoverinfo="text", marker_color=[colors[lab] for lab in df["label"]]))
     fig.update_layout(title=f"Topics in the corpus ({MODEL_MADE})", xaxis_title="passages",
-                      yaxis_title=None, height=max(300, 28 * len(df) + 120), margin={"l": 10})
+                      yaxis_title=None, height=max(300, 40 * len(df) + 120), margin={"l": 10})
     return fig
 
 
@@ -59,11 +60,12 @@ def topics_per_speaker(per_speaker: pd.DataFrame, min_words: int = 300) -> go.Fi
     grid = df.pivot_table(index="speaker", columns="label", values="share", fill_value=0.0)
     labels = df.drop_duplicates("label").sort_values("topic_id")["label"].tolist()
     grid = grid.reindex(columns=labels)
-    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=grid.columns, y=grid.index, colorscale="Blues",
-                               zmin=0, hovertemplate="%{y}<br>%{x}: %{z:.1%}<extra></extra>",
-                               colorbar={"title": "share", "tickformat": ".0%"}))
+    # topics down the side (labels stay horizontal and readable), speakers across
+    fig = go.Figure(go.Heatmap(z=grid.T.to_numpy(), x=grid.index, y=grid.columns, colorscale="Blues",
+                               zmin=0, hovertemplate="%{x}<br>%{y}: %{z:.1%}<extra></extra>",
+                               colorbar={"title": "share", "tickformat": ".0%", "thickness": 12}))
     fig.update_layout(title=f"Topics per speaker, share of their words ({MODEL_MADE})",
-                      xaxis_tickangle=-35, height=max(300, 40 * len(grid) + 200))
+                      yaxis={"autorange": "reversed"}, height=max(300, 28 * len(labels) + 160))
     return fig
 
 
