@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup corpus speakers topics notebooks site all test lab bench clean help
+.PHONY: setup corpus speakers topics notebooks pages site all test lab bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -31,12 +31,17 @@ topics: speakers ## fit (or reload) the topic model, write topic tables and its 
 notebooks: topics ## execute notebooks/ into site/notebooks/ (re-runs only what changed)
 	$(PY) -m analysis notebooks
 
-site: notebooks ## render the Quarto site into site/_site/ (needs Quarto on PATH)
-	@if command -v quarto >/dev/null 2>&1; then quarto render site; \
-	else echo "Quarto is not installed: the executed notebooks are ready in site/notebooks/."; \
-	     echo "Install it (quarto.org, conda-forge 'quarto', or 'pip install quarto-cli') and run 'make site'."; fi
+pages: notebooks ## write the site's pages from the tables into site/, and previews into site/_preview/
+	$(PY) -m analysis site
 
-all: site ## everything: corpus, speakers, topics, notebooks, site
+site: pages ## render the Quarto site into site/_site/ (needs Quarto on PATH)
+	@if command -v quarto >/dev/null 2>&1; then quarto render site; \
+	else echo "Quarto is not installed: skipped 'quarto render site' (site/_site/ not built)."; \
+	     echo "Every input it needs is in site/; previews of every page are in site/_preview/"; \
+	     echo "(view: python3 -m http.server -d site/_preview 8000, then open http://localhost:8000)."; \
+	     echo "Install Quarto (quarto.org, conda-forge 'quarto', or 'pip install quarto-cli') and run 'make site'."; fi
+
+all: site ## everything: corpus, speakers, topics, notebooks, pages and previews, site
 
 test: setup ## run the test suite
 	$(PY) -m pytest -q
@@ -48,5 +53,6 @@ bench: setup ## print throughput, stage timings and peak memory (topics stage in
 	$(PY) benchmarks/bench.py --with-topics
 
 clean: ## remove every generated file (keeps .venv and data/raw)
-	rm -rf data/processed data/interim data/cache site/_site site/.quarto .bench .pytest_cache
+	rm -rf data/processed data/interim data/cache site/_site site/.quarto site/_preview .bench .pytest_cache
+	rm -rf site/*.qmd site/_quarto.yml site/episodes site/transcripts site/assets site/data site/notebooks
 	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +

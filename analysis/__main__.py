@@ -119,6 +119,12 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_site(args: argparse.Namespace) -> int:
+    from .site import main_site
+
+    return main_site(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description="podlens: podcast transcript analysis")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", help="only these notebooks (e.g. 01-corpus-overview)")
     p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
     p.set_defaults(func=cmd_notebooks)
+
+    p = sub.add_parser("site", help="write the Quarto site's pages from the tables, and previews in site/_preview/")
+    p.add_argument("--no-preview", action="store_true", help="only the Quarto inputs, no pandoc/nbconvert previews")
+    p.add_argument("--check", action="store_true", help="open every preview page in headless Chromium and report problems")
+    p.set_defaults(func=cmd_site)
 
     p = sub.add_parser("formats", help="list supported transcript formats")
     p.set_defaults(func=cmd_formats)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
+from .figures.export import site_outputs
 from .io import atomic_path, content_hash
 
 NOTEBOOKS = config.ROOT / "notebooks"
@@ -66,6 +67,7 @@ def execute_notebooks(names: list[str] | None = None, force: bool = False,
             cell = next((i for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"
                          and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
             raise NotebookError(f"{src}: cell {cell} failed:\n{str(exc)[-1500:]}") from exc
+        site_outputs(nb)  # Quarto keeps the HTML of each figure; it cannot draw Plotly JSON
         nb.metadata["podlens"] = {"inputs": key}
         with atomic_path(target) as tmp:
             nbformat.write(nb, tmp)

@@ -1,80 +1,154 @@
-"""The half of the site that runs without Quarto: the Quarto project is consistent, the
-notebooks execute without errors (and only when their inputs changed), a failing notebook
-leaves no output, and an executed page shows its figures to a reader in headless Chromium."""
+"""The report site without Quarto: the generator writes every Quarto input from the tables (one
+page and one transcript per catalog episode, an added episode included), the notebooks execute
+with HTML figures, and every preview page, opened in headless Chromium with the network off,
+loads without errors or outside requests, draws its charts, resolves its links and shows
+injected markup as text. One corpus (the seeds plus an added episode) is built for all tests."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 
 import nbformat
+import pandas as pd
 import pytest
 import yaml
 
 from analysis import config, notebooks
+from analysis.site import check
+from analysis.site.build import build_site
+from analysis.site.data import SiteData
+from analysis.site.preview import build_preview
 
 ROOT = config.ROOT
-SITE = ROOT / "site"
+XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
+ADDED = "field-notes-2024-06-01-marcus-obi"
+ADDED_TITLE = "Rooftop bees <b>live</b> & more"
+READER_NOTEBOOKS = ["01-corpus-overview", "02-talk-time"]  # 03 needs a topic model fit
 
 
-def test_quarto_project_renders_existing_pages_without_executing():
-    project = yaml.safe_load((SITE / "_quarto.yml").read_text())
-    assert project["project"]["type"] == "website"
-    assert project["execute"]["enabled"] is False  # notebooks are executed by `make notebooks`
-    sources = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-    assert len(sources) >= 3
-    for entry in project["project"]["render"]:
-        if "*" not in entry:
-            assert (SITE / entry).exists(), entry
-    for item in project["website"]["navbar"]["left"]:
-        href = item["href"]
-        if href.startswith("notebooks/"):
-            assert href.split("/", 1)[1] in sources, href  # executed into site/notebooks by make
-        else:
-            assert (SITE / href).exists(), href
-    nav = {i["href"].split("/", 1)[-1] for i in project["website"]["navbar"]["left"]}
-    assert set(sources) <= nav  # every notebook is reachable from the navbar
-
-
-def test_source_notebooks_are_thin_and_have_no_outputs():
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        code = [c for c in nb.cells if c.cell_type == "code"]
-        assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), path.name
-        assert all(len(c.source.splitlines()) <= 20 for c in code), f"{path.name}: logic belongs in analysis/"
-        assert any("from analysis" in c.source for c in code)
+def _catalog_with_added_episode(tmp) -> tuple:
+    """A copy of the catalog (seed paths made absolute) plus an episode the seeds do not have:
+    three speakers, an Otter export, and transcript lines that carry markup."""
+    catalog = yaml.safe_load((ROOT / "data" / "episodes.yaml").read_text())
+    for ep in catalog["episodes"]:
+        for f in ep["files"]:
+            f["path"] = str(ROOT / "data" / f["path"])
+    transcript = (ROOT / "tests" / "data" / "formats" / "otter.txt").read_text()
+    transcript += (f"\nMarcus Obi  1:04:10\nI typed {XSS[0]} into the hive log, and {XSS[1]} too.\n"
+                   "\nDana Whitfield  1:04:30\nAnd the page showed it as text?\n")
+    (tmp / "raw").mkdir()
+    (tmp / "raw" / f"{ADDED}.transcript.txt").write_text(transcript)
+    catalog["episodes"].append({
+        "id": ADDED, "title": ADDED_TITLE, "show": "Field Notes", "published": "2024-06-01",
+        "url": None, "video_id": "abcDEF12345", "duration_s": 3900,
+        "hosts": [{"name": "Dana Whitfield", "role": "host"}], "guests": [{"name": "Marcus Obi", "role": "guest"}],
+        "files": [{"path": f"raw/{ADDED}.transcript.txt", "kind": "transcript", "format": "auto"}],
+        "speaker_labels": {}, "provenance": {}})
+    path = tmp / "episodes.yaml"
+    path.write_text(yaml.safe_dump(catalog, sort_keys=False, allow_unicode=True))
+    return path, len(catalog["episodes"])
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """Corpus and talk-time tables of the seed corpus in a temporary data/processed."""
-    processed = tmp_path_factory.mktemp("processed")
-    env = {"PODLENS_PROCESSED": str(processed), "PODLENS_INTERIM": str(tmp_path_factory.mktemp("interim")),
-           "PODLENS_CACHE": str(tmp_path_factory.mktemp("cache"))}
-    for cmd in (["corpus", "--quiet"], ["speakers"]):
+def site(tmp_path_factory):
+    """Seeds plus the added episode: corpus and talk-time tables, executed notebooks, the
+    generated site, its previews and what Chromium saw on every preview page."""
+    tmp = tmp_path_factory.mktemp("site")
+    catalog, n_episodes = _catalog_with_added_episode(tmp)
+    env = {"PODLENS_PROCESSED": str(tmp / "processed"), "PODLENS_INTERIM": str(tmp / "interim"),
+           "PODLENS_CACHE": str(tmp / "cache")}
+    for cmd in (["corpus", "--quiet", "--catalog", str(catalog)], ["speakers"]):
         subprocess.run([sys.executable, "-m", "analysis", *cmd], check=True, cwd=ROOT, capture_output=True,
                        env={**os.environ, **env})
-    return processed, env
+    sources = tmp / "notebooks"
+    sources.mkdir()
+    for name in READER_NOTEBOOKS:
+        shutil.copy(ROOT / "notebooks" / f"{name}.ipynb", sources)
+    out = tmp / "site"
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)  # the kernel inherits these
+        mp.setattr(config, "PROCESSED", tmp / "processed")
+        runs = notebooks.execute_notebooks(source_dir=sources, out_dir=out / "notebooks")
+        again = notebooks.execute_notebooks(source_dir=sources, out_dir=out / "notebooks")
+    built = build_site(tmp / "processed", site=out, notebooks=sources)
+    previews = build_preview(out)
+    problems, facts = check.visit(out / "_preview") if check.CHROMIUM else (None, None)
+    return {"tmp": tmp, "site": out, "built": built, "previews": previews, "problems": problems, "facts": facts,
+            "runs": runs, "again": again, "n_episodes": n_episodes, "processed": tmp / "processed"}
 
 
-def test_notebooks_execute_into_site_and_rerun_only_when_inputs_change(built, tmp_path, monkeypatch):
-    processed, env = built
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)  # the kernel inherits these
-    monkeypatch.setattr(config, "PROCESSED", processed)
-    names = ["01-corpus-overview", "02-talk-time"]
-    runs = notebooks.execute_notebooks(names, out_dir=tmp_path)
-    assert [(r.name, r.status) for r in runs] == [(n, "executed") for n in names]
-    for name in names:
-        nb = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
+def test_one_page_and_one_transcript_per_catalog_episode(site):
+    out = site["site"]
+    episodes = sorted(p.stem for p in (out / "episodes").glob("*.qmd"))
+    assert len(episodes) == site["n_episodes"] and ADDED in episodes
+    assert sorted(p.stem for p in (out / "transcripts").glob("*.qmd")) == episodes
+    home = (out / "index.qmd").read_text()
+    assert f"episodes/{ADDED}.html" in home  # the generated episode list links the added episode
+    menu = yaml.safe_load((out / "_quarto.yml").read_text())["website"]["navbar"]["left"][1]["menu"]
+    assert f"episodes/{ADDED}.qmd" in [m["href"] for m in menu]
+    data = SiteData(site["processed"])
+    assert "Field Notes: Marcus Obi" == data.names[ADDED]
+
+
+def test_an_episode_removed_from_the_catalog_loses_its_pages(site, tmp_path):
+    processed, out = tmp_path / "processed", tmp_path / "site"
+    shutil.copytree(site["processed"], processed)
+    shutil.copytree(site["site"], out, ignore=shutil.ignore_patterns("_preview"))
+    for path in processed.glob("*.parquet"):  # what a rerun without it writes
+        df = pd.read_parquet(path)
+        if "episode_id" in df:
+            df[df["episode_id"] != ADDED].to_parquet(path)
+    build_site(processed, site=out, notebooks=tmp_path / "none")
+    assert not (out / "episodes" / f"{ADDED}.qmd").exists() and not (out / "transcripts" / f"{ADDED}.qmd").exists()
+    assert len(list((out / "episodes").glob("*.qmd"))) == site["n_episodes"] - 1
+    assert ADDED not in (out / "index.qmd").read_text() and ADDED not in (out / "_quarto.yml").read_text()
+
+
+def test_quarto_inputs_are_complete_offline_and_need_no_kernel(site):
+    out = site["site"]
+    project = yaml.safe_load((out / "_quarto.yml").read_text())
+    assert project["project"]["type"] == "website" and project["execute"]["enabled"] is False
+    assert "cosmo" not in str(project["format"]) and project["format"]["html"]["html-math-method"] == "plain"
+    for item in project["website"]["navbar"]["left"]:
+        for entry in item.get("menu", [item]):
+            target = out / entry["href"]
+            assert target.exists() or (entry["href"].startswith("notebooks/") and target.parent.exists()), entry
+    for resource in project["project"]["resources"]:
+        assert (out / resource).is_file(), resource
+    downloads = {"utterances", "episodes", "talktime_speakers"}  # every canonical table, as CSV and Parquet
+    assert {f"data/{t}.{ext}" for t in downloads for ext in ("csv", "parquet")} <= set(project["project"]["resources"])
+    data_page = (out / "data.qmd").read_text()
+    assert all(f'href="data/{t}.csv"' in data_page and f"{{#table-{t}}}" in data_page for t in downloads)
+    assert pd.read_csv(out / "data" / "utterances.csv")["episode_id"].nunique() == site["n_episodes"]
+    for page in [*out.glob("*.qmd"), *out.glob("*/*.qmd")]:
+        text = page.read_text()
+        head = yaml.safe_load(text.split("---\n")[1])["include-in-header"]["text"]
+        for src in re.findall(r'(?:src|href)="([^"]+)"', head) + re.findall(r'import\("([^"]+)"\)', head):
+            if not src.startswith("data:"):
+                assert (page.parent / src).resolve().is_file(), (page, src)
+        assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="https?:', text), page  # nothing from a CDN
+    assert (out / "assets" / "podlens.scss").read_text().count("scss:defaults") == 1
+    assert "include-in-header" in yaml.safe_load((out / "notebooks" / "_metadata.yml").read_text())
+
+
+def test_notebooks_execute_with_html_figures_and_rerun_only_when_inputs_change(site):
+    assert [(r.name, r.status) for r in site["runs"]] == [(n, "executed") for n in READER_NOTEBOOKS]
+    assert [r.status for r in site["again"]] == ["unchanged"] * len(READER_NOTEBOOKS)
+    for name in READER_NOTEBOOKS:
+        nb = nbformat.read(site["site"] / "notebooks" / f"{name}.ipynb", as_version=4)
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
         assert not [o for o in outputs if o.output_type == "error"]
-        assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs), name
-    again = notebooks.execute_notebooks(names, out_dir=tmp_path)
-    assert [r.status for r in again] == ["unchanged", "unchanged"]
-    # the talk-time page states the measured accuracy it rests on
-    page = (tmp_path / "02-talk-time.ipynb").read_text()
+        html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+        assert any("plotly-graph-div" in h for h in html), name
+        assert not any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)  # Quarto drops it
+        joined = "\n".join(html)
+        assert "require(" not in joined and "mathjax" not in joined.lower() and "cdn." not in joined
+        assert not any(o.output_type == "stream" for o in outputs), name  # no developer printouts
+    page = (site["site"] / "notebooks" / "02-talk-time.ipynb").read_text()
     assert "leave-one-episode-out" in page and "inferred by a text model" in page
 
 
@@ -89,24 +163,99 @@ def test_failing_notebook_names_the_cell_and_writes_nothing(tmp_path):
     assert not out.exists() or not list(out.iterdir())
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+def test_source_notebooks_are_thin_have_no_outputs_and_state_no_counts_by_hand():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), path.name
+        assert all(len(c.source.splitlines()) <= 20 for c in code), f"{path.name}: logic belongs in analysis/"
+        assert any("from analysis" in c.source for c in code)
+        prose = " ".join(c.source for c in nb.cells if c.cell_type != "code").lower()
+        numbers = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|\d+) (episodes?|shows?|conversations?)\b"
+        assert not re.search(numbers, prose), path.name
+        assert not re.search(r"lenny|a16z|20vc|latent space|sherwin|altman|pokrass", prose), path.name
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (.ci/run installs it)")
-def test_reader_sees_rendered_figures_and_method_notes(built, tmp_path, monkeypatch):
-    processed, env = built
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setattr(config, "PROCESSED", processed)
-    notebooks.execute_notebooks(["02-talk-time"], out_dir=tmp_path)
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(tmp_path / "02-talk-time.ipynb")],
-                   check=True, capture_output=True)
-    dom = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--dump-dom",
-         (tmp_path / "02-talk-time.html").as_uri()],
-        check=True, capture_output=True, text=True, timeout=120).stdout
-    assert dom.count('class="main-svg"') >= 3  # plotly drew the figures (plotly.js is embedded, no CDN)
-    assert "Share of talk time per episode" in dom
-    assert "speakers inferred by a text model" in dom and "times estimated" in dom
+def test_page_weights_stay_light(site):
+    for page in site["previews"]:
+        if not page.source.startswith("transcripts/"):
+            assert page.bytes < 1.5e6, (page.source, page.bytes)
+
+
+needs_chromium = pytest.mark.skipif(check.CHROMIUM is None, reason="headless Chromium not installed")
+
+
+@needs_chromium
+def test_every_preview_page_loads_offline_draws_its_charts_and_resolves_its_links(site):
+    facts = site["facts"]
+    expected = {p.path.relative_to(site["site"] / "_preview").as_posix() for p in site["previews"]}
+    assert set(facts) == expected and len(expected) == 2 * site["n_episodes"] + 7 + len(READER_NOTEBOOKS)
+    assert site["problems"] == []
+    assert facts["index.html"]["charts"] >= 4 and facts["talk-time.html"]["charts"] >= 3
+    assert facts["index.html"]["tables"] == 1  # the episode list became a sortable, searchable table
+    transcript = site["site"] / "transcripts" / f"{ADDED}.qmd"
+    assert "plotly" not in transcript.read_text().split("---")[1]  # a page without charts loads no plotly.js
+    assert all(f["charts"] >= 1 for p, f in facts.items() if p.startswith("episodes/"))
+
+
+@needs_chromium
+def test_markup_in_transcripts_shows_as_text(site):
+    facts = site["facts"]
+    page = facts[f"transcripts/{ADDED}.html"]["text"]
+    for payload in XSS:
+        assert payload in page  # shown literally, so it did not become an element
+    assert ADDED_TITLE in facts[f"episodes/{ADDED}.html"]["text"]
+    assert ADDED_TITLE in facts["index.html"]["text"]
+    # a dialog would be reported as a problem; so would the <img> fetching "x"
+    assert not [p for p in site["problems"] if "dialog" in p or "/x" in p]
+
+
+@needs_chromium
+def test_reader_pages_show_no_developer_output(site):
+    for page, f in site["facts"].items():
+        text = f["text"]
+        assert "[ok]" not in text and "NaN" not in text and "<NA>" not in text and "None" not in text, page
+        if page not in ("methods.html", "explore.html") and not page.startswith("notebooks/"):
+            assert "python -m" not in text, page
+    transcript = site["facts"]["transcripts/lenny-2026-02-12-sherwin-wu.html"]["text"]
+    assert "~" in transcript and "sponsor read" in transcript  # estimated times and labelled noise
+
+
+def test_quotes_escape_markup_and_link_to_their_line(site):
+    from analysis.quotes import find_quotes
+    from analysis.site.pages import quotes_html
+
+    data = SiteData(site["processed"])
+    hits = find_quotes(data.tables, "hive log")
+    html = quotes_html(hits, data, "notebooks/03-topics.ipynb")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert "<img src=x" not in html and f"../transcripts/{ADDED}.html#u" in html
+    assert "https://www.youtube.com/watch?v=abcDEF12345&amp;t=3850s" in html  # the video at that moment
+
+
+def test_optional_tables_add_sections_only_when_present(site, tmp_path):
+    from analysis.site import optional, pages
+
+    processed = tmp_path / "processed"
+    shutil.copytree(site["processed"], processed)
+    data = SiteData(processed)
+    assert optional.themes_page(data) is None and optional.episode_summary(data, ADDED, "x.qmd") == ""
+    assert optional.llm_topic_labels(data) is None
+    pd.DataFrame({"episode_id": [ADDED, ADDED], "section": ["episode", "chapter"], "chapter_index": [0, 0],
+                  "start_s": [None, 3850.0], "title": [None, "Hive logs"], "text": ["About bees <i>x</i>.", "Logs."],
+                  "citations": ["u3", "u9"], "model": ["gpt-test", "gpt-test"], "prompt_version": ["1", "1"]}
+                 ).to_parquet(processed / "llm_summaries.parquet")
+    pd.DataFrame({"episode_id": [ADDED], "theme_id": [0], "label": ["bees"], "share": [0.5], "start_s": [12.0]}
+                 ).to_parquet(processed / "theme_segments.parquet")
+    data = SiteData(processed)
+    summary = optional.episode_summary(data, ADDED, f"episodes/{ADDED}.qmd")
+    assert "Model-made by gpt-test" in summary and "&lt;i&gt;x&lt;/i&gt;" in summary
+    assert f"../transcripts/{ADDED}.html#u" in summary
+    themes = optional.themes_page(data)
+    assert themes is not None and "bees" in themes.body
+    assert "bees" in optional.episode_themes(data, ADDED, f"episodes/{ADDED}.qmd")
+    # an expected share with an interval (columns *_low / *_high) is shown as a range
+    speakers = data["talktime_speakers"].query("episode_id == @ADDED").assign(
+        talk_share_low=0.1, talk_share_high=0.9, expected_share=0.4, expected_share_low=0.3, expected_share_high=0.5)
+    html = pages._speaker_table(speakers)
+    assert "(10%–90%)" in html and "Expected share" in html and "40% (30%–50%)" in html

@@ -6,7 +6,17 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-ROLE_COLORS = {"host": "#4C72B0", "guest": "#DD8452", "unknown": "#999999"}
+from .palette import ROLE_COLORS
+
+METHOD_WORDS = {"anchor_interpolated": "between anchors", "rate_estimated": "from speaking rate", "file": "from the file",
+                "file_label": "named in the file", "catalog_correction": "catalog correction", "model": "text model",
+                "reference": "hand-made reference", "rule": "rule", "introduction": "introduction", "none": "none"}
+
+
+def _words(mix: str) -> str:
+    """A method mix ('anchor_interpolated 99%, rate_estimated 1%') in words."""
+    return ", ".join(" ".join([METHOD_WORDS.get(p.rpartition(" ")[0], p.rpartition(" ")[0]), p.rpartition(" ")[2]])
+                     for p in str(mix).split(", "))
 
 
 def method_note(rows: pd.DataFrame) -> str:
@@ -16,12 +26,12 @@ def method_note(rows: pd.DataFrame) -> str:
     model = rows[rows["attribution_method"].str.contains("model", na=False)]
     for ep, g in model.groupby("episode_id", sort=True):
         acc = g["attribution_accuracy"].dropna()
-        notes.append(f"{ep}: speakers inferred by a text model ({g['attribution_method'].iloc[0]}"
+        notes.append(f"{ep}: speakers inferred by a text model ({_words(g['attribution_method'].iloc[0])}"
                      + (f"; {acc.iloc[0]:.0%} of words right when tested against a hand-made reference" if len(acc) else "")
                      + ")")
     estimated = rows[~rows["time_method"].str.fullmatch(r"file 100%", na=False)]
     for ep, g in estimated.groupby("episode_id", sort=True):
-        notes.append(f"{ep}: times estimated ({g['time_method'].iloc[0]})")
+        notes.append(f"{ep}: times estimated ({_words(g['time_method'].iloc[0])})")
     return "<br>".join(notes)
 
 
@@ -72,6 +82,7 @@ def balance(timeline: pd.DataFrame, episodes: pd.DataFrame) -> go.Figure:
                         name=f"{ep} ({labels.get(ep, '')})")
     fig.add_hline(y=0.5, line_dash="dot", line_color="#999999")
     fig.update_layout(title="Guest share of talk, 2.5-minute windows" + _flag(episodes),
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
                       xaxis={"title": "minutes from start"}, yaxis={"title": "guest share", "tickformat": ".0%",
                                                                     "range": [0, 1]})
     return _caption(fig, method_note(episodes))

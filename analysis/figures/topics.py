@@ -8,15 +8,9 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from .palette import label_colors, label_order
+
 MODEL_MADE = "labels made by the topic model"
-PALETTE = px.colors.qualitative.Alphabet
-
-
-def _colors(topics: pd.DataFrame) -> dict[str, str]:
-    """A stable colour per topic label (outliers grey), in topic-id order."""
-    labels = topics.sort_values("topic_id")
-    return {lab: ("#bbbbbb" if t < 0 else PALETTE[i % len(PALETTE)])
-            for i, (t, lab) in enumerate(zip(labels["topic_id"], labels["label"]))}
 
 
 def _wrap(text, width: int = 80, lines: int = 4) -> str:
@@ -34,11 +28,12 @@ def topic_overview(topics: pd.DataFrame) -> go.Figure:
              f"quote ({r.quote_speaker if pd.notna(r.quote_speaker) else 'unknown speaker'}, "
              f"{r.quote_episode_id}, {'' if pd.isna(r.quote_start_s) else f'{int(r.quote_start_s) // 60} min'}):"
              f"<br>{_wrap(r.quote_text)}" for r in df.itertuples()]
-    colors = _colors(topics)
-    fig = go.Figure(go.Bar(x=df["passages"], y=df["label"], orientation="h", hovertext=hover,
+    colors = label_colors(topics)
+    wrapped = ["<br>".join(textwrap.wrap(str(lab), 18)) for lab in df["label"]]  # narrow labels: room for bars on a phone
+    fig = go.Figure(go.Bar(x=df["passages"], y=wrapped, orientation="h", hovertext=hover,
                            hoverinfo="text", marker_color=[colors[lab] for lab in df["label"]]))
     fig.update_layout(title=f"Topics in the corpus ({MODEL_MADE})", xaxis_title="passages",
-                      yaxis_title=None, height=max(300, 28 * len(df) + 120), margin={"l": 10})
+                      yaxis_title=None, height=max(300, 40 * len(df) + 120), margin={"l": 10})
     return fig
 
 
@@ -47,7 +42,8 @@ def topics_per_episode(per_episode: pd.DataFrame, topics: pd.DataFrame) -> go.Fi
     order = (per_episode.drop_duplicates("episode_id").sort_values(["published", "episode_id"])
              ["episode_id"].tolist())
     fig = px.bar(per_episode, x="share", y="episode_id", color="label", orientation="h",
-                 category_orders={"episode_id": order[::-1]}, color_discrete_map=_colors(topics),
+                 category_orders={"episode_id": order[::-1], "label": label_order(topics)},
+                 color_discrete_map=label_colors(topics),
                  hover_data={"passages": True, "share": ":.1%"})
     fig.update_layout(title=f"Topics per episode, oldest at the bottom ({MODEL_MADE})",
                       xaxis_title="share of the episode's words", xaxis_tickformat=".0%",
@@ -64,11 +60,12 @@ def topics_per_speaker(per_speaker: pd.DataFrame, min_words: int = 300) -> go.Fi
     grid = df.pivot_table(index="speaker", columns="label", values="share", fill_value=0.0)
     labels = df.drop_duplicates("label").sort_values("topic_id")["label"].tolist()
     grid = grid.reindex(columns=labels)
-    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=grid.columns, y=grid.index, colorscale="Blues",
-                               zmin=0, hovertemplate="%{y}<br>%{x}: %{z:.1%}<extra></extra>",
-                               colorbar={"title": "share", "tickformat": ".0%"}))
+    # topics down the side (labels stay horizontal and readable), speakers across
+    fig = go.Figure(go.Heatmap(z=grid.T.to_numpy(), x=grid.index, y=grid.columns, colorscale="Blues",
+                               zmin=0, hovertemplate="%{x}<br>%{y}: %{z:.1%}<extra></extra>",
+                               colorbar={"title": "share", "tickformat": ".0%", "thickness": 12}))
     fig.update_layout(title=f"Topics per speaker, share of their words ({MODEL_MADE})",
-                      xaxis_tickangle=-35, height=max(300, 40 * len(grid) + 200))
+                      yaxis={"autorange": "reversed"}, height=max(300, 28 * len(labels) + 160))
     return fig
 
 
@@ -76,7 +73,8 @@ def topic_timeline(over_time: pd.DataFrame, episode_id: str, topics: pd.DataFram
     """Stacked bars over an episode's minute bins: share of each bin's words per topic.
     ``time_note`` (e.g. "times estimated: anchor_interpolated 100%") is shown under the title."""
     df = over_time[over_time["episode_id"] == episode_id]
-    fig = px.bar(df, x="minute", y="share", color="label", color_discrete_map=_colors(topics),
+    fig = px.bar(df, x="minute", y="share", color="label", color_discrete_map=label_colors(topics),
+                 category_orders={"label": label_order(topics)},
                  hover_data={"passages": True, "share": ":.1%"})
     title = f"Topics over time in {episode_id} ({MODEL_MADE})" + (f"<br><sup>{time_note}</sup>" if time_note else "")
     fig.update_layout(title=title, barmode="stack",
