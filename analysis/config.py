@@ -40,3 +40,8 @@ def data_relative(path: Path) -> str:
         return str(Path(path).relative_to(DATA))
     except ValueError:
         return str(path)
+
+# Themes, entities and search (analysis/themes, analysis/entities, analysis/search.py).
+THEMES = Path(os.environ.get("PODLENS_THEMES", DATA / "themes.yaml"))  # the theme lexicon
+ENTITY_ALIASES = Path(os.environ.get("PODLENS_ENTITY_ALIASES", DATA / "entities.yaml"))  # canonical names and variants
+SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")  # installed package or local path
