@@ -49,7 +49,7 @@ SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")  # install
 # description/seeds) + THEME_KEYWORD_BONUS x (distinct keywords found, at most 2) >= THEME_THRESHOLD.
 # Both were chosen on the tune half of data/annotations/themes.sample.tsv by
 # `python -m analysis evaluate-themes --calibrate` (README "Themes, entities and search").
-THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.45"))
-THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.1"))
+THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.46"))
+THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.2"))
 THEME_BIN_MIN = float(os.environ.get("PODLENS_THEME_BIN_MIN", "2"))  # timeline bin width, minutes
 THEME_SMOOTH_BINS = int(os.environ.get("PODLENS_THEME_SMOOTH_BINS", "3"))  # centred moving average, bins

@@ -65,7 +65,9 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
         tables: dict[str, pd.DataFrame] | None = None) -> ThemeRun:
     """Tag every passage with its themes and write tables theme_tags, themes_per_episode,
     themes_per_speaker and theme_timeline. Reads the corpus (``tables`` or data/processed) and,
-    when present, the topic tables; unchanged inputs reload the written tables instead."""
+    when present, the topic tables; unchanged inputs reload the written tables instead.
+    Passage embeddings always come through the embedding cache (the topic stage fills it);
+    ``use_cache=False`` ignores this stage's own caches (inputs key, theme-phrase vectors)."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     path = Path(lexicon or config.THEMES)
@@ -81,7 +83,7 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
         return ThemeRun(themes, load_tables(*OUTPUTS.values()), False, timings)
 
     t = time.perf_counter()
-    vectors = embed(passages["text"].tolist(), use_cache=use_cache)
+    vectors = embed(passages["text"].tolist())
     tv = theme_vectors(themes, use_cache=use_cache)
     timings["embedding_s"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -99,6 +101,14 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
             key_path.parent.mkdir(parents=True, exist_ok=True)
             key_path.write_text(key)
     return ThemeRun(themes, out, True, timings)
+
+
+def profile(tables: dict[str, pd.DataFrame] | None = None) -> dict[str, float]:
+    """Per-step timings (seconds) of a run that recomputes everything of this stage (theme
+    phrases encoded afresh; passage embeddings from the topic stage's cache), writing nothing."""
+    t = time.perf_counter()
+    result = run(force=True, write=False, use_cache=False, tables=tables)
+    return dict(result.timings, total_s=time.perf_counter() - t)
 
 
 def summary(result: ThemeRun) -> str:
