@@ -31,7 +31,7 @@ topics: speakers ## fit (or reload) the topic model, write topic tables and its 
 themes: topics ## tag passages with data/themes.yaml; theme timelines (skipped when unchanged)
 	$(PY) -m analysis themes
 
-entities: corpus ## entity mentions and tables (spaCy NER + data/entities.yaml; cached per episode)
+entities: topics ## entity mentions and tables (spaCy NER + data/entities.yaml; cached per episode)
 	$(PY) -m analysis entities
 
 notebooks: topics themes entities ## execute notebooks/ into site/notebooks/ (re-runs only what changed)

@@ -81,7 +81,7 @@ def compare(who: str, tables: dict[str, pd.DataFrame] | None = None) -> Comparis
     from .speakers.talktime import SPEAKERS as TALK
     from .themes.tagging import passage_keys
     from .themes.timelines import PER_SPEAKER as THEME_SPK
-    from .topics.passages import make_passages
+    from .themes.pipeline import conversation_passages
     from .topics.tables import PER_SPEAKER as TOPIC_SPK
 
     corpus = tables or load_corpus()
@@ -101,7 +101,7 @@ def compare(who: str, tables: dict[str, pd.DataFrame] | None = None) -> Comparis
     ents = ents.assign(cell=ents["entity"] + " (" + ents["mentions"].astype(str) + ")").pivot(
         index="rank", columns="episode_id", values="cell").reindex(columns=order).fillna("")
 
-    passages = make_passages(corpus["utterances"], corpus[EPISODES.name])
+    passages = conversation_passages(tables)
     passages["passage_key"] = passage_keys(passages)
     mine = passages[(passages["speaker_id"] == sid) & (passages["word_count"] >= MIN_PAIR_WORDS)].reset_index(drop=True)
     vectors = embed(mine["text"].tolist())
@@ -154,5 +154,5 @@ def main_compare(args) -> int:
         for r in people.itertuples():
             print(f"{r.name} ({r.speaker_id}): {r.episodes} episodes")
         return 0
-    print(format_comparison(compare(args.person, corpus)))
+    print(format_comparison(compare(args.person)))
     return 0

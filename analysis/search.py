@@ -36,11 +36,11 @@ def build_index(tables: dict[str, pd.DataFrame] | None = None, use_cache: bool =
 
     from .corpus import load_corpus
     from .embeddings import embed
+    from .themes.pipeline import conversation_passages
     from .themes.tagging import passage_keys
-    from .topics.passages import make_passages
 
     corpus = tables or load_corpus()
-    passages = make_passages(corpus["utterances"], corpus["episodes"])
+    passages = conversation_passages(tables)
     passages["passage_key"] = passage_keys(passages)
     vectors = embed(passages["text"].tolist(), use_cache=use_cache)
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2), min_df=1)

@@ -2,6 +2,7 @@
 from the alias table and the catalog), cached per episode so an unchanged episode is not re-run."""
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -40,13 +41,7 @@ def resolve_model(name: str | None = None) -> str:
     """Importable package (or path) for a spaCy model name: the packaged copy when installed."""
     name = name or config.SPACY_MODEL
     alt = PACKAGED.get(name)
-    if alt:
-        try:
-            __import__(alt)
-            return alt
-        except ImportError:
-            pass
-    return name
+    return alt if alt and importlib.util.find_spec(alt) is not None else name
 
 
 def _model_path(model: str) -> Path:

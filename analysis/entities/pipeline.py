@@ -10,7 +10,7 @@ import pandas as pd
 from .. import config
 from ..corpus import load_corpus
 from ..io import write_json, write_table
-from ..topics.passages import make_passages
+from ..themes.pipeline import conversation_passages
 from .aliases import load_aliases, with_catalog
 from .extract import MENTIONS, cached_mentions
 from .tables import OUTPUTS, build_tables, top_entities
@@ -47,7 +47,7 @@ def run(tables: dict[str, pd.DataFrame] | None = None, write: bool = True, inter
         if new:
             extracted.append(ep)
     mentions = MENTIONS.conform(pd.concat(parts, ignore_index=True)) if parts else MENTIONS.empty()
-    passages = make_passages(corpus["utterances"], corpus["episodes"])
+    passages = conversation_passages(tables)
     out = {MENTIONS.name: mentions, **build_tables(mentions, passages)}
     if write:
         for name, df in out.items():

@@ -13,7 +13,7 @@ from .. import config
 from ..corpus import load_corpus
 from ..embeddings import embed
 from ..io import content_hash, load_tables, write_json, write_table
-from ..topics.passages import make_passages
+from ..topics.passages import PASSAGES, make_passages
 from ..topics.tables import ASSIGNMENTS, TOPICS
 from .lexicon import Theme, load_lexicon
 from .tagging import TAGS, tag_passages
@@ -51,6 +51,14 @@ def _topic_tables() -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     return t[ASSIGNMENTS.name], t[TOPICS.name]
 
 
+def conversation_passages(tables: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The topic stage's passages: table topic_passages from data/processed, or, when corpus
+    ``tables`` are given (tests, benchmarks), cut from them the same way."""
+    if tables is not None:
+        return make_passages(tables["utterances"], tables["episodes"])
+    return load_tables(PASSAGES)[PASSAGES.name]
+
+
 def inputs_key(passages: pd.DataFrame, lexicon_path: Path) -> str:
     topic_files = [config.PROCESSED / f"{n}.parquet" for n in (ASSIGNMENTS.name, TOPICS.name)]
     return content_hash(
@@ -73,7 +81,7 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
     path = Path(lexicon or config.THEMES)
     themes = load_lexicon(path)
     corpus = tables or load_corpus()
-    passages = make_passages(corpus["utterances"], corpus["episodes"])
+    passages = conversation_passages(tables)
     key = inputs_key(passages, path)
     key_path = config.CACHE / KEY_FILE
     outputs = [config.PROCESSED / f"{n}.parquet" for n in OUTPUTS]
