@@ -30,7 +30,7 @@ def episode_timeline(timeline: pd.DataFrame, episode_id: str, kind: str = "theme
         df = df[df["name"].isin(names)]
     fig = go.Figure()
     for i, (name, g) in enumerate(df.groupby("name", sort=True)):
-        fig.add_trace(go.Scatter(x=g["minute"], y=g["smoothed"], mode="lines", name=name, line_shape="spline",
+        fig.add_trace(go.Scatter(x=g["minute"], y=g["smoothed"], mode="lines", name=name, 
                                  line={"color": PALETTE[i % len(PALETTE)], "width": 2},
                                  customdata=g[["share", "words"]].to_numpy(),
                                  hovertemplate=f"{name}<br>minute %{{x:.0f}}: %{{y:.0%}} smoothed"
@@ -58,7 +58,7 @@ def episode_timeline(timeline: pd.DataFrame, episode_id: str, kind: str = "theme
     fig.update_layout(title=f"{what} along {episode_id}<br><sup>{sub}</sup>", xaxis_title="minute",
                       yaxis_title="share of the bin's words (smoothed)", yaxis_tickformat=".0%",
                       yaxis_range=[-0.1, max(0.5, float(df["smoothed"].max()) + 0.05) if len(df) else 1],
-                      barmode="overlay", legend_title=None, margin={"t": 110})
+                      barmode="overlay", legend_title=None, margin={"t": 190}, title_y=0.98, title_yanchor="top")
     if df.empty:
         fig.add_annotation(text="no passage of this episode has a start time", showarrow=False,
                            xref="paper", yref="paper", x=0.5, y=0.5)
