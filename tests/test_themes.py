@@ -146,3 +146,40 @@ def test_real_model_tags_function_calling_and_leaves_small_talk_alone(tmp_path, 
     assert "structured outputs and function calling" in got["t/0"]
     assert got["t/1"] == set()
     assert "hiring, careers and culture" in got["t/2"]
+
+
+def test_the_stage_reruns_only_when_inputs_change(tmp_path, monkeypatch):
+    """A rerun with nothing changed reloads the tables; an edited lexicon recomputes them."""
+    import analysis.themes.pipeline as pipeline
+    from test_search import tiny_corpus
+
+    monkeypatch.setattr(config, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(config, "PROCESSED", tmp_path / "processed")
+    calls = []
+
+    def fake_embed(texts, **kw):
+        calls.append(len(texts))
+        return np.tile(_unit(1, 0, 0), (len(texts), 1))
+
+    monkeypatch.setattr(pipeline, "embed", fake_embed)
+    lexicon = tmp_path / "themes.yaml"
+    lexicon.write_text("themes:\n  - name: tools\n    description: tools\n    seeds: [tools]\n    keywords: [JSON]\n")
+    first = pipeline.run(lexicon=lexicon, tables=tiny_corpus())
+    assert first.recomputed and calls and (config.PROCESSED / "theme_tags.parquet").exists()
+    assert first.tables["theme_tags"]["tagged"].all()  # identical vectors: similarity 1 everywhere
+    calls.clear()
+    again = pipeline.run(lexicon=lexicon, tables=tiny_corpus())
+    assert not again.recomputed and not calls  # no model work
+    pd.testing.assert_frame_equal(again.tables["theme_tags"], first.tables["theme_tags"])
+    lexicon.write_text(lexicon.read_text().replace("[tools]", "[tools, calling tools]"))
+    assert pipeline.run(lexicon=lexicon, tables=tiny_corpus()).recomputed
+
+
+def test_a_malformed_lexicon_stops_the_command_with_the_line(tmp_path, monkeypatch, capsys):
+    from analysis.__main__ import main
+
+    bad = tmp_path / "themes.yaml"
+    bad.write_text("themes:\n  - name: a\n    seeds: [x]\n")
+    monkeypatch.setattr(config, "THEMES", bad)
+    assert main(["themes"]) == 1
+    assert "themes.yaml, line 2: theme without 'description'" in capsys.readouterr().err
