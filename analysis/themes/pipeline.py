@@ -80,7 +80,6 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
     t = time.perf_counter()
     path = Path(lexicon or config.THEMES)
     themes = load_lexicon(path)
-    corpus = tables or load_corpus()
     passages = conversation_passages(tables)
     key = inputs_key(passages, path)
     key_path = config.CACHE / KEY_FILE
@@ -91,6 +90,7 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
         return ThemeRun(themes, load_tables(*OUTPUTS.values()), False, timings)
 
     t = time.perf_counter()
+    corpus = tables or load_corpus()
     vectors = embed(passages["text"].tolist())
     tv = theme_vectors(themes, use_cache=use_cache)
     timings["embedding_s"] = time.perf_counter() - t
