@@ -29,23 +29,28 @@ class SearchIndex:
     episodes: pd.DataFrame
 
 
-def build_index(tables: dict[str, pd.DataFrame] | None = None, use_cache: bool = True) -> SearchIndex:
+def build_index(tables: dict[str, pd.DataFrame] | None = None) -> SearchIndex:
     """Index the conversation passages of the corpus (``tables`` or data/processed). Passage
     embeddings come from the embedding cache (the topic stage fills it)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     from .corpus import load_corpus
     from .embeddings import embed
     from .themes.pipeline import conversation_passages
-    from .themes.tagging import passage_keys
 
     corpus = tables or load_corpus()
     passages = conversation_passages(tables)
-    passages["passage_key"] = passage_keys(passages)
-    vectors = embed(passages["text"].tolist(), use_cache=use_cache)
+    return index_passages(passages, embed(passages["text"].tolist()), corpus["episodes"])
+
+
+def index_passages(passages: pd.DataFrame, vectors: np.ndarray, episodes: pd.DataFrame) -> SearchIndex:
+    """A :class:`SearchIndex` of ``passages`` (table topic_passages) with their unit ``vectors``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from .themes.tagging import passage_keys
+
+    passages = passages.assign(passage_key=passage_keys(passages)).reset_index(drop=True)
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2), min_df=1)
     tfidf = vectorizer.fit_transform(passages["text"]) if len(passages) else None
-    return SearchIndex(passages, vectors, vectorizer, tfidf, corpus["episodes"])
+    return SearchIndex(passages, vectors, vectorizer, tfidf, episodes)
 
 
 def clock(seconds, estimated: bool) -> str:

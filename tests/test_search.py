@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.search import SearchIndex, build_index, clock, load_queries, search
+from analysis.search import SearchIndex, build_index, clock, index_passages, load_queries, search
+from analysis.topics.passages import make_passages
 
 TEXTS = [
     ("ep-a", "Ann", "We let the model choose a tool from the list and it returns the arguments as JSON for your code.", 65.0, "file"),
@@ -35,16 +36,15 @@ def test_clock_marks_estimated_times():
     assert clock(65, False) == "1:05" and clock(3725, True) == "~1:02:05" and clock(float("nan"), True) == ""
 
 
-def _fake_index(monkeypatch) -> SearchIndex:
+def _fake_index() -> SearchIndex:
     """The tiny corpus indexed with hand-made vectors: passage i is unit vector e_i."""
-    import analysis.embeddings as emb
+    corpus = tiny_corpus()
+    passages = make_passages(corpus["utterances"], corpus["episodes"])
+    return index_passages(passages, np.eye(4, dtype=np.float32)[: len(passages)], corpus["episodes"])
 
-    monkeypatch.setattr(emb, "embed", lambda texts, **kw: np.eye(4, dtype=np.float32)[: len(texts)])
-    return build_index(tiny_corpus())
 
-
-def test_fusion_filters_and_links(monkeypatch):
-    index = _fake_index(monkeypatch)
+def test_fusion_filters_and_links():
+    index = _fake_index()
     near_third = np.array([0, 0, 1, 0], dtype=np.float32)
     hits = search(index, "price per token", top=4, query_vector=near_third)
     assert hits["passage_key"].iloc[0] in {"ep-a@1.0", "ep-b@0.0"}  # one rank each: the fusion ties them
