@@ -79,9 +79,9 @@ def compare(who: str, tables: dict[str, pd.DataFrame] | None = None) -> Comparis
     from .embeddings import embed
     from .entities.tables import PER_SPEAKER as ENT_SPK
     from .speakers.talktime import SPEAKERS as TALK
+    from .themes.pipeline import conversation_passages
     from .themes.tagging import passage_keys
     from .themes.timelines import PER_SPEAKER as THEME_SPK
-    from .themes.pipeline import conversation_passages
     from .topics.tables import PER_SPEAKER as TOPIC_SPK
 
     corpus = tables or load_corpus()

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.entities.aliases import AliasError, AliasTable, Entity, load_aliases, normalise, with_catalog
+from analysis.entities.aliases import (
+    AliasError,
+    AliasTable,
+    load_aliases,
+    normalise,
+    with_catalog,
+)
 from analysis.entities.extract import cached_mentions, extract_episode
 from analysis.entities.tables import comentions, per_episode, timeline
 

@@ -136,8 +136,8 @@ def test_real_model_tags_function_calling_and_leaves_small_talk_alone(tmp_path, 
     monkeypatch.setattr(config, "CACHE", tmp_path)
     themes = load_lexicon()
     passages = pd.DataFrame({"passage_id": ["t/0", "t/1", "t/2"], "episode_id": "t", "first_order": [0, 1, 2], "text": [
-        "You give it a list of tools and it picks which one to invoke, and it fills in the arguments so your "
-        "code can run it and return the result.",
+        ("You give it a list of tools and it picks which one to invoke, and it fills in the arguments so your "
+         "code can run it and return the result."),
         "We went hiking on the weekend and the weather was lovely, then we had pasta for dinner.",
         "We hired a bunch of new managers and spent time on how the team works together and how people grow.",
     ]})
@@ -150,8 +150,9 @@ def test_real_model_tags_function_calling_and_leaves_small_talk_alone(tmp_path, 
 
 def test_the_stage_reruns_only_when_inputs_change(tmp_path, monkeypatch):
     """A rerun with nothing changed reloads the tables; an edited lexicon recomputes them."""
-    import analysis.themes.pipeline as pipeline
     from test_search import tiny_corpus
+
+    from analysis.themes import pipeline
 
     monkeypatch.setattr(config, "CACHE", tmp_path / "cache")
     monkeypatch.setattr(config, "PROCESSED", tmp_path / "processed")

@@ -7,7 +7,7 @@ spans; ``extract`` runs spaCy (NER + the ruler) once per episode, cached in data
 from importlib import import_module
 
 _ENTRY = {"main_entities": "pipeline", "run": "pipeline", "load_aliases": "aliases", "normalise": "aliases"}
-__all__ = sorted(_ENTRY)
+__all__ = ["load_aliases", "main_entities", "normalise", "run"]
 
 
 def __getattr__(name: str):

@@ -3,9 +3,9 @@ go.Figure out). Titles say that tags and entities are model-made; estimated time
 lighter, with a note."""
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
-import pandas as pd
 
 TAGS_NOTE = "theme tags made by a model (embeddings + keywords), see evaluate-themes"
 ENTITY_NOTE = "entities found by spaCy NER and an alias table"

@@ -10,7 +10,7 @@ from importlib import import_module
 
 _ENTRY = {"main_themes": "pipeline", "main_evaluate_themes": "pipeline", "run": "pipeline",
           "load_lexicon": "lexicon", "passage_keys": "tagging"}
-__all__ = sorted(_ENTRY)
+__all__ = ["load_lexicon", "main_evaluate_themes", "main_themes", "passage_keys", "run"]
 
 
 def __getattr__(name: str):

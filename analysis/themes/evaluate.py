@@ -97,6 +97,10 @@ def calibrate(sim: np.ndarray, hits: np.ndarray, truth: np.ndarray, names: list[
     return best
 
 
+def _fmt(value: float) -> str:
+    return "    -" if np.isnan(value) else f"{value:5.2f}"
+
+
 def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibrate: bool = False) -> tuple[str, dict]:
     """Text report and a dict of the figures: per-theme precision/recall on the test split at
     the configured threshold and bonus (or, with ``recalibrate``, at those chosen on the tune split)."""
@@ -121,8 +125,7 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
                      + ("  <- reported figure" if split == "test" else "  (used to choose the settings)"))
         lines.append(f"  {'theme':<42} {'true':>4} {'pred':>4} {'prec':>5} {'rec':>5}")
         for r in s.per_theme.itertuples():
-            fmt = lambda v: "    -" if np.isnan(v) else f"{v:5.2f}"  # noqa: E731
-            lines.append(f"  {r.theme:<42} {r.support:>4} {r.predicted:>4} {fmt(r.precision)} {fmt(r.recall)}")
+            lines.append(f"  {r.theme:<42} {r.support:>4} {r.predicted:>4} {_fmt(r.precision)} {_fmt(r.recall)}")
         lines.append(f"  macro precision {s.macro_precision:.2f}, macro recall {s.macro_recall:.2f} "
                      "(themes without true passages are left out of the recall average)")
     if len(missing):

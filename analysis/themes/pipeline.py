@@ -123,10 +123,10 @@ def summary(result: ThemeRun) -> str:
     """Short report: passages tagged, themes per passage, the share of each theme per episode."""
     tags = result.tables[TAGS.name]
     per = tags.groupby("passage_id")["tagged"].sum()
-    lines = [f"themes: {len(result.themes)} themes, {tags['passage_id'].nunique()} passages, "
-             f"{(per > 0).mean():.0%} with at least one theme, {per.mean():.2f} themes per passage "
-             f"({'recomputed' if result.recomputed else 'unchanged, tables reloaded'}) "
-             f"[tags are model-made; accuracy: python -m analysis evaluate-themes]"]
+    lines = [(f"themes: {len(result.themes)} themes, {tags['passage_id'].nunique()} passages, "
+              f"{(per > 0).mean():.0%} with at least one theme, {per.mean():.2f} themes per passage "
+              f"({'recomputed' if result.recomputed else 'unchanged, tables reloaded'}) "
+              "[tags are model-made; accuracy: python -m analysis evaluate-themes]")]
     pe = result.tables[PER_EPISODE.name]
     grid = pe.pivot_table(index="theme", columns="episode_id", values="share", sort=False)
     order = pe.drop_duplicates("episode_id")["episode_id"].tolist()
