@@ -41,6 +41,7 @@ def data_relative(path: Path) -> str:
     except ValueError:
         return str(path)
 
+
 # Themes, entities and search (analysis/themes, analysis/entities, analysis/search.py).
 THEMES = Path(os.environ.get("PODLENS_THEMES", DATA / "themes.yaml"))  # the theme lexicon
 ENTITY_ALIASES = Path(os.environ.get("PODLENS_ENTITY_ALIASES", DATA / "entities.yaml"))  # canonical names and variants
