@@ -77,6 +77,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from .speakers import talktime  # noqa: F401
     from .schema import data_dictionary
     from .topics import passages, tables  # noqa: F401
+    from .themes import tagging, timelines  # noqa: F401
+    from .entities import extract, tables as entity_tables  # noqa: F401
 
     print(data_dictionary())
     return 0
@@ -104,6 +106,42 @@ def cmd_evaluate_topics(args: argparse.Namespace) -> int:
     from .topics import main_evaluate_topics
 
     return main_evaluate_topics(args)
+
+
+def cmd_themes(args: argparse.Namespace) -> int:
+    from .themes import main_themes
+
+    return main_themes(args)
+
+
+def cmd_evaluate_themes(args: argparse.Namespace) -> int:
+    from .themes import main_evaluate_themes
+
+    return main_evaluate_themes(args)
+
+
+def cmd_entities(args: argparse.Namespace) -> int:
+    from .entities import main_entities
+
+    return main_entities(args)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .search import main_search
+
+    return main_search(args)
+
+
+def cmd_evaluate_search(args: argparse.Namespace) -> int:
+    from .search import main_evaluate_search
+
+    return main_evaluate_search(args)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import main_compare
+
+    return main_compare(args)
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
@@ -160,6 +198,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refit", action="store_true", help="re-evaluate even when the model is unchanged")
     p.set_defaults(func=cmd_evaluate_topics)
 
+    p = sub.add_parser("themes", help="tag passages with the themes of data/themes.yaml; write theme tables")
+    p.add_argument("--force", action="store_true", help="recompute even when inputs are unchanged")
+    p.set_defaults(func=cmd_themes)
+
+    p = sub.add_parser("evaluate-themes",
+                       help="theme tags vs the hand-labelled sample: precision/recall per theme (tune/test split)")
+    p.add_argument("--calibrate", action="store_true", help="report at the settings chosen on the tune split")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_evaluate_themes)
+
+    p = sub.add_parser("entities", help="entity mentions (spaCy NER + alias table), cached per episode")
+    p.add_argument("--check", action="store_true", help="print the top 30 entities with the hand check")
+    p.set_defaults(func=cmd_entities)
+
+    p = sub.add_parser("search", help="search the conversation by meaning and keywords; quotes with links")
+    p.add_argument("query")
+    p.add_argument("--speaker", default=None, help="only this speaker (name, part of it, or id)")
+    p.add_argument("--episode", default=None, help="only this episode (id or a unique prefix)")
+    p.add_argument("--top", type=int, default=5, help="number of quotes (default 5)")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("evaluate-search", help="recall@k of search on the hand-written queries")
+    p.add_argument("--k", type=int, default=5)
+    p.set_defaults(func=cmd_evaluate_search)
+
+    p = sub.add_parser("compare", help="one person across their episodes (no name: list who recurs)")
+    p.add_argument("person", nargs="?", default=None)
+    p.set_defaults(func=cmd_compare)
+
     p = sub.add_parser("notebooks", help="execute the numbered notebooks into site/notebooks/ (for Quarto)")
     p.add_argument("names", nargs="*", help="only these notebooks (e.g. 01-corpus-overview)")
     p.add_argument("--force", action="store_true", help="re-run even when nothing changed")
@@ -180,11 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .catalog import CatalogError
+    from .entities.aliases import AliasError
+    from .themes.lexicon import LexiconError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CatalogError, FileNotFoundError) as exc:  # a broken catalog or a missing input table
+    except (CatalogError, FileNotFoundError, LexiconError, AliasError) as exc:  # a broken catalog or a missing input table
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

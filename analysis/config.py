@@ -40,3 +40,17 @@ def data_relative(path: Path) -> str:
         return str(Path(path).relative_to(DATA))
     except ValueError:
         return str(path)
+
+
+# Themes, entities and search (analysis/themes, analysis/entities, analysis/search.py).
+THEMES = Path(os.environ.get("PODLENS_THEMES", DATA / "themes.yaml"))  # the theme lexicon
+ENTITY_ALIASES = Path(os.environ.get("PODLENS_ENTITY_ALIASES", DATA / "entities.yaml"))  # canonical names and variants
+SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")  # installed package or local path
+# Theme tagging: a passage carries a theme when (highest cosine similarity to the theme's
+# description/seeds) + THEME_KEYWORD_BONUS x (distinct keywords found, at most 2) >= THEME_THRESHOLD.
+# Both were chosen on the tune half of data/annotations/themes.sample.tsv by
+# `python -m analysis evaluate-themes --calibrate` (README "Themes, entities and search").
+THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.46"))
+THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.2"))
+THEME_BIN_MIN = float(os.environ.get("PODLENS_THEME_BIN_MIN", "2"))  # timeline bin width, minutes
+THEME_SMOOTH_BINS = int(os.environ.get("PODLENS_THEME_SMOOTH_BINS", "3"))  # centred moving average, bins

@@ -256,6 +256,47 @@ def bench_topics(b: Bench) -> list[Row]:
     return rows
 
 
+def _with_corpus(b: Bench):
+    """The seed corpus tables built by ``bench_corpus`` under the temporary root (built now if needed)."""
+    from analysis.corpus import load_corpus
+
+    if not (b.tmp / "processed" / "utterances.parquet").exists():
+        bench_corpus(b)
+    return load_corpus(b.tmp / "processed")
+
+
+def bench_themes(b: Bench) -> list[Row]:
+    """The theme stage recomputed (lexicon, theme-phrase embeddings, tagging, timelines), with
+    passage embeddings from the embedding cache as after the topic stage; nothing written.
+    When the cache lacks them (no topics run yet) they are encoded, and the note says so."""
+    from analysis import config
+    from analysis.embeddings import _cache_paths
+    from analysis.themes.pipeline import profile
+
+    tables = _with_corpus(b)
+    cached = _cache_paths(config.EMBEDDING_MODEL)[0].exists()
+    note = "passage embeddings from the cache" if cached else "passage embeddings encoded too (empty cache)"
+    timings, dt = timed(profile, tables)
+    rows = [Row("themes", "cold stage", dt, "s", note + "; includes loading the embedding model")]
+    rows += [Row("themes", f"  {k}", v, "s", "") for k, v in timings.items() if k != "total_s"]
+    return rows
+
+
+def bench_entities(b: Bench) -> list[Row]:
+    """The entity stage cold (spaCy NER on every episode, empty per-episode cache) and warm
+    (every episode from the cache); tables built, nothing written under data/."""
+    from analysis.entities.pipeline import run
+
+    tables = _with_corpus(b)
+    rows = []
+    for kind in ("cold", "warm"):
+        result, dt = timed(run, tables, write=False, interim=b.tmp / "entities")
+        rows.append(Row("entities", f"{kind} stage", dt, "s",
+                        f"NER on {len(result['extracted'])} episode(s); "
+                        f"{len(result['tables']['entity_mentions'])} mentions"))
+    return rows
+
+
 # The benchmarks, in the order they run. Add new stages here (e.g. ("speakers", bench_speakers)).
 # Optional ones (slow, or needing models) are listed in OPTIONAL and run with --with-<name>.
 BENCHMARKS: list[tuple[str, Callable[[Bench], list[Row]]]] = [
@@ -263,6 +304,8 @@ BENCHMARKS: list[tuple[str, Callable[[Bench], list[Row]]]] = [
     ("ingest", bench_ingest),
     ("corpus", bench_corpus),
     ("topics", bench_topics),
+    ("themes", bench_themes),
+    ("entities", bench_entities),
     ("synthetic", bench_synthetic),  # last: it raises the process's peak memory the most
 ]
 OPTIONAL = {"topics"}

@@ -1,0 +1,112 @@
+"""Entities: alias table loading, normalisation (ASR variants, numbers and times), spaCy
+extraction with the EntityRuler, per-episode caching and co-mentions."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.entities.aliases import (
+    AliasError,
+    AliasTable,
+    load_aliases,
+    normalise,
+    with_catalog,
+)
+from analysis.entities.extract import cached_mentions, extract_episode
+from analysis.entities.tables import comentions, per_episode, timeline
+
+
+@pytest.fixture(scope="module")
+def aliases():
+    return load_aliases()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Chatchy BTS", "ChatGPT"), ("chat GBT", "ChatGPT"), ("Chat GPT", "ChatGPT"), ("open AI", "OpenAI"),
+    ("the OpenAI", "OpenAI"), ("OpenAI's", "OpenAI"), ("Claude bot", "OpenClaw"), ("molt bot", "OpenClaw"),
+    ("open claw", "OpenClaw"), ("Kevin Whale", "Kevin Weil"), ("Acme Robotics", "Acme Robotics"),
+])
+def test_aliases_normalise_variants_and_asr_errors(aliases, text, expected):
+    assert normalise(text, "ORG", aliases.lookup(), aliases.ignore)[0] == expected
+
+
+@pytest.mark.parametrize("text", ["12:30", "1:02:03", "2024", "$10", "95%", "10,000", "3.5", "API", "AI", "—"])
+def test_numbers_times_and_generic_words_are_never_entities(aliases, text):
+    assert normalise(text, "ORG", aliases.lookup(), aliases.ignore) is None
+
+
+def test_first_names_resolve_to_the_episodes_people_only_when_given():
+    table = AliasTable([])
+    assert normalise("Sam", "PERSON", {}, table.ignore, {"sam": "Sam Altman"}) == ("Sam Altman", "PERSON")
+    assert normalise("Sam", "PERSON", {}, table.ignore) == ("Sam", "PERSON")
+
+
+def test_a_malformed_alias_file_names_the_line(tmp_path):
+    path = tmp_path / "entities.yaml"
+    path.write_text("entities:\n  - {name: A, label: ORG}\n  - {name: B, label: THING}\n")
+    with pytest.raises(AliasError, match=r"entities.yaml, line 3: label of 'B'"):
+        load_aliases(path)
+    path.write_text("entities:\n  - {name: A, label: ORG\n")
+    with pytest.raises(AliasError, match=r"entities.yaml, line \d: not valid YAML"):
+        load_aliases(path)
+
+
+def _conv(episode: str, texts: list[str], speaker: str = "swyx") -> pd.DataFrame:
+    return pd.DataFrame({"episode_id": episode, "order": range(len(texts)), "text": texts,
+                         "speaker_id": speaker, "speaker": speaker, "start_s": [60.0 * i for i in range(len(texts))],
+                         "time_source": "file"})
+
+
+def _catalog(aliases):
+    speakers = pd.DataFrame({"episode_id": ["e1", "e1"], "speaker_id": ["swyx", "ann-lee"], "name": ["swyx", "Ann Lee"],
+                             "resolved": [True, True], "affiliation": ["Smol AI", "Acme"]})
+    episodes = pd.DataFrame({"episode_id": ["e1"], "show": ["Latent Space"]})
+    return with_catalog(aliases, speakers, episodes)
+
+
+TEXTS = ["I asked Chatchy BTS about it and then open AI shipped Claude bot, at 12:30 on 2 May 2024.",
+         "Swiggs said that Ann Lee from Latent Space tried Codex and chat GBT for 45 minutes.",
+         "Microsoft and Google both called at 1:15:00."]
+
+
+def test_extraction_finds_aliases_and_catalog_names_but_no_numbers(aliases):
+    m = extract_episode(_conv("e1", TEXTS), _catalog(aliases), {"ann": "Ann Lee"})
+    found = set(m["entity"])
+    assert {"ChatGPT", "OpenAI", "OpenClaw", "swyx", "Ann Lee", "Latent Space", "Codex", "Microsoft", "Google"} <= found
+    assert not any(ch.isdigit() for e in found for ch in e)
+    assert m.loc[m["entity"] == "ChatGPT", "source"].eq("alias").all()
+    assert m["start_s"].tolist() == sorted(m["start_s"].tolist())
+
+
+def test_mentions_are_cached_per_episode(tmp_path, aliases):
+    table = _catalog(aliases)
+    a, b = _conv("a", TEXTS[:2]), _conv("b", TEXTS[2:])
+    first_a, new_a = cached_mentions(a, table, {}, directory=tmp_path)
+    _, new_b = cached_mentions(b, table, {}, directory=tmp_path)
+    assert new_a and new_b
+    again, new = cached_mentions(a, table, {}, directory=tmp_path)
+    assert not new
+    pd.testing.assert_frame_equal(again, first_a)
+    changed = a.copy()
+    changed.loc[1, "text"] = "Nobody mentioned anything here."
+    _, new = cached_mentions(changed, table, {}, directory=tmp_path)
+    assert new  # only the changed episode is re-run
+    _, new_b = cached_mentions(b, table, {}, directory=tmp_path)
+    assert not new_b
+
+
+def test_tables_rank_bin_and_pair_mentions():
+    m = pd.DataFrame({"episode_id": "e", "order": [0, 0, 1, 2], "char_start": [0, 10, 0, 0],
+                      "entity": ["A", "B", "A", "C"], "label": "ORG", "text": ["Aa", "Bb", "Aa", "Cc"],
+                      "source": "ner", "speaker_id": "s", "speaker": "S", "start_s": [0.0, 0.0, 130.0, 400.0],
+                      "time_source": ["file", "file", "file", "rate_estimated"]})
+    pe = per_episode(m)
+    assert pe.loc[pe["rank"] == 1, "entity"].item() == "A" and pe.set_index("entity").at["A", "mentions"] == 2
+    t = timeline(m, width_min=2)
+    assert t[["entity", "minute", "mentions"]].values.tolist() == [["A", 0.0, 1], ["A", 2.0, 1], ["B", 0.0, 1],
+                                                                   ["C", 6.0, 1]]
+    assert t.loc[t["entity"] == "C", "estimated"].item()
+    passages = pd.DataFrame({"passage_id": ["e/0", "e/1"], "episode_id": "e", "first_order": [0, 1],
+                             "last_order": [0, 2], "text": ["Aa and Bb", "Aa then Cc"]})
+    c = comentions(m, passages)
+    assert c[["entity_a", "entity_b", "passages"]].values.tolist() == [["A", "B", 1], ["A", "C", 1]]

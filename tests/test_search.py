@@ -1,0 +1,76 @@
+"""Search: time formatting, reciprocal-rank fusion and filters on a tiny corpus, (slow) search
+by meaning with the real model, and the hand-written query file."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.search import SearchIndex, build_index, clock, index_passages, load_queries, search
+from analysis.topics.passages import make_passages
+
+TEXTS = [
+    ("ep-a", "Ann", "We let the model choose a tool from the list and it returns the arguments as JSON for your code.", 65.0, "file"),
+    ("ep-a", "Bob", "Our pricing is per token and we cut the price of the model again this year for developers.", 200.0, "file"),
+    ("ep-b", "Cy", "Reasoning models think for longer before they answer, which helps on maths problems a lot.", 30.0, "rate_estimated"),
+    ("ep-b", "Ann", "I went hiking last weekend with my dog and we ate sandwiches at the top of the hill.", 400.0, "rate_estimated"),
+]
+
+
+def tiny_corpus() -> dict[str, pd.DataFrame]:
+    u = pd.DataFrame(TEXTS, columns=["episode_id", "speaker", "text", "start_s", "time_source"])
+    u["order"] = u.groupby("episode_id").cumcount()
+    u["speaker_id"] = u["speaker"].str.lower()
+    u["speaker_role"] = "guest"
+    u["end_s"] = u["start_s"] + 20
+    u["word_count"] = u["text"].str.split().str.len()
+    u["is_conversation"] = True
+    e = pd.DataFrame({"episode_id": ["ep-a", "ep-b"], "transcript_format": "timestamped_lines",
+                      "show": ["Show A", "Show B"], "published": pd.to_datetime(["2024-01-01", "2025-01-01"]),
+                      "video_id": ["VID123", None]})
+    return {"utterances": u, "episodes": e}
+
+
+def test_clock_marks_estimated_times():
+    assert clock(65, False) == "1:05" and clock(3725, True) == "~1:02:05" and clock(float("nan"), True) == ""
+
+
+def _fake_index() -> SearchIndex:
+    """The tiny corpus indexed with hand-made vectors: passage i is unit vector e_i."""
+    corpus = tiny_corpus()
+    passages = make_passages(corpus["utterances"], corpus["episodes"])
+    return index_passages(passages, np.eye(4, dtype=np.float32)[: len(passages)], corpus["episodes"])
+
+
+def test_fusion_filters_and_links():
+    index = _fake_index()
+    near_third = np.array([0, 0, 1, 0], dtype=np.float32)
+    hits = search(index, "price per token", top=4, query_vector=near_third)
+    assert hits["passage_key"].iloc[0] in {"ep-a@1.0", "ep-b@0.0"}  # one rank each: the fusion ties them
+    assert set(hits["passage_key"].iloc[:2]) == {"ep-a@1.0", "ep-b@0.0"}
+    top = search(index, "price per token", top=1, query_vector=np.array([0, 1, 0, 0], dtype=np.float32))
+    assert top["passage_key"].item() == "ep-a@1.0"
+    assert top["url"].item() == "https://www.youtube.com/watch?v=VID123&t=200s" and top["time"].item() == "3:20"
+    est = search(index, "hiking", episode="ep-b", top=1, query_vector=near_third)
+    assert est["passage_key"].item() == "ep-b@1.0"  # the keyword wins over a close vector
+    assert est["time"].item() == "~6:40" and est["url"].isna().all()
+    only_ann = search(index, "anything", speaker="ann", top=5, query_vector=near_third)
+    assert set(only_ann["speaker"]) == {"Ann"} and len(only_ann) == 2
+    assert search(index, "x", speaker="nobody", query_vector=near_third).empty
+
+
+@pytest.mark.slow
+def test_search_by_meaning_finds_function_calling_without_its_words(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "CACHE", tmp_path)
+    index = build_index(tiny_corpus())
+    hits = search(index, "letting the model decide which function to call", top=1)
+    assert hits["passage_key"].item() == "ep-a@0.0"
+    hits = search(index, "models that deliberate before responding", top=1)
+    assert hits["passage_key"].item() == "ep-b@0.0"
+
+
+def test_the_query_file_has_twenty_queries_with_known_passages():
+    queries = load_queries()
+    assert len(queries) >= 20
+    assert all(len(q["relevant"]) >= 1 and "@" in q["relevant"][0] for q in queries)

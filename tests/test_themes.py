@@ -1,0 +1,186 @@
+"""Themes: lexicon loading and validation, scoring on small known cases, evaluation metrics,
+timeline binning, and (slow) tagging with the real embedding model."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.themes.evaluate import SampleError, load_sample, score
+from analysis.themes.lexicon import LexiconError, Theme, load_lexicon
+from analysis.themes.tagging import keyword_evidence, passage_keys, tag_passages
+from analysis.themes.timelines import bin_passages, per_episode, timeline
+
+ISSUE_THEMES = 12
+
+
+def test_the_shipped_lexicon_loads_with_every_field():
+    themes = load_lexicon()
+    assert len(themes) == ISSUE_THEMES
+    names = [t.name for t in themes]
+    assert len(set(names)) == len(names)
+    assert all(t.description and t.seeds and t.keywords for t in themes)
+    assert {"agents", "structured outputs and function calling", "multimodality"} <= set(names)
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("themes:\n  - name: a\n    description: d\n", 2, "without 'seeds'"),
+    ("themes:\n  - name: a\n    description: d\n    seeds: [x]\n  - name: A\n    description: e\n    seeds: [y]\n",
+     5, "duplicate theme name"),
+    ("themes:\n  - name: a\n    description: d\n    seeds: [x]\n    colour: red\n", 5, "unknown field 'colour'"),
+    ("themes:\n  - name: a\n    description: d\n    seeds: x\n", 4, "must be a list"),
+    ("themes:\n  - name: a\n    description: [d, e\n    seeds: [x]\n", 4, "not valid YAML"),
+    ("themes:\n  - name: a\n    description: ''\n    seeds: [x]\n", 3, "non-empty text"),
+    ("topics: []\n", 1, "'themes:' list"),
+])
+def test_a_malformed_lexicon_names_the_line(tmp_path, text, line, message):
+    path = tmp_path / "themes.yaml"
+    path.write_text(text)
+    with pytest.raises(LexiconError, match=rf"themes.yaml, line {line}\b.*{message}"):
+        load_lexicon(path)
+
+
+def test_keywords_match_whole_words_plurals_and_hyphen_variants():
+    themes = [Theme("ft", "d", ("s",), ("fine-tuning", "agent")), Theme("none", "d", ("s",))]
+    found = keyword_evidence(["Fine tuning helps agents; a reagent does not.", "FINE-TUNING"], themes)
+    assert found[0] == [["agent", "fine tuning"], []]
+    assert found[1][0] == ["fine-tuning"]
+
+
+def _unit(*v):
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_tags_follow_similarity_plus_keyword_bonus():
+    themes = [Theme("x", "about x", ("x",), ("xylophone",)), Theme("y", "about y", ("y",))]
+    theme_vectors = [np.stack([_unit(1, 0, 0)]), np.stack([_unit(0, 1, 0)])]
+    passages = pd.DataFrame({"passage_id": ["e/0", "e/1", "e/2"], "episode_id": "e", "first_order": [0, 0, 5],
+                             "text": ["close to x", "half x and a xylophone", "nothing"]})
+    vectors = np.stack([_unit(1, 0.1, 0), _unit(0.55, 0, 0.835), _unit(0, 0, 1)])
+    tags = tag_passages(passages, vectors, themes, theme_vectors, threshold=0.6, bonus=0.1)
+    tagged = tags[tags["tagged"]][["passage_id", "theme"]].values.tolist()
+    assert tagged == [["e/0", "x"], ["e/1", "x"]]  # e/1 only through its keyword (0.55 + 0.1)
+    assert tags.loc[(tags["passage_id"] == "e/1") & (tags["theme"] == "x"), "keywords"].item() == "xylophone"
+    assert list(tags["passage_key"].unique()) == ["e@0.0", "e@0.1", "e@5.0"]
+    no_bonus = tag_passages(passages, vectors, themes, theme_vectors, threshold=0.6, bonus=0.0)
+    assert no_bonus["tagged"].sum() == 1
+
+
+def test_passage_keys_do_not_depend_on_other_passages():
+    p = pd.DataFrame({"episode_id": ["a", "a", "a", "b"], "first_order": [3, 3, 7, 3]})
+    assert passage_keys(p).tolist() == ["a@3.0", "a@3.1", "a@7.0", "b@3.0"]
+    assert passage_keys(p.iloc[2:]).tolist() == ["a@7.0", "b@3.0"]  # dropping earlier passages changes nothing
+
+
+def test_precision_recall_per_theme_and_macro():
+    truth = np.array([[1, 0], [1, 0], [0, 1], [0, 0]], dtype=bool)
+    pred = np.array([[1, 0], [0, 0], [0, 1], [1, 1]], dtype=bool)
+    s = score(truth, pred, ["a", "b"])
+    assert s.per_theme["precision"].tolist() == [0.5, 0.5]
+    assert s.per_theme["recall"].tolist() == [0.5, 1.0]
+    assert s.macro_precision == 0.5 and s.macro_recall == 0.75
+
+
+def test_the_labelled_sample_is_valid_and_covers_every_episode():
+    names = [t.name for t in load_lexicon()]
+    sample = load_sample(themes=names)
+    assert len(sample) >= 80 and set(sample["split"]) == {"tune", "test"}
+    assert sample["passage_key"].str.split("@").str[0].nunique() == 4
+
+
+def test_the_sample_loader_names_the_bad_line(tmp_path):
+    path = tmp_path / "s.tsv"
+    path.write_text("# comment\npassage_key\tsplit\tthemes\ttext_start\na@1.0\ttune\tagents\tx\na@2.0\ttune\tagentz\ty\n")
+    with pytest.raises(SampleError, match="s.tsv, line 4: unknown theme"):
+        load_sample(path, themes=["agents"])
+
+
+def _passages(rows):
+    """(episode, start_s, end_s, words, time_source) -> minimal passages."""
+    df = pd.DataFrame(rows, columns=["episode_id", "start_s", "end_s", "word_count", "time_source"])
+    df["passage_id"] = df["episode_id"] + "/" + df.groupby("episode_id").cumcount().astype(str)
+    return df
+
+
+def test_timeline_bins_by_middle_time_fills_gaps_and_smooths():
+    p = _passages([("e", 0, 50, 100, "file"), ("e", 60, 170, 100, "file"), ("e", 250, 290, 100, "file"),
+                   ("e", 290, 300, 100, "file"), ("f", None, None, 100, "none")])
+    b = bin_passages(p, 2)
+    assert b["minute"].tolist() == [0, 0, 4, 4]  # middles 25 s, 115 s, 270 s, 295 s; no times: left out
+    labels = pd.DataFrame({"passage_id": ["e/0", "e/2", "e/3"], "name": "x"})
+    t = timeline(labels, p, "theme", width_min=2, smooth_bins=3)
+    assert t["minute"].tolist() == [0, 2, 4]  # the empty bin at minute 2 is kept
+    assert t["share"].tolist() == [0.5, 0.0, 1.0]
+    assert t["smoothed"].tolist() == pytest.approx([0.25, 0.5, 0.5])
+    assert not t["estimated"].any()
+    est = timeline(labels, p.assign(time_source="rate_estimated"), "theme", width_min=2)
+    assert est["estimated"].all()
+
+
+def test_theme_share_per_episode_counts_each_theme_of_a_passage():
+    p = _passages([("e", 0, 10, 60, "file"), ("e", 10, 20, 40, "file")])
+    tags = pd.DataFrame({"passage_id": ["e/0", "e/0", "e/1", "e/1"], "episode_id": "e",
+                         "theme": ["a", "b", "a", "b"], "tagged": [True, True, False, False]})
+    eps = pd.DataFrame({"episode_id": ["e"], "show": ["S"], "published": pd.to_datetime(["2025-01-01"])})
+    out = per_episode(tags, p, eps).set_index("theme")
+    assert out.loc["a", "share"] == 0.6 and out.loc["b", "share"] == 0.6 and out.loc["a", "passages"] == 1
+
+
+@pytest.mark.slow
+def test_real_model_tags_function_calling_and_leaves_small_talk_alone(tmp_path, monkeypatch):
+    from analysis.embeddings import embed
+    from analysis.themes.pipeline import theme_vectors
+
+    monkeypatch.setattr(config, "CACHE", tmp_path)
+    themes = load_lexicon()
+    passages = pd.DataFrame({"passage_id": ["t/0", "t/1", "t/2"], "episode_id": "t", "first_order": [0, 1, 2], "text": [
+        ("You give it a list of tools and it picks which one to invoke, and it fills in the arguments so your "
+         "code can run it and return the result."),
+        "We went hiking on the weekend and the weather was lovely, then we had pasta for dinner.",
+        "We hired a bunch of new managers and spent time on how the team works together and how people grow.",
+    ]})
+    tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes))
+    got = {pid: set(g.loc[g["tagged"], "theme"]) for pid, g in tags.groupby("passage_id")}
+    assert "structured outputs and function calling" in got["t/0"]
+    assert got["t/1"] == set()
+    assert "hiring, careers and culture" in got["t/2"]
+
+
+def test_the_stage_reruns_only_when_inputs_change(tmp_path, monkeypatch):
+    """A rerun with nothing changed reloads the tables; an edited lexicon recomputes them."""
+    from test_search import tiny_corpus
+
+    from analysis.themes import pipeline
+
+    monkeypatch.setattr(config, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(config, "PROCESSED", tmp_path / "processed")
+    calls = []
+
+    def fake_embed(texts, **kw):
+        calls.append(len(texts))
+        return np.tile(_unit(1, 0, 0), (len(texts), 1))
+
+    monkeypatch.setattr(pipeline, "embed", fake_embed)
+    lexicon = tmp_path / "themes.yaml"
+    lexicon.write_text("themes:\n  - name: tools\n    description: tools\n    seeds: [tools]\n    keywords: [JSON]\n")
+    first = pipeline.run(lexicon=lexicon, tables=tiny_corpus())
+    assert first.recomputed and calls and (config.PROCESSED / "theme_tags.parquet").exists()
+    assert first.tables["theme_tags"]["tagged"].all()  # identical vectors: similarity 1 everywhere
+    calls.clear()
+    again = pipeline.run(lexicon=lexicon, tables=tiny_corpus())
+    assert not again.recomputed and not calls  # no model work
+    pd.testing.assert_frame_equal(again.tables["theme_tags"], first.tables["theme_tags"])
+    lexicon.write_text(lexicon.read_text().replace("[tools]", "[tools, calling tools]"))
+    assert pipeline.run(lexicon=lexicon, tables=tiny_corpus()).recomputed
+
+
+def test_a_malformed_lexicon_stops_the_command_with_the_line(tmp_path, monkeypatch, capsys):
+    from analysis.__main__ import main
+
+    bad = tmp_path / "themes.yaml"
+    bad.write_text("themes:\n  - name: a\n    seeds: [x]\n")
+    monkeypatch.setattr(config, "THEMES", bad)
+    assert main(["themes"]) == 1
+    assert "themes.yaml, line 2: theme without 'description'" in capsys.readouterr().err
