@@ -167,7 +167,7 @@ def evaluate_anchors(utterances: pd.DataFrame, episodes: list) -> list[dict]:
     """Per episode with a chapter list and no file times: leave one located chapter anchor
     out, re-estimate, and compare the anchored utterance's estimated start with the
     chapter's stated start (checks interpolation between anchors, given where they were found)."""
-    rates = timing.speaking_rates(utterances)
+    rates = timing.curated_rates(utterances, episodes)
     results = []
     for ep in episodes:
         u = utterances[utterances["episode_id"] == ep.id].sort_values("order")
