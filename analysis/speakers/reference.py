@@ -295,3 +295,74 @@ def _corrections(ref: Reference, u: pd.DataFrame, ep: Episode) -> pd.DataFrame:
         rows[order] = [person.id, person.name, person.role, SOURCE, round(conf, 4)]
     return pd.DataFrame.from_dict(rows, orient="index",
                                   columns=["speaker_id", "speaker", "speaker_role", "speaker_source", "speaker_confidence"])
+
+
+TRUSTED = ("file_label", "catalog_correction", "introduction", SOURCE)  # speaker sources a draft copies
+DRAFT_MIN_TRUSTED = 0.8  # share of conversation words with a trusted speaker needed to draft a reference
+DRAFT_WORDS = 8  # words of an utterance quoted in the ``at`` column
+
+
+def draft(episode: Episode, utterances: pd.DataFrame) -> str:
+    """A reference file (the format above) drafted from an episode's corpus utterances: one row
+    per change of speaker, ``sure yes`` where the file (or the catalog) names the speaker, ``no``
+    with the role where the speaker came from the model or a rule, ``-`` for non-speech.
+    Raises ReferenceError when trusted labels cover less than DRAFT_MIN_TRUSTED of the words."""
+    u = utterances[utterances["episode_id"] == episode.id].sort_values("order")
+    conv = u[u["is_conversation"]]
+    trusted = conv["speaker_source"].isin(TRUSTED) & conv["speaker_id"].isin([p.id for p in episode.people])
+    share = conv.loc[trusted, "word_count"].sum() / max(conv["word_count"].sum(), 1)
+    if share < DRAFT_MIN_TRUSTED:
+        raise ReferenceError(f"{episode.id}: the file's labels name a catalog host or guest for only {share:.0%} of "
+                             f"its words (at least {DRAFT_MIN_TRUSTED:.0%} needed to draft a reference from them)")
+    names = {p.id: p.name for p in episode.people}
+    lines = [f"# Speaker reference for {episode.id}, DRAFTED from the file's labels by",
+             f"# `python -m analysis reference {episode.id}`. Read the transcript and check every row: fix",
+             "# wrong speakers, split turns the file merged, mark doubtful rows sure=no. Then move it to",
+             f"# {config.data_relative(path_for(episode.id))}: the attribution model learns from it.",
+             "\t".join(COLUMNS)]
+    last = None
+    for r in u.itertuples():
+        if not r.raw_text.split() or pd.isna(r.source_line):
+            continue
+        if r.speaker_source in TRUSTED and r.speaker_id in names:
+            cell, sure = names[r.speaker_id], "yes"
+        elif not r.is_conversation and ("nonspeech" in r.flags or "hallucination_loop" in r.flags):
+            cell, sure = NO_ONE, "yes"
+        else:
+            cell, sure = (r.speaker_role if r.speaker_role in ROLE_ONLY else NO_ONE), "no"
+        if (cell, sure) == last:
+            continue
+        last = (cell, sure)
+        lines.append(f"{int(r.source_line)}\t{cell}\t{sure}\t{' '.join(r.raw_text.split()[:DRAFT_WORDS])}")
+    return "\n".join(lines) + "\n"
+
+
+def main_reference(args) -> int:
+    """``python -m analysis reference EPISODE_ID [--out PATH] [--force]``: draft a reference."""
+    import sys
+
+    from ..catalog import load_catalog
+    from ..corpus import load_corpus
+
+    episodes, _ = load_catalog()
+    ep = next((e for e in episodes if e.id == args.episode_id), None)
+    if ep is None:
+        print(f"error: no episode {args.episode_id!r} in the catalog ({config.CATALOG})", file=sys.stderr)
+        return 1
+    out = Path(args.out) if args.out else config.ANNOTATIONS / "drafts" / f"{ep.id}.speakers.tsv"
+    if out.exists() and not args.force:
+        print(f"error: {out} exists; pass --force to overwrite it", file=sys.stderr)
+        return 1
+    try:
+        text = draft(ep, load_corpus()["utterances"])
+        with atomic_path(out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+            load_reference(tmp, ep)  # every turn must be found in the transcript, else nothing is written
+    except ReferenceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    n = sum(1 for line in text.splitlines() if line and not line.startswith("#")) - 1
+    print(f"wrote a draft reference of {n} turns for {ep.id} to {out}")
+    if out.resolve() != path_for(ep.id).resolve():
+        print(f"review it against the transcript, then move it to {path_for(ep.id)} so the model learns from it")
+    return 0
