@@ -195,7 +195,7 @@ def test_diarised_labels_map_to_one_person_each_and_extra_voices_stay_unresolved
             ("SPEAKER_01", "guest", 0.9, 40), ("SPEAKER_00", "guest", 0.55, 6), ("SPEAKER_01", "guest", 0.8, 30),
             ("SPEAKER_02", "guest", 0.9, 12)]
     utts = pd.DataFrame(rows, columns=["speaker_label", "pred_role", "confidence", "word_count"])
-    out = A.assign_labels(utts, ep)
+    out = A.assign_labels(utts, ep.hosts, ep.guests)
     assert out["SPEAKER_00"][0].name == "Dana Reyes" and out["SPEAKER_01"][0].name == "Priya Nair"
     assert out["SPEAKER_02"] == (None, 0.0)  # a third voice is neither host nor guest
     host_score = (0.9 * 10 + 0.8 * 8 + 0.45 * 6) / 24  # word-weighted mean P(host) of SPEAKER_00

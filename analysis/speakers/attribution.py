@@ -94,19 +94,21 @@ def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = Fa
 
     The file's utterance boundaries count as turn boundaries when it names no speakers and
     its utterances average more than TURN_SEGMENTED sentences (paragraphs, dash-separated
-    turns), unless ``turn_marks`` is False. With ``hide_labels`` the file's speakers are
-    ignored (``role`` None), which is how a labelled episode is held out for evaluation."""
+    turns), unless ``turn_marks`` is False. In a file that labels speakers, an utterance is one
+    voice's: no speaker change inside it. With ``hide_labels`` the file's speakers are ignored
+    (``role`` None), which is how a labelled episode is held out for evaluation."""
     conv = utterances[utterances["is_conversation"] & (utterances["word_count"] > 0)].sort_values("order")
     labelled = conv["speaker_source"].isin(CLAMPED_SOURCES) & conv["speaker_role"].isin(ROLES)
     n_sent = conv["text"].map(lambda t: len(sentence_texts(t)))
     turns = (turn_marks and len(conv) > 0 and n_sent.mean() > TURN_SEGMENTED
              and (hide_labels or not labelled.any()))
+    by_voice = labelled.any() and not hide_labels  # a file that labels voices keeps each utterance to one voice
     rows = []
     for (_, u), known in zip(conv.iterrows(), labelled):
         for k, s in enumerate(sentence_texts(u["text"])):
             rows.append({"episode_id": episode.id, "order": int(u["order"]), "text": _mask_names(s, episode),
                          "words": len(s.split()),
-                         "boundary": "within" if turns and k else "turn" if turns else "free",
+                         "boundary": "within" if (turns or by_voice) and k else "turn" if turns else "free",
                          "role": u["speaker_role"] if known and not hide_labels else None})
     out = pd.DataFrame(rows, columns=["episode_id", "order", "text", "words", "boundary", "role"])
     if len(out):
@@ -367,12 +369,13 @@ def to_utterances(sents: pd.DataFrame) -> pd.DataFrame:
     return out[["pred_role", "confidence"]]
 
 
-def assign_labels(utts: pd.DataFrame, episode: Episode) -> dict[str, tuple[Person | None, float]]:
+def assign_labels(utts: pd.DataFrame, hosts: list[Person], guests: list[Person]) -> dict[str, tuple[Person | None, float]]:
     """One person per unresolved diarisation label (SPEAKER_00, Speaker A): the file already
     says which utterances one voice spoke, so they are decided together, not one by one.
 
     ``utts``: that episode's labelled, unresolved utterances with decoded ``pred_role`` and
-    ``confidence``. A label's host score is the word-weighted mean P(host) of its utterances.
+    ``confidence``; ``hosts``, ``guests``: the catalog people no other label of the file
+    already names. A label's host score is the word-weighted mean P(host) of its utterances.
     Of the (hosts + guests) labels with most words, the most host-like become the hosts and
     the others the guests, each in catalog order; the confidence is the label's mean
     posterior of that role. Further labels (an engineer, a caller) stay unresolved (None)."""
@@ -384,12 +387,12 @@ def assign_labels(utts: pd.DataFrame, episode: Episode) -> dict[str, tuple[Perso
              .groupby("label", sort=True).sum())
     stats["host"] = stats["hw"] / stats["w"]
     ranked = stats.sort_values(["w", "host"], ascending=False, kind="stable")
-    cand = ranked.head(len(episode.hosts) + len(episode.guests))
-    host_labels = cand.sort_values("host", ascending=False, kind="stable").head(len(episode.hosts)).index
+    cand = ranked.head(len(hosts) + len(guests))
+    host_labels = cand.sort_values("host", ascending=False, kind="stable").head(len(hosts)).index
     out: dict[str, tuple[Person | None, float]] = {label: (None, 0.0) for label in ranked.index}
-    out.update({label: (p, float(cand.at[label, "host"])) for label, p in zip(host_labels, episode.hosts)})
+    out.update({label: (p, float(cand.at[label, "host"])) for label, p in zip(host_labels, hosts)})
     guest_labels = [label for label in cand.index if label not in host_labels]
-    out.update({label: (p, float(1 - cand.at[label, "host"])) for label, p in zip(guest_labels, episode.guests)})
+    out.update({label: (p, float(1 - cand.at[label, "host"])) for label, p in zip(guest_labels, guests)})
     return out
 
 
@@ -548,7 +551,9 @@ def _attribute_one(model: SpeakerModel | None, u: pd.DataFrame, ep: Episode) -> 
     named_host = split_hosts(conv.assign(pred_role="host"), ep) if len(ep.hosts) > 1 else [ep.hosts[0]] * len(conv)
     is_todo = conv["order"].isin(todo["order"]).to_numpy()
     catch_all = conv["speaker_label"].map(lambda lab: isinstance(lab, str) and identity.is_catch_all(lab)).to_numpy()
-    by_label = assign_labels(conv[is_todo & conv["speaker_label"].notna().to_numpy() & ~catch_all], ep)
+    taken = set(conv.loc[~is_todo, "speaker_id"])
+    by_label = assign_labels(conv[is_todo & conv["speaker_label"].notna().to_numpy() & ~catch_all],
+                             [h for h in ep.hosts if h.id not in taken], [g for g in ep.guests if g.id not in taken])
     rows, one_by_one = {}, []
     for (_, c), todo_row, host in zip(conv.iterrows(), is_todo, named_host):
         if not todo_row:

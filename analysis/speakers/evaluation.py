@@ -206,14 +206,7 @@ def evaluate(utterances: pd.DataFrame | None = None) -> dict:
     if utterances is None:
         from ..corpus import load_corpus
         utterances = load_corpus()["utterances"]
-    episodes, _ = load_catalog()
-    episodes = [ep for ep in episodes if ep.id in set(utterances["episode_id"])]
-    files = attribution.reference_files(episodes)
-    curated = [ep for ep in episodes if ep.id in files]
-    u = utterances[utterances["episode_id"].isin(files)].sort_values(["episode_id", "order"])
-    key = content_hash(pd.util.hash_pandas_object(u.astype(str), index=False).to_numpy().tobytes(),
-                       *(f"{ep.id}:{content_hash(files[ep.id])}:{json.dumps(ep.raw, sort_keys=True, default=str)}"
-                         for ep in curated), _CODE)
+    key, u, curated = evaluation_inputs(utterances)
     path = config.CACHE / f"speaker_evaluation_{key}.json"
     if path.exists():
         try:
@@ -223,6 +216,20 @@ def evaluate(utterances: pd.DataFrame | None = None) -> dict:
     result = json.loads(json.dumps(_evaluate(u, curated), default=str))  # the same types as when reloaded
     write_json(result, path)
     return result
+
+
+def evaluation_inputs(utterances: pd.DataFrame) -> tuple[str, pd.DataFrame, list]:
+    """(cache key, utterances, catalog episodes) of what :func:`evaluate` measures: the
+    episodes with a reference, keyed by their utterances, catalog entries, references and this code."""
+    episodes, _ = load_catalog()
+    episodes = [ep for ep in episodes if ep.id in set(utterances["episode_id"])]
+    files = attribution.reference_files(episodes)
+    curated = [ep for ep in episodes if ep.id in files]
+    u = utterances[utterances["episode_id"].isin(files)].sort_values(["episode_id", "order"])
+    key = content_hash(pd.util.hash_pandas_object(u.astype(str), index=False).to_numpy().tobytes(),
+                       *(f"{ep.id}:{content_hash(files[ep.id])}:{json.dumps(ep.raw, sort_keys=True, default=str)}"
+                         for ep in curated), _CODE)
+    return key, u, curated
 
 
 def _evaluate(utterances: pd.DataFrame, episodes: list) -> dict:
