@@ -237,3 +237,36 @@ def test_user_episode_with_diarised_labels_gets_consistent_speakers(tmp_path, mo
     speakers = build.tables["speakers"].query("episode_id == 'demo'")
     assert set(speakers["name"]) == {"Dana Reyes", "Priya Nair", "SPEAKER_02"}
     assert not speakers.set_index("name").at["SPEAKER_02", "resolved"]
+
+
+def test_refusal_when_the_text_cannot_support_attribution():
+    def conv(texts):
+        return pd.DataFrame({"text": texts, "word_count": [len(t.split()) for t in texts]})
+
+    captions = ["so i went through the whole budget document it's like six hundred pages and nobody read it"] * 20
+    assert A.refusal_reason(conv(captions)).startswith("no sentence punctuation")
+    assert A.refusal_reason(conv(["Hi there. How are you?"])).startswith("too little text")
+    spoken = ["So I went through the whole budget. It's six hundred pages! Did anyone read it?"] * 20
+    assert A.refusal_reason(conv(spoken)) is None
+
+
+def test_model_version_changes_with_references_not_with_other_episodes():
+    hashes = {"a": "1", "b": "2", "c": "3"}
+    refs = {"a": b"ref a", "b": b"ref b"}
+    full = A.model_key(refs, hashes)
+    assert A.model_key(refs, {**hashes, "d": "4", "c": "changed"}) == full  # episodes without a reference
+    assert A.model_key({**refs, "c": b"ref c"}, hashes) != full  # a new reference makes a new model
+    assert A.model_key({**refs, "b": b"ref b, corrected"}, hashes) != full
+    assert A.model_key(refs, {**hashes, "a": "edited"}) != full  # a reference episode's text changed
+    assert A.model_key(refs, hashes, exclude="a") == A.model_key({"b": b"ref b"}, hashes)  # leave-one-out
+
+
+def test_posterior_draws_follow_the_decoders_posterior():
+    rng = np.random.default_rng(0)
+    emit = rng.uniform(0.05, 0.95, (30, 2))
+    switch = rng.uniform(0, 0.5, (30, 2, A.MAX_RUN))
+    switch[0], switch[10] = 0.0, 0.0  # a boundary where the speaker cannot change
+    draws = A.sample_paths(emit, switch, 4000)
+    assert np.abs((draws == 0).mean(axis=0) - A.posteriors(emit, switch)[:, 0]).max() < 0.03
+    assert (draws[:, 10] == draws[:, 9]).all()
+    assert (A.sample_paths(emit, switch, 50) == A.sample_paths(emit, switch, 50)).all()  # fixed seed
