@@ -1,5 +1,6 @@
 """Attribute unlabelled speech to hosts and guests: a text-only host/guest sentence classifier
-decoded jointly over the episode by a duration-aware hidden semi-Markov chain.
+decoded jointly over the episode by a duration-aware hidden semi-Markov chain, trained only on
+the hand-made speaker references (never on a file's own labels).
 
 Pipeline, per episode: split conversation utterances into sentences (:func:`sentences`);
 score each sentence P(host | text) with a logistic regression on hand-built role-level
@@ -10,6 +11,11 @@ lasted (hazard learned from labelled episodes) and on the boundary text (a quest
 before, "Yeah," after; a second logistic regression). Confidence is the decoder's posterior
 of the chosen role. In episodes with several hosts a host turn is given to one host only when
 it names the speaker (self-introduction, the other host addressed), else to "A / B".
+The model is a versioned artifact of the references (:func:`reference_model`); the corpus stage
+(:func:`attribute_stage`) decodes each episode behind a per-episode cache, attributes catch-all
+labels utterance by utterance, refuses text without punctuation or too short
+(:func:`refusal_reason`), and keeps posterior draws of each decoded episode (:data:`DRAWS`,
+forward filtering, backward sampling) from which talk shares get intervals.
 
 Sentence tables (DataFrames) have columns: ``episode_id``, ``order`` (utterance),
 ``text``, ``words``, ``boundary`` (kind of boundary *before* the sentence: ``free``,
@@ -539,13 +545,8 @@ def _attribute_one(model: SpeakerModel | None, u: pd.DataFrame, ep: Episode) -> 
                              "speaker_source": REFUSED, "speaker_confidence": None}, index=todo["order"].to_numpy())
         return EpisodeAttribution(rows[SPEAKER_COLUMNS], DRAWS.empty(), refused)
     sents = sentences(u, ep)
-    switch = switch_probabilities(model, sents, len(ep.hosts))
     p_host = model.p_host(sents["text"].tolist())
-    decoded = sents.assign(pred_role=[ROLES[i] for i in viterbi(emissions(p_host, sents["role"]), switch)],
-                           confidence=0.0)
-    post = posteriors(emissions(p_host, sents["role"], CONFIDENCE_POWER), switch)
-    decoded["confidence"] = np.where(decoded["pred_role"] == "host", post[:, 0], post[:, 1])
-    per = to_utterances(decoded)
+    per = to_utterances(attribute_episode(model, sents, len(ep.hosts), p_host))
     conv = conv.assign(pred_role=per.loc[conv["order"], "pred_role"].to_numpy(),
                        confidence=per.loc[conv["order"], "confidence"].to_numpy())
     named_host = split_hosts(conv.assign(pred_role="host"), ep) if len(ep.hosts) > 1 else [ep.hosts[0]] * len(conv)
@@ -565,7 +566,8 @@ def _attribute_one(model: SpeakerModel | None, u: pd.DataFrame, ep: Episode) -> 
             one_by_one.append((int(c["order"]), host or either(ep.hosts), either(ep.guests)))
         rows[int(c["order"])] = ([None, c["speaker_label"], "unknown", "none", None] if person is None else
                                  [person.id, person.name, person.role, METHOD, round(float(conf), 4)])
-    draws = sample_paths(emissions(p_host, sents["role"], CONFIDENCE_POWER), switch, N_DRAWS)
+    draws = sample_paths(emissions(p_host, sents["role"], CONFIDENCE_POWER),
+                         switch_probabilities(model, sents, len(ep.hosts)), N_DRAWS)
     host_w = pd.DataFrame((draws == 0).T * sents["words"].to_numpy()[:, None]).groupby(sents["order"].to_numpy()).sum()
     words = sents.groupby("order")["words"].sum()
     draw_rows = [{"episode_id": ep.id, "order": order, "host_speaker_id": h.id, "host_speaker": h.name,
