@@ -94,7 +94,7 @@ CHAPTERS = register(Table("chapters", "Chapters with start times (chapter lists)
     Column("source_line", "int", "1-based line in that file.", nullable=True),
 ), key=("episode_id", "source", "chapter_index")))
 
-TABLES = {t.name: t for t in (EPISODES, SPEAKERS, UTTERANCES, CHAPTERS)}
+TABLES = {t.name: t for t in (EPISODES, SPEAKERS, UTTERANCES, CHAPTERS, attribution.DRAWS)}
 
 # Corpus-wide stages run after the per-episode build, in order: each takes the utterances of
 # all episodes and the catalog episodes, and returns the utterances with columns filled in.
@@ -347,16 +347,14 @@ def build_corpus(catalog: Path | None = None, out_dir: Path | None = None, progr
     for name, stage in STAGES:
         tables["utterances"] = UTTERANCES.conform(stage(tables["utterances"], built_eps))
     tables["speakers"] = _drop_resolved_labels(tables["speakers"], tables["utterances"])
-    draws, refusals = attribution.stage_report(tables["utterances"], built_eps)
+    tables[attribution.DRAWS.name], refusals = attribution.stage_report(tables["utterances"], built_eps)
     warnings += refusals
     if write:
         out = Path(out_dir or config.PROCESSED)
         for name, df in tables.items():
             write_table(df, TABLES[name], out / f"{name}.parquet")
-        write_table(draws, attribution.DRAWS, out / f"{attribution.DRAWS.name}.parquet")
         write_json({"errors": errors, "warnings": warnings, "flag_counts": flag_counts(tables["utterances"])
                     .reset_index().to_dict(orient="records")}, out / "corpus_report.json")
-    tables[attribution.DRAWS.name] = draws
     return CorpusBuild(tables, errors, warnings, cached, time.perf_counter() - t0)
 
 

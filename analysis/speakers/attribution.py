@@ -36,11 +36,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from .. import clean, config
-from . import identity, reference
 from ..catalog import Episode, Person
 from ..ingest.text import sentences as sentence_texts
-from ..io import atomic_path, content_hash
+from ..io import atomic_path, content_hash, keyed_pickle
 from ..schema import Column, Table, register
+from . import identity, reference
 from .reference import Reference
 
 ROLES = ("host", "guest")  # state 0, state 1
@@ -589,20 +589,12 @@ def _episode_attribution(utterances: pd.DataFrame, episodes: list[Episode]) -> d
         u = utterances[utterances["episode_id"] == ep.id]
         exclude = ep.id if ep.id in files else None
         key = content_hash(hashes[ep.id], model_key(files, hashes, exclude), _CODE)
-        path = config.CACHE / "attribution" / f"{ep.id}.pkl"
-        try:
-            with path.open("rb") as fh:
-                stored, result = pickle.load(fh)
-            if stored == key:
-                out[ep.id] = result
-                continue
-        except (OSError, EOFError, AttributeError, ValueError, pickle.UnpicklingError):  # absent or unreadable
-            pass
-        needs_model = (u["is_conversation"] & (u["word_count"] > 0) & u["speaker_id"].isna()).any()
-        model = reference_model(utterances, episodes, exclude)[0] if needs_model else None
-        out[ep.id] = _attribute_one(model, u, ep)
-        with atomic_path(path) as tmp, tmp.open("wb") as fh:
-            pickle.dump((key, out[ep.id]), fh)
+
+        def decode(u=u, ep=ep, exclude=exclude):
+            needs_model = (u["is_conversation"] & (u["word_count"] > 0) & u["speaker_id"].isna()).any()
+            return _attribute_one(reference_model(utterances, episodes, exclude)[0] if needs_model else None, u, ep)
+
+        out[ep.id] = keyed_pickle(config.CACHE / "attribution" / f"{ep.id}.pkl", key, decode)
     return out
 
 
@@ -634,7 +626,7 @@ def stage_report(utterances: pd.DataFrame, episodes: list[Episode]) -> tuple[pd.
     draws = [r.draws for r in results.values() if len(r.draws)]
     warnings = [f"{ep}: speakers not attributed ({r.refused}); its unlabelled speech is left without a speaker "
                 f"(speaker_source '{REFUSED}')" for ep, r in results.items() if r.refused]
-    return (pd.concat(draws, ignore_index=True) if draws else DRAWS.empty()), warnings
+    return (DRAWS.conform(pd.concat(draws, ignore_index=True)) if draws else DRAWS.empty()), warnings
 
 
 RULE = "rule"  # identity.SOURCES value for flagged speech assigned by attribute_flagged

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from . import attribution, reference, timing
 from ..catalog import load_catalog
 from ..io import content_hash, write_json
+from . import attribution, reference, timing
 
 CONFIDENT = 0.9  # posterior above which a sentence counts as "confident"
 INTERVAL = (0.05, 0.95)  # quantiles of the posterior draws that bound a share's interval

@@ -16,7 +16,6 @@ one's speech (music, ASR loops). ``sure`` is ``no`` where the annotator hesitate
 from __future__ import annotations
 
 import json
-import pickle
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ import pandas as pd
 from .. import config
 from ..catalog import Episode
 from ..ingest.base import ParseError, read_file
-from ..io import atomic_path, content_hash
+from ..io import atomic_path, content_hash, keyed_pickle
 
 COLUMNS = ("line", "speaker", "sure", "at")
 SOURCE = "reference"  # identity.SOURCES value for labels corrected by a reference
@@ -264,21 +263,11 @@ def _cached_corrections(u: pd.DataFrame, ep: Episode, path: Path) -> pd.DataFram
     inputs = u[["order", "source_file", "source_line", "raw_text", "text", "speaker_id"]].astype(str)
     key = content_hash(pd.util.hash_pandas_object(inputs, index=False).to_numpy().tobytes(), path.read_bytes(),
                        json.dumps(ep.raw, sort_keys=True, default=str), _CODE)
-    cache = config.CACHE / "reference" / f"{ep.id}.pkl"
     try:
-        with cache.open("rb") as fh:
-            stored, fixes = pickle.load(fh)
-        if stored == key:
-            return fixes
-    except (OSError, EOFError, AttributeError, ValueError, pickle.UnpicklingError):  # absent or unreadable
-        pass
-    try:
-        fixes = _corrections(load_reference(path, ep), u, ep)
+        return keyed_pickle(config.CACHE / "reference" / f"{ep.id}.pkl", key,
+                            lambda: _corrections(load_reference(path, ep), u, ep))
     except ReferenceError:  # reported by the corpus build; the episode is built without it
         return pd.DataFrame()
-    with atomic_path(cache) as tmp, tmp.open("wb") as fh:
-        pickle.dump((key, fixes), fh)
-    return fixes
 
 
 def _corrections(ref: Reference, u: pd.DataFrame, ep: Episode) -> pd.DataFrame:

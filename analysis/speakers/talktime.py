@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import attribution
-from .questions import is_question
 from ..ingest.text import sentences
 from ..io import write_json, write_table
 from ..schema import Column, Table, register
+from . import attribution
+from .questions import is_question
 
 BACKCHANNEL_WORDS = 3  # turns shorter than this are ignored when counting speaker switches
 SWITCH_PERIOD_S = 300.0  # switches are reported per five minutes
@@ -54,11 +54,11 @@ _TALK_COLUMNS = (
 _SHARE_COLUMNS = tuple(
     Column(f"{kind}_share_{part}", "float", text.format(kind={"talk": "talk time", "word": "words"}[kind]))
     for kind in ("talk", "word") for part, text in (
-        ("expected", "Expected share of the episode's {kind}, 0-1, over the attribution decoder's posterior draws "
-                     "(equals the share where no speaker relies on the model)."),
-        ("low", "Lower bound of the share's interval, 0-1: the 5th percentile of the posterior draws minus the "
-                "mean absolute error of the expected host word share measured leave-one-episode-out on the "
-                "reference episodes (other than this one); talk seconds per utterance are held fixed."),
+        ("expected", ("Expected share of the episode's {kind}, 0-1, over the attribution decoder's posterior "
+                      "draws (equals the share where no speaker relies on the model).")),
+        ("low", ("Lower bound of the share's interval, 0-1: the 5th percentile of the posterior draws minus the "
+                 "mean absolute error of the expected host word share measured leave-one-episode-out on the "
+                 "reference episodes (other than this one); talk seconds per utterance are held fixed.")),
         ("high", "Upper bound of the share's interval, 0-1: the 95th percentile plus the same error.")))
 TURNS = register(Table("talktime_turns", "Turns: runs of consecutive utterances by one speaker.", (
     Column("episode_id", "str", "Episode slug."),
@@ -381,14 +381,12 @@ def comparison(episodes: pd.DataFrame) -> str:
 def main_speakers(args) -> int:
     """``python -m analysis speakers [--include-flagged]``: write the talk-time tables."""
     from .. import config
-    from ..figures.talktime import share_label
-    from ..io import read_table
-    from . import evaluation
     from ..corpus import load_corpus
+    from ..figures.talktime import share_label
+    from . import evaluation
 
-    utterances = load_corpus()["utterances"]
-    draws_path = config.PROCESSED / f"{attribution.DRAWS.name}.parquet"
-    draws = read_table(attribution.DRAWS, draws_path) if draws_path.exists() else None
+    corpus = load_corpus()
+    utterances, draws = corpus["utterances"], corpus[attribution.DRAWS.name]
     result = evaluation.evaluate(utterances)
     measured = Measured.from_evaluation(result)
     tables = compute(utterances, measured, getattr(args, "include_flagged", False), draws)
