@@ -96,6 +96,12 @@ def cmd_evaluate_speakers(args: argparse.Namespace) -> int:
     return main_evaluate_speakers(args)
 
 
+def cmd_reference(args: argparse.Namespace) -> int:
+    from .speakers.reference import main_reference
+
+    return main_reference(args)
+
+
 def cmd_topics(args: argparse.Namespace) -> int:
     from .topics import main_topics
 
@@ -187,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="leave-one-episode-out speaker attribution accuracy and timing error")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_evaluate_speakers)
+
+    p = sub.add_parser("reference", help="draft a speaker reference from an episode's file labels, for review")
+    p.add_argument("episode_id")
+    p.add_argument("--out", type=Path, default=None,
+                   help="where to write it (default data/annotations/drafts/EPISODE_ID.speakers.tsv)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=cmd_reference)
 
     p = sub.add_parser("topics", help="fit (or reload) the topic model and write topic tables")
     p.add_argument("--refit", action="store_true", help="refit even when inputs are unchanged")

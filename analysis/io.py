@@ -78,3 +78,21 @@ def content_hash(*parts: bytes | str) -> str:
         h.update(p.encode("utf-8") if isinstance(p, str) else p)
         h.update(b"\0")
     return h.hexdigest()[:16]
+
+
+def keyed_pickle(path: Path, key: str, compute):
+    """``compute()``, kept in a pickle at ``path`` with ``key`` and reused while the key is the
+    same (an absent, stale or unreadable entry is recomputed and rewritten atomically)."""
+    import pickle
+
+    try:
+        with Path(path).open("rb") as fh:
+            stored, value = pickle.load(fh)
+        if stored == key:
+            return value
+    except (OSError, EOFError, AttributeError, ValueError, pickle.UnpicklingError):
+        pass
+    value = compute()
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        pickle.dump((key, value), fh)
+    return value

@@ -144,7 +144,7 @@ def test_leave_one_episode_out_accuracy(corpus_tables):
                         ("latent-space-2024-09-13-michelle-pokrass", True),
                         ("latent-space-2024-09-13-michelle-pokrass", False)}
     lenny = res[("lenny-2026-02-12-sherwin-wu", False)]
-    assert lenny["truth"] == "reference" and "lenny-2026-02-12-sherwin-wu" not in lenny["train_episodes"]
+    assert "lenny-2026-02-12-sherwin-wu" not in lenny["train_episodes"]
     assert len(lenny["train_episodes"]) == 3
     # guard the measured levels (README figures): decoding beats the classifier alone
     for key in [("lenny-2026-02-12-sherwin-wu", False), ("20vc-2024-11-04-sam-altman", True),
@@ -195,7 +195,7 @@ def test_diarised_labels_map_to_one_person_each_and_extra_voices_stay_unresolved
             ("SPEAKER_01", "guest", 0.9, 40), ("SPEAKER_00", "guest", 0.55, 6), ("SPEAKER_01", "guest", 0.8, 30),
             ("SPEAKER_02", "guest", 0.9, 12)]
     utts = pd.DataFrame(rows, columns=["speaker_label", "pred_role", "confidence", "word_count"])
-    out = A.assign_labels(utts, ep)
+    out = A.assign_labels(utts, ep.hosts, ep.guests)
     assert out["SPEAKER_00"][0].name == "Dana Reyes" and out["SPEAKER_01"][0].name == "Priya Nair"
     assert out["SPEAKER_02"] == (None, 0.0)  # a third voice is neither host nor guest
     host_score = (0.9 * 10 + 0.8 * 8 + 0.45 * 6) / 24  # word-weighted mean P(host) of SPEAKER_00
@@ -213,6 +213,10 @@ def test_user_episode_with_diarised_labels_gets_consistent_speakers(tmp_path, mo
 
     for name in ("20vc-2024-11-04-sam-altman.transcript.txt", "a16z-2025-11-28-sherwin-wu.transcript.txt"):
         shutil.copy(RAW / name, tmp_path / name)
+    (tmp_path / "annotations").mkdir()  # the model learns from the seeds' references only
+    for seed, new_id in (("20vc-2024-11-04-sam-altman", "twenty"), ("a16z-2025-11-28-sherwin-wu", "a16z")):
+        shutil.copy(config.ANNOTATIONS / f"{seed}.speakers.tsv", tmp_path / "annotations" / f"{new_id}.speakers.tsv")
+    monkeypatch.setattr(config, "ANNOTATIONS", tmp_path / "annotations")
     shutil.copy(SAMPLES / "formats" / "whisperx.json", tmp_path / "demo.json")
     (tmp_path / "episodes.yaml").write_text("""episodes:
   - {id: twenty, title: t, show: 20VC, published: 2024-11-04, hosts: [Harry Stebbings], guests: [Sam Altman],
@@ -233,3 +237,36 @@ def test_user_episode_with_diarised_labels_gets_consistent_speakers(tmp_path, mo
     speakers = build.tables["speakers"].query("episode_id == 'demo'")
     assert set(speakers["name"]) == {"Dana Reyes", "Priya Nair", "SPEAKER_02"}
     assert not speakers.set_index("name").at["SPEAKER_02", "resolved"]
+
+
+def test_refusal_when_the_text_cannot_support_attribution():
+    def conv(texts):
+        return pd.DataFrame({"text": texts, "word_count": [len(t.split()) for t in texts]})
+
+    captions = ["so i went through the whole budget document it's like six hundred pages and nobody read it"] * 20
+    assert A.refusal_reason(conv(captions)).startswith("no sentence punctuation")
+    assert A.refusal_reason(conv(["Hi there. How are you?"])).startswith("too little text")
+    spoken = ["So I went through the whole budget. It's six hundred pages! Did anyone read it?"] * 20
+    assert A.refusal_reason(conv(spoken)) is None
+
+
+def test_model_version_changes_with_references_not_with_other_episodes():
+    hashes = {"a": "1", "b": "2", "c": "3"}
+    refs = {"a": b"ref a", "b": b"ref b"}
+    full = A.model_key(refs, hashes)
+    assert A.model_key(refs, {**hashes, "d": "4", "c": "changed"}) == full  # episodes without a reference
+    assert A.model_key({**refs, "c": b"ref c"}, hashes) != full  # a new reference makes a new model
+    assert A.model_key({**refs, "b": b"ref b, corrected"}, hashes) != full
+    assert A.model_key(refs, {**hashes, "a": "edited"}) != full  # a reference episode's text changed
+    assert A.model_key(refs, hashes, exclude="a") == A.model_key({"b": b"ref b"}, hashes)  # leave-one-out
+
+
+def test_posterior_draws_follow_the_decoders_posterior():
+    rng = np.random.default_rng(0)
+    emit = rng.uniform(0.05, 0.95, (30, 2))
+    switch = rng.uniform(0, 0.5, (30, 2, A.MAX_RUN))
+    switch[0], switch[10] = 0.0, 0.0  # a boundary where the speaker cannot change
+    draws = A.sample_paths(emit, switch, 4000)
+    assert np.abs((draws == 0).mean(axis=0) - A.posteriors(emit, switch)[:, 0]).max() < 0.03
+    assert (draws[:, 10] == draws[:, 9]).all()
+    assert (A.sample_paths(emit, switch, 50) == A.sample_paths(emit, switch, 50)).all()  # fixed seed

@@ -383,6 +383,7 @@ def test_aws_transcribe_items_with_speaker_segments():
     assert t.segments[1].text == "Morning, Iris. Mind the roots here, they're slick after the rain."  # punctuation attached
     assert t.segments[0].start == 0.44 and t.segments[1].start == 11.3
     assert t.metadata["job_name"] == "field-guide-ep7"
+    assert all(is_generic(s.speaker) for s in t.segments)  # AWS's spk_N labels are diarised voices, not names
 
 
 def test_revai_monologues_elements_and_names():

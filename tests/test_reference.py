@@ -153,3 +153,32 @@ def test_evaluation_is_reused_until_a_reference_changes(corpus_tables, tmp_path,
                     encoding="utf-8")
     evaluation.evaluate(u)
     assert calls and len(list(config.CACHE.glob("speaker_evaluation_*.json"))) == 2
+
+
+def test_reference_command_drafts_from_trusted_labels_and_never_overwrites(corpus_tables, tmp_path, monkeypatch, capsys):
+    from analysis.__main__ import main
+
+    monkeypatch.setattr(config, "ANNOTATIONS", tmp_path / "annotations")
+    monkeypatch.setattr("analysis.corpus.load_corpus", lambda *a, **k: corpus_tables)
+    episodes = {ep.id: ep for ep in load_catalog()[0]}
+    twenty = episodes["20vc-2024-11-04-sam-altman"]
+    assert main(["reference", twenty.id]) == 0
+    draft = tmp_path / "annotations" / "drafts" / f"{twenty.id}.speakers.tsv"
+    out = capsys.readouterr().out
+    assert str(draft) in out and "move it to" in out
+    # the draft is a valid reference, and the 20VC file's labels agree with the hand-made one
+    drafted = reference.load_reference(draft, twenty)
+    made = reference.load_reference(config.ROOT / "data" / "annotations" / f"{twenty.id}.speakers.tsv", twenty)
+    u = corpus_tables["utterances"][corpus_tables["utterances"]["episode_id"] == twenty.id]
+    a, b = reference.utterance_speakers(drafted, u), reference.utterance_speakers(made, u)
+    assert (a["speaker"] == b.loc[a.index, "speaker"]).mean() == 1.0
+    assert all(t.sure for t in drafted.turns)
+    # an existing file is not overwritten without --force
+    draft.write_text("# edited by a reviewer\n")
+    assert main(["reference", twenty.id]) == 1 and "--force" in capsys.readouterr().err
+    assert draft.read_text() == "# edited by a reviewer\n"
+    assert main(["reference", twenty.id, "--force"]) == 0 and draft.read_text().count("\n") > 40
+    # an episode without labels cannot be drafted: nothing is written
+    lenny = "lenny-2026-02-12-sherwin-wu"
+    assert main(["reference", lenny]) == 1 and "only 0% of its words" in capsys.readouterr().err
+    assert not (tmp_path / "annotations" / "drafts" / f"{lenny}.speakers.tsv").exists()

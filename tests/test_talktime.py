@@ -73,7 +73,7 @@ def test_people_span_episodes_and_model_rows_carry_accuracy():
     a = _utts(ROWS[:2], episode="e1")
     b = _utts([("Gia", "guest", 0.0, 30.0, "one two three", True), ("Ned", "host", 30.0, 40.0, "Why?", True)],
               episode="e2", source="model", time_source="rate_estimated")
-    t = T.compute(pd.concat([a, b], ignore_index=True), accuracy={"e2": 0.85})
+    t = T.compute(pd.concat([a, b], ignore_index=True), T.Measured({"e2": 0.85}, 0.85, 1))
     gia = t["talktime_people"].set_index("speaker_id").loc["gia"]
     assert gia["episodes"] == 2 and gia["talk_s"] == 60 and gia["episode_ids"] == "e1;e2"
     assert gia["mean_talk_share"] == pytest.approx((30 / 40 + 30 / 40) / 2)
@@ -87,13 +87,77 @@ def test_figures_say_when_speakers_are_inferred_or_times_estimated():
     a = _utts(ROWS[:2], episode="e1")
     b = _utts([("Gia", "guest", 0.0, 30.0, "one two three", True), ("Ned", "host", 30.0, 40.0, "Why?", True)],
               episode="e2", source="model", time_source="rate_estimated")
-    t = T.compute(pd.concat([a, b], ignore_index=True), accuracy={"e2": 0.85})
+    t = T.compute(pd.concat([a, b], ignore_index=True), T.Measured({"e2": 0.85}, 0.85, 1))
     figs = [F.talk_share(t["talktime_speakers"]), F.turn_lengths(t["talktime_turns"], t["talktime_episodes"]),
             F.balance(t["balance_timeline"], t["talktime_episodes"])]
     for fig in figs:
         assert "model-inferred" in fig.layout.title.text and "estimated" in fig.layout.title.text
         caption = fig.layout.annotations[0].text
-        assert "e2: speakers inferred" in caption and "85%" in caption and "e1:" not in caption
+        assert "e2: speakers inferred" in caption and "85.0% of words right on this episode" in caption
+        assert "e1:" not in caption
     only_file = T.compute(a)
     fig = F.talk_share(only_file["talktime_speakers"])
     assert "inferred" not in fig.layout.title.text and not fig.layout.annotations
+
+
+def _model_episode(episode):
+    return _utts([("Gia", "guest", 0.0, 30.0, "one two three", True), ("Ned", "host", 30.0, 40.0, "Why?", True)],
+                 episode=episode, source="model", time_source="rate_estimated")
+
+
+def test_an_episode_without_a_reference_is_not_given_another_episodes_accuracy():
+    measured = T.Measured({"e2": 0.85, "e4": 0.75}, 0.80, 2)
+    t = T.compute(pd.concat([_model_episode("e2"), _model_episode("e3")], ignore_index=True), measured)
+    ep = t["talktime_episodes"].set_index("episode_id")
+    assert ep.loc["e2", "attribution_accuracy"] == 0.85 and pd.isna(ep.loc["e3", "attribution_accuracy"])
+    assert ep.loc["e3", "attribution_accuracy_note"] == "not measured here; this method measured 80.0% on 2 reference episodes"
+    spk = t["talktime_speakers"].set_index(["episode_id", "speaker_id"])
+    assert pd.isna(spk.loc[("e3", "ned"), "attribution_accuracy"])
+    assert spk.loc[("e3", "ned"), "attribution_accuracy_note"].startswith("not measured here")
+    caption = F.talk_share(t["talktime_speakers"]).layout.annotations[0].text
+    assert "e3: speakers inferred" in caption and "not measured here; this method measured 80.0% on 2" in caption
+    assert "85.0%" in caption.split("e3:")[0] and "85" not in caption.split("e3:")[1]
+    assert T.Measured().note("e3") == "not measured: no episode has a hand-made speaker reference"
+
+
+def test_tag_questions_and_rhetorical_checks_are_not_questions():
+    from analysis.speakers.questions import is_question
+
+    assert is_question("What did you build first?") and is_question('He asked "why?"')
+    for s in ("That's the whole point, right?", "It scales, doesn't it?", "You ship it and learn, you know?",
+              "Right?", "You know?", "We tried that, no?", "It's cheap, isn't it?", "So it works - right?"):
+        assert not is_question(s), s
+    rows = [("Hal", "host", 0.0, 10.0, "Why did you start? It was hard, right?", True),
+            ("Gia", "guest", 10.0, 40.0, "It was hard, wasn't it? You know? But we did it, right? Did we?", True)]
+    spk = T.compute(_utts(rows))["talktime_speakers"].set_index("speaker_id")
+    assert spk.loc["hal", "questions"] == 1 and spk.loc["gia", "questions"] == 1
+
+
+def test_shares_from_posterior_draws_with_an_interval():
+    # e5: host Ned said utterance 0 (10 words, file label); utterances 1-2 (10 words each) were
+    # attributed by the model; in the draws utterance 1 is the host's 3 times in 4, utterance 2 once in 4.
+    rows = [("Ned", "host", 0.0, 10.0, " ".join(["a"] * 10), True), ("Gia", "guest", 10.0, 20.0, " ".join(["b"] * 10), True),
+            ("Gia", "guest", 20.0, 40.0, " ".join(["c"] * 10), True)]
+    u = _utts(rows, episode="e5")
+    u["speaker_source"] = ["file_label", "model", "model"]
+    draws = pd.DataFrame({"episode_id": "e5", "order": [1, 2], "host_speaker_id": "ned", "host_speaker": "Ned",
+                          "guest_speaker_id": "gia", "guest_speaker": "Gia", "draws": ["hhhg", "hggg"]})
+    measured = T.Measured(share_error_mean=0.05)
+    spk = T.compute(u, measured, draws=draws)["talktime_speakers"].set_index("speaker_id")
+    # host words per draw: 10 + 10*[1,1,1,0] + 10*[1,0,0,0] = 30, 20, 20, 10 of 30 -> expected 20/30
+    assert spk.loc["ned", "word_share_expected"] == pytest.approx(20 / 30)
+    assert spk.loc["ned", "word_share"] == pytest.approx(10 / 30)  # the best path gives both to the guest
+    assert spk.loc["ned", "word_share_low"] == pytest.approx(np.quantile([1, 2 / 3, 2 / 3, 1 / 3], 0.05) - 0.05)
+    assert spk.loc["ned", "word_share_high"] == pytest.approx(1.0)  # clipped
+    # seconds: host 10 + 10*[1,1,1,0] + 20*[1,0,0,0] of 40 -> 40, 20, 20, 10
+    assert spk.loc["ned", "talk_share_expected"] == pytest.approx((40 + 20 + 20 + 10) / 4 / 40)
+    assert spk.loc["gia", "talk_share_expected"] == pytest.approx(1 - (40 + 20 + 20 + 10) / 4 / 40)
+    roles = T.compute(u, measured, draws=draws)["talktime_roles"].set_index("role")
+    assert roles.loc["host", "word_share_expected"] == pytest.approx(20 / 30)
+    # talk shares per draw 1, .5, .5, .25: mean 56%, 5th-95th percentile 29-92%, widened by 5 points
+    assert spk.loc["ned", "talk_share_low"] == pytest.approx(np.quantile([1, .5, .5, .25], 0.05) - 0.05)
+    assert F.share_label(spk.loc["ned"]) == "Ned 56% (24-97%)"
+    assert F.share_label(spk.loc["ned"], "word") == "Ned 67% (33-100%)"
+    plain = T.compute(_utts(ROWS))["talktime_speakers"].set_index("speaker_id").loc["hal"]
+    assert plain["talk_share_low"] == plain["talk_share_high"] == plain["talk_share"]
+    assert F.share_label(plain) == "Hal 20%"

@@ -1,6 +1,7 @@
 """Talk-time figures (talk share per episode, turn lengths, balance timeline) from the
 ``talktime_*`` and ``balance_timeline`` tables; titles and captions say when speakers are
-model-inferred or times estimated, with the measured accuracy."""
+model-inferred or times estimated, with the accuracy measured on that episode or, where it has
+no reference, "not measured here" and the method's figure on the reference episodes."""
 from __future__ import annotations
 
 import pandas as pd
@@ -19,16 +20,29 @@ def _words(mix: str) -> str:
                      for p in str(mix).split(", "))
 
 
+def share_label(row: pd.Series, kind: str = "talk", name: str | None = None) -> str:
+    """'Lenny Rachitsky 17% (14-20%)': a speaker's (or role's) expected share of talk time
+    (``kind`` 'talk') or words ('word') with its interval; the interval is left out where it is
+    a single value (no speaker relies on the model). ``name`` overrides the row's speaker or role."""
+    who = name if name is not None else row.get("speaker", row.get("role", ""))
+    mid, lo, hi = (row[f"{kind}_share_{p}"] for p in ("expected", "low", "high"))
+    lo_pc, hi_pc = round(lo * 100), round(hi * 100)
+    interval = f" ({lo_pc}-{hi_pc}%)" if (lo_pc, hi_pc) != (round(mid * 100),) * 2 else ""
+    return f"{who} {mid:.0%}{interval}".strip()
+
+
 def method_note(rows: pd.DataFrame) -> str:
     """Caption text for the rows' methods: which episodes rely on model-inferred speakers
-    (with the measured accuracy) or estimated times; '' when all come from the files."""
+    (with the accuracy measured on that episode, or 'not measured here' and the method's
+    figure on the reference episodes) or estimated times; '' when all come from the files."""
     notes = []
     model = rows[rows["attribution_method"].str.contains("model", na=False)]
     for ep, g in model.groupby("episode_id", sort=True):
-        acc = g["attribution_accuracy"].dropna()
+        note = g["attribution_accuracy_note"].iloc[0] if "attribution_accuracy_note" in g else ""
         notes.append(f"{ep}: speakers inferred by a text model ({_words(g['attribution_method'].iloc[0])}"
-                     + (f"; {acc.iloc[0]:.0%} of words right when tested against a hand-made reference" if len(acc) else "")
-                     + ")")
+                     + (f"; accuracy: {note}" if note else "") + ")")
+    if "talk_share_low" in rows and (rows["talk_share_low"] < rows["talk_share_high"]).any():
+        notes.append("shares: expected over the model's posterior, 90% interval widened by its measured error")
     estimated = rows[~rows["time_method"].str.fullmatch(r"file 100%", na=False)]
     for ep, g in estimated.groupby("episode_id", sort=True):
         notes.append(f"{ep}: times estimated ({_words(g['time_method'].iloc[0])})")
@@ -51,12 +65,13 @@ def _flag(rows: pd.DataFrame) -> str:
 
 
 def talk_share(speakers: pd.DataFrame) -> go.Figure:
-    """Stacked bars: each speaker's share of talk time, one bar per episode."""
+    """Stacked bars: each speaker's expected share of talk time, one bar per episode, labelled
+    with its interval (:func:`share_label`)."""
     fig = go.Figure()
     for _, r in speakers.sort_values(["role", "speaker"], ascending=[False, True]).iterrows():
-        fig.add_bar(x=[r["talk_share"]], y=[r["episode_id"]], orientation="h", name=f"{r['speaker']} ({r['role']})",
-                    marker_color=ROLE_COLORS.get(r["role"]), text=f"{r['speaker']} {r['talk_share']:.0%}",
-                    hovertemplate=f"{r['speaker']}: %{{x:.1%}} of talk time<extra></extra>")
+        fig.add_bar(x=[r["talk_share_expected"]], y=[r["episode_id"]], orientation="h",
+                    name=f"{r['speaker']} ({r['role']})", marker_color=ROLE_COLORS.get(r["role"]), text=share_label(r),
+                    hovertemplate=f"{share_label(r)} of talk time<extra></extra>")
     fig.update_layout(barmode="stack", title="Share of talk time per episode" + _flag(speakers),
                       xaxis={"title": "share of talk time", "tickformat": ".0%", "range": [0, 1]}, showlegend=False)
     return _caption(fig, method_note(speakers))

@@ -15,6 +15,7 @@ one's speech (music, ASR loops). ``sure`` is ``no`` where the annotator hesitate
 """
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -26,12 +27,14 @@ import pandas as pd
 from .. import config
 from ..catalog import Episode
 from ..ingest.base import ParseError, read_file
+from ..io import atomic_path, content_hash, keyed_pickle
 
 COLUMNS = ("line", "speaker", "sure", "at")
 SOURCE = "reference"  # identity.SOURCES value for labels corrected by a reference
 UNSURE_CONFIDENCE = 0.6  # confidence of a reference turn the annotator marked unsure
 NO_ONE = "-"
 ROLE_ONLY = ("host", "guest")
+_CODE = Path(__file__).read_bytes()  # read at import: cached corrections are keyed by the code that made them
 
 
 class ReferenceError(ValueError):
@@ -108,15 +111,16 @@ def load_reference(path: Path, episode: Episode) -> Reference:
 def _locate(turns: list[Turn], raw: str, path: Path, transcript: Path) -> tuple[int, ...]:
     """Character offset of each turn's ``at`` in the transcript text, searched in order."""
     offsets = _line_offsets(raw)
+    search = _WordSearch(raw)
     starts, pos = [], 0
     for turn in turns:
         lo = max(pos, offsets[min(turn.line, len(offsets)) - 1])
-        m = _words_pattern(turn.at).search(raw, lo)
+        m = search.find(turn.at, lo)
         if m is None:
             raise ReferenceError(f"{path}:{turn.row}: {turn.at[:60]!r} not found in {transcript.name} "
                                  f"on or after line {turn.line} (and after the previous turn)")
-        starts.append(m.start())
-        pos = m.start() + 1
+        starts.append(m[0])
+        pos = m[0] + 1
     return tuple(starts)
 
 
@@ -134,8 +138,32 @@ def load_references(episodes: list[Episode]) -> tuple[dict[str, Reference], list
     return refs, errors
 
 
-def _words_pattern(text: str) -> re.Pattern:
-    return re.compile(r"\s+".join(re.escape(w) for w in text.split()))
+class _WordSearch:
+    """Whitespace-insensitive search in a text: ``find(words, pos)`` is where the words of
+    ``words`` occur, separated by any whitespace, at or after offset ``pos`` of the text."""
+
+    def __init__(self, text: str):
+        pieces = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", text)]
+        self.flat = " ".join(p for _, p in pieces)
+        starts = np.asarray([at for at, _ in pieces], dtype=np.int64)
+        lengths = np.asarray([len(p) for _, p in pieces], dtype=np.int64)
+        flat_starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]) if len(pieces) else np.zeros(0, np.int64)
+        self._raw_of_flat = starts - flat_starts  # add to a flat offset inside word k to get the text offset
+        self._flat_starts = flat_starts
+        self._raw_starts = starts
+
+    def find(self, words: str, pos: int = 0) -> tuple[int, list[int]] | None:
+        """(text offset where ``words`` start, text offset of each of their words), or None."""
+        k = int(np.searchsorted(self._raw_starts, pos))  # first word starting at or after pos
+        if k >= len(self._raw_starts):
+            return None
+        at = self.flat.find(" ".join(words.split()), int(self._flat_starts[k]))
+        if at < 0:
+            return None
+        first = int(np.searchsorted(self._flat_starts, at, side="right")) - 1
+        n = len(words.split())
+        offsets = [at + self._raw_of_flat[first]] + [int(self._raw_starts[first + i]) for i in range(1, n)]
+        return int(offsets[0]), [int(o) for o in offsets]
 
 
 def _line_offsets(text: str) -> list[int]:
@@ -151,17 +179,18 @@ def word_speakers(ref: Reference, utterances: pd.DataFrame) -> dict[int, list[Tu
     merges or splits a few words). Utterances not found there (another file) are left out."""
     raw = ref.text
     offsets = _line_offsets(raw)
+    search = _WordSearch(raw)
     starts_arr = np.asarray(ref.starts)
     out: dict[int, list[Turn | None]] = {}
     cursor = 0
     own = utterances[utterances["source_file"] == config.data_relative(ref.transcript)]
     for u in own.sort_values("order").itertuples():
         line_start = offsets[min(int(u.source_line), len(offsets)) - 1] if pd.notna(u.source_line) else 0
-        m = _words_pattern(u.raw_text).search(raw, max(cursor, line_start)) if u.raw_text.split() else None
+        m = search.find(u.raw_text, max(cursor, line_start)) if u.raw_text.split() else None
         if m is None:
             continue
-        cursor = m.end()
-        raw_words = [m.start() + w.start() for w in re.finditer(r"\S+", m.group(0))]
+        raw_words = m[1]
+        cursor = raw_words[-1] + len(u.raw_text.split()[-1])
         n_clean = len(u.text.split())
         turn_of_raw = np.searchsorted(starts_arr, raw_words, side="right") - 1
         picks = (np.arange(n_clean) * len(raw_words)) // max(n_clean, 1)
@@ -207,26 +236,122 @@ def correct_labels(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.Data
     """Corpus stage: in episodes whose *file* labels its speakers and that have a reference,
     replace each utterance's speaker where the reference says someone else spoke most of it
     (source ``reference``; confidence the majority's word share, at most UNSURE_CONFIDENCE
-    where the annotator was unsure).
+    where the annotator was unsure). Cached per episode (``data/cache/reference``) by its
+    utterances, its reference file and this code.
 
     Files without labels are not touched: their speakers come from the attribution model,
     and their reference only measures it."""
-    refs, _ = load_references(episodes)  # unusable references are reported by the corpus build
     out = utterances.copy()
     cols = ["speaker_id", "speaker", "speaker_role", "speaker_source", "speaker_confidence"]
     for c in cols:
         out[c] = out[c].astype(object)
     for ep in episodes:
         mask = out["episode_id"] == ep.id
-        if ep.id not in refs or not mask.any() or out.loc[mask, "speaker_label"].notna().mean() <= 0.5:
+        path = path_for(ep.id)
+        if not path.exists() or not mask.any() or out.loc[mask, "speaker_label"].notna().mean() <= 0.5:
             continue
-        per = utterance_speakers(refs[ep.id], out[mask])
-        per = per[per["speaker"].notna() & ~per["speaker"].isin(ROLE_ONLY)]
+        fixes = _cached_corrections(out[mask], ep, path)
+        if fixes.empty:
+            continue
         row_of = pd.Series(out.index[mask], index=out.loc[mask, "order"].to_numpy())
-        for i, r in zip(row_of.loc[per.index], per.itertuples()):
-            person = ep.person(r.speaker)
-            if str(out.at[i, "speaker_id"]) == person.id:  # the file was right: keep its source
-                continue
-            conf = float(r.share) if r.sure else min(float(r.share), UNSURE_CONFIDENCE)
-            out.loc[i, cols] = [person.id, person.name, person.role, SOURCE, round(conf, 4)]
+        out.loc[row_of.loc[fixes.index].to_numpy(), cols] = fixes[cols].to_numpy()
     return out
+
+
+def _cached_corrections(u: pd.DataFrame, ep: Episode, path: Path) -> pd.DataFrame:
+    """:func:`_corrections` of one episode behind a cache keyed by its inputs."""
+    inputs = u[["order", "source_file", "source_line", "raw_text", "text", "speaker_id"]].astype(str)
+    key = content_hash(pd.util.hash_pandas_object(inputs, index=False).to_numpy().tobytes(), path.read_bytes(),
+                       json.dumps(ep.raw, sort_keys=True, default=str), _CODE)
+    try:
+        return keyed_pickle(config.CACHE / "reference" / f"{ep.id}.pkl", key,
+                            lambda: _corrections(load_reference(path, ep), u, ep))
+    except ReferenceError:  # reported by the corpus build; the episode is built without it
+        return pd.DataFrame()
+
+
+def _corrections(ref: Reference, u: pd.DataFrame, ep: Episode) -> pd.DataFrame:
+    """Per utterance ``order`` the reference corrects: its new speaker columns."""
+    per = utterance_speakers(ref, u)
+    per = per[per["speaker"].notna() & ~per["speaker"].isin(ROLE_ONLY)]
+    ids = u.set_index("order")["speaker_id"]
+    rows = {}
+    for order, r in zip(per.index, per.itertuples()):
+        person = ep.person(r.speaker)
+        if str(ids.get(order)) == person.id:  # the file was right: keep its source
+            continue
+        conf = float(r.share) if r.sure else min(float(r.share), UNSURE_CONFIDENCE)
+        rows[order] = [person.id, person.name, person.role, SOURCE, round(conf, 4)]
+    return pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=["speaker_id", "speaker", "speaker_role", "speaker_source", "speaker_confidence"])
+
+
+TRUSTED = ("file_label", "catalog_correction", "introduction", SOURCE)  # speaker sources a draft copies
+DRAFT_MIN_TRUSTED = 0.8  # share of conversation words with a trusted speaker needed to draft a reference
+DRAFT_WORDS = 8  # words of an utterance quoted in the ``at`` column
+
+
+def draft(episode: Episode, utterances: pd.DataFrame) -> str:
+    """A reference file (the format above) drafted from an episode's corpus utterances: one row
+    per change of speaker, ``sure yes`` where the file (or the catalog) names the speaker, ``no``
+    with the role where the speaker came from the model or a rule, ``-`` for non-speech.
+    Raises ReferenceError when trusted labels cover less than DRAFT_MIN_TRUSTED of the words."""
+    u = utterances[utterances["episode_id"] == episode.id].sort_values("order")
+    conv = u[u["is_conversation"]]
+    trusted = conv["speaker_source"].isin(TRUSTED) & conv["speaker_id"].isin([p.id for p in episode.people])
+    share = conv.loc[trusted, "word_count"].sum() / max(conv["word_count"].sum(), 1)
+    if share < DRAFT_MIN_TRUSTED:
+        raise ReferenceError(f"{episode.id}: the file's labels name a catalog host or guest for only {share:.0%} of "
+                             f"its words (at least {DRAFT_MIN_TRUSTED:.0%} needed to draft a reference from them)")
+    names = {p.id: p.name for p in episode.people}
+    lines = [f"# Speaker reference for {episode.id}, DRAFTED from the file's labels by",
+             f"# `python -m analysis reference {episode.id}`. Read the transcript and check every row: fix",
+             "# wrong speakers, split turns the file merged, mark doubtful rows sure=no. Then move it to",
+             f"# {config.data_relative(path_for(episode.id))}: the attribution model learns from it.",
+             "\t".join(COLUMNS)]
+    last = None
+    for r in u.itertuples():
+        if not r.raw_text.split() or pd.isna(r.source_line):
+            continue
+        if r.speaker_source in TRUSTED and r.speaker_id in names:
+            cell, sure = names[r.speaker_id], "yes"
+        elif not r.is_conversation and ("nonspeech" in r.flags or "hallucination_loop" in r.flags):
+            cell, sure = NO_ONE, "yes"
+        else:
+            cell, sure = (r.speaker_role if r.speaker_role in ROLE_ONLY else NO_ONE), "no"
+        if (cell, sure) == last:
+            continue
+        last = (cell, sure)
+        lines.append(f"{int(r.source_line)}\t{cell}\t{sure}\t{' '.join(r.raw_text.split()[:DRAFT_WORDS])}")
+    return "\n".join(lines) + "\n"
+
+
+def main_reference(args) -> int:
+    """``python -m analysis reference EPISODE_ID [--out PATH] [--force]``: draft a reference."""
+    import sys
+
+    from ..catalog import load_catalog
+    from ..corpus import load_corpus
+
+    episodes, _ = load_catalog()
+    ep = next((e for e in episodes if e.id == args.episode_id), None)
+    if ep is None:
+        print(f"error: no episode {args.episode_id!r} in the catalog ({config.CATALOG})", file=sys.stderr)
+        return 1
+    out = Path(args.out) if args.out else config.ANNOTATIONS / "drafts" / f"{ep.id}.speakers.tsv"
+    if out.exists() and not args.force:
+        print(f"error: {out} exists; pass --force to overwrite it", file=sys.stderr)
+        return 1
+    try:
+        text = draft(ep, load_corpus()["utterances"])
+        with atomic_path(out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+            load_reference(tmp, ep)  # every turn must be found in the transcript, else nothing is written
+    except ReferenceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    n = sum(1 for line in text.splitlines() if line and not line.startswith("#")) - 1
+    print(f"wrote a draft reference of {n} turns for {ep.id} to {out}")
+    if out.resolve() != path_for(ep.id).resolve():
+        print(f"review it against the transcript, then move it to {path_for(ep.id)} so the model learns from it")
+    return 0

@@ -7,13 +7,16 @@ turn is a run of consecutive counted utterances by the same speaker.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
-from . import attribution
 from ..ingest.text import sentences
 from ..io import write_json, write_table
 from ..schema import Column, Table, register
+from . import attribution
+from .questions import is_question
 
 BACKCHANNEL_WORDS = 3  # turns shorter than this are ignored when counting speaker switches
 SWITCH_PERIOD_S = 300.0  # switches are reported per five minutes
@@ -26,9 +29,13 @@ BALANCE_LABELS = ("guest-dominated throughout", "host-dominated throughout", "ba
 _METHOD_COLUMNS = (
     Column("time_method", "str", "Where the times come from: time_source mix weighted by seconds, e.g. 'file 100%'."),
     Column("attribution_method", "str", "How speakers were determined: speaker_source mix weighted by words."),
-    Column("attribution_accuracy", "float", "Word accuracy of the attribution model when the row relies on it "
-           "(speaker_source 'model'): measured on this episode held out from training against its reference, "
-           "else the mean over the episodes that have one; null otherwise.", nullable=True),
+    Column("attribution_accuracy", "float", "Word accuracy of the attribution model measured on this episode (held "
+           "out from training, scored against its hand-made reference) when the row relies on the model "
+           "(speaker_source 'model'); null otherwise, and null for an episode without a reference: it is not "
+           "measured there.", nullable=True),
+    Column("attribution_accuracy_note", "str", "What is known of the model's accuracy for the row, in words: the "
+           "figure measured on this episode, or 'not measured here; this method measured X% on N reference "
+           "episodes'; '' when the row does not rely on the model."),
     Column("include_flagged", "bool", "True when flagged noise was counted as talk."),
 )
 _TALK_COLUMNS = (
@@ -40,9 +47,19 @@ _TALK_COLUMNS = (
     Column("median_turn_s", "float", "Median turn length, seconds."),
     Column("longest_turn_s", "float", "Longest turn (monologue), seconds."),
     Column("longest_turn_words", "int", "Longest turn, words."),
-    Column("questions", "int", "Sentences ending in '?'."),
+    Column("questions", "int", "Questions to the other person: sentences ending in '?', tag questions "
+           "('..., right?', '..., isn't it?') and rhetorical checks ('You know?') excepted."),
     Column("questions_per_hour", "float", "Questions per hour of the episode's talk time."),
 )
+_SHARE_COLUMNS = tuple(
+    Column(f"{kind}_share_{part}", "float", text.format(kind={"talk": "talk time", "word": "words"}[kind]))
+    for kind in ("talk", "word") for part, text in (
+        ("expected", ("Expected share of the episode's {kind}, 0-1, over the attribution decoder's posterior "
+                      "draws (equals the share where no speaker relies on the model).")),
+        ("low", ("Lower bound of the share's interval, 0-1: the 5th percentile of the posterior draws minus the "
+                 "mean absolute error of the expected host word share measured leave-one-episode-out on the "
+                 "reference episodes (other than this one); talk seconds per utterance are held fixed.")),
+        ("high", "Upper bound of the share's interval, 0-1: the 95th percentile plus the same error.")))
 TURNS = register(Table("talktime_turns", "Turns: runs of consecutive utterances by one speaker.", (
     Column("episode_id", "str", "Episode slug."),
     Column("turn_index", "int", "0-based turn position in the episode."),
@@ -53,7 +70,7 @@ TURNS = register(Table("talktime_turns", "Turns: runs of consecutive utterances 
     Column("end_s", "float", "Turn end, seconds."),
     Column("duration_s", "float", "Talk time of the turn, seconds."),
     Column("words", "int", "Words in the turn."),
-    Column("questions", "int", "Sentences ending in '?'."),
+    Column("questions", "int", "Questions to the other person (tag questions excepted; see talktime_speakers)."),
     Column("utterances", "int", "Utterances merged into the turn."),
 ), key=("episode_id", "turn_index")))
 SPEAKERS = register(Table("talktime_speakers", "Talk-time metrics per episode and speaker.", (
@@ -61,11 +78,11 @@ SPEAKERS = register(Table("talktime_speakers", "Talk-time metrics per episode an
     Column("speaker_id", "str", "Person slug."),
     Column("speaker", "str", "Display name."),
     Column("role", "str", "Role in the episode.", allowed=("host", "guest", "unknown")),
-) + _TALK_COLUMNS + _METHOD_COLUMNS, key=("episode_id", "speaker_id")))
+) + _TALK_COLUMNS + _SHARE_COLUMNS + _METHOD_COLUMNS, key=("episode_id", "speaker_id")))
 ROLES = register(Table("talktime_roles", "Talk-time metrics per episode and role (hosts together).", (
     Column("episode_id", "str", "Episode slug."),
     Column("role", "str", "Role.", allowed=("host", "guest", "unknown")),
-) + _TALK_COLUMNS + _METHOD_COLUMNS, key=("episode_id", "role")))
+) + _TALK_COLUMNS + _SHARE_COLUMNS + _METHOD_COLUMNS, key=("episode_id", "role")))
 EPISODES = register(Table("talktime_episodes", "Talk-time summary per episode, for side-by-side comparison.", (
     Column("episode_id", "str", "Episode slug."),
     Column("talk_s", "float", "Counted talk time, seconds."),
@@ -73,6 +90,8 @@ EPISODES = register(Table("talktime_episodes", "Talk-time summary per episode, f
     Column("host_talk_share", "float", "Hosts' share of talk time, 0-1."),
     Column("guest_talk_share", "float", "Guests' share of talk time, 0-1."),
     Column("host_word_share", "float", "Hosts' share of words, 0-1."),
+) + tuple(Column(f"host_{c.name}", c.type, "Hosts' " + c.description[0].lower() + c.description[1:])
+          for c in _SHARE_COLUMNS) + (
     Column("turns", "int", "Number of turns."),
     Column("switches_per_5min", "float", "Speaker switches per five minutes, turns under "
            f"{BACKCHANNEL_WORDS} words (backchannels) ignored."),
@@ -116,8 +135,7 @@ def counted(utterances: pd.DataFrame, include_flagged: bool = False) -> pd.DataF
         keep &= utterances["is_conversation"].astype(bool)
     out = utterances[keep].sort_values(["episode_id", "order"]).copy()
     out["duration_s"] = (out["end_s"] - out["start_s"]).clip(lower=0)
-    out["questions"] = out["text"].fillna("").map(
-        lambda t: sum(s.rstrip().endswith("?") for s in sentences(t)))
+    out["questions"] = out["text"].fillna("").map(lambda t: sum(map(is_question, sentences(t))))
     return out
 
 
@@ -142,18 +160,51 @@ def _mix(values: pd.Series, weights: pd.Series) -> str:
     return ", ".join(f"{k} {v:.0%}" for k, v in total.items()) or "none"
 
 
-def _methods(utts: pd.DataFrame, accuracy: dict[str, float], include_flagged: bool) -> dict:
+@dataclass(frozen=True)
+class Measured:
+    """What the speaker evaluation measured (:func:`evaluation.evaluate`), as the tables quote it."""
+
+    by_episode: dict[str, float] = field(default_factory=dict)  # word accuracy of each held-out reference episode
+    mean: float | None = None  # their mean
+    episodes: int = 0  # how many reference episodes
+    share_error: dict[str, float] = field(default_factory=dict)  # interval widening per reference episode
+    share_error_mean: float = 0.0  # interval widening for an episode without a reference
+
+    @classmethod
+    def from_evaluation(cls, result: dict) -> Measured:
+        s = result["summary"]
+        return cls(dict(s["word_accuracy_by_episode"]), s["word_accuracy_mean"], int(s.get("reference_episodes", 0)),
+                   dict(s.get("share_calibration_by_episode") or {}), float(s.get("share_calibration") or 0.0))
+
+    def note(self, episode_id: str) -> str:
+        """The model's accuracy for ``episode_id`` in words: measured there, or only elsewhere."""
+        if episode_id in self.by_episode:
+            return (f"{self.by_episode[episode_id]:.1%} of words right on this episode (held out from training, "
+                    "scored against its hand-made reference)")
+        if self.mean is None:
+            return "not measured: no episode has a hand-made speaker reference"
+        return (f"not measured here; this method measured {self.mean:.1%} on {self.episodes} reference "
+                f"episode{'s' if self.episodes != 1 else ''}")
+
+    def widening(self, episode_id: str) -> float:
+        """How much a share interval is widened each side for ``episode_id`` (0-1)."""
+        return self.share_error.get(episode_id, self.share_error_mean)
+
+
+def _methods(utts: pd.DataFrame, measured: Measured, include_flagged: bool) -> dict:
     model = (utts["speaker_source"] == attribution.METHOD).any()
+    ep = utts["episode_id"].iloc[0]
     return {"time_method": _mix(utts["time_source"], utts["duration_s"]),
             "attribution_method": _mix(utts["speaker_source"], utts["word_count"]),
-            "attribution_accuracy": accuracy.get(utts["episode_id"].iloc[0]) if model else None,
+            "attribution_accuracy": measured.by_episode.get(ep) if model else None,
+            "attribution_accuracy_note": measured.note(ep) if model else "",
             "include_flagged": include_flagged}
 
 
-def talk_metrics(utts: pd.DataFrame, trns: pd.DataFrame, by: list[str], accuracy: dict[str, float] | None = None,
+def talk_metrics(utts: pd.DataFrame, trns: pd.DataFrame, by: list[str], measured: Measured | None = None,
                  include_flagged: bool = False) -> pd.DataFrame:
     """_TALK_COLUMNS and method columns per episode and ``by`` (e.g. ["speaker_id"] or ["role"])."""
-    accuracy = accuracy or {}
+    measured = measured or Measured()
     ep_s = utts.groupby("episode_id")["duration_s"].sum()
     ep_w = utts.groupby("episode_id")["word_count"].sum()
     tkey = ["episode_id"] + [{"speaker_role": "role"}.get(c, c) for c in by]
@@ -170,11 +221,55 @@ def talk_metrics(utts: pd.DataFrame, trns: pd.DataFrame, by: list[str], accuracy
                    median_turn_s=float(t["duration_s"].median()), longest_turn_s=float(t["duration_s"].max()),
                    longest_turn_words=int(t["words"].max()), questions=q,
                    questions_per_hour=q / (ep_s[ep] / 3600) if ep_s[ep] else 0.0,
-                   **_methods(u, accuracy, include_flagged))
+                   **_methods(u, measured, include_flagged))
         if "speaker_id" in by:
             row.update(speaker=u["speaker"].iloc[0], role=u["speaker_role"].iloc[0])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def share_intervals(utts: pd.DataFrame, draws: pd.DataFrame | None, by: str, measured: Measured | None = None,
+                    quantiles: tuple[float, float] = (0.05, 0.95)) -> pd.DataFrame:
+    """Expected talk and word share per episode and ``by`` (``speaker_id`` or ``speaker_role``)
+    with an interval (_SHARE_COLUMNS), from the attribution decoder's posterior draws.
+
+    In each draw a model-attributed utterance (a row of ``draws``) goes to its host or its
+    guest; every other counted utterance keeps its speaker; each utterance keeps its seconds
+    and words. Expected share: the mean over draws; interval: the ``quantiles`` of the draws,
+    widened each side by :meth:`Measured.widening` and clipped to 0-1."""
+    measured = measured or Measured()
+    out = []
+    draws = draws if draws is not None else pd.DataFrame(columns=["episode_id", "order", "draws"])
+    for ep, u in utts.groupby("episode_id", sort=True):
+        d = draws[(draws["episode_id"] == ep) & draws["order"].isin(u["order"])]
+        fixed = u[~u["order"].isin(d["order"])]
+        if d.empty:
+            keys, words, secs = fixed[by].to_numpy(), fixed["word_count"].to_numpy(float)[:, None], \
+                fixed["duration_s"].to_numpy(float)[:, None]
+        else:
+            host = np.array([list(x) for x in d["draws"]]) == "h"  # [utterance, draw]
+            moved = u.set_index("order").loc[d["order"]]
+            w, sec = moved["word_count"].to_numpy(float)[:, None], moved["duration_s"].to_numpy(float)[:, None]
+            host_key = d["host_speaker_id"].to_numpy() if by == "speaker_id" else np.full(len(d), "host")
+            guest_key = d["guest_speaker_id"].to_numpy() if by == "speaker_id" else np.full(len(d), "guest")
+            n = host.shape[1]
+            keys = np.concatenate([fixed[by].to_numpy(), host_key, guest_key])
+            words = np.vstack([np.repeat(fixed["word_count"].to_numpy(float)[:, None], n, axis=1), w * host, w * ~host])
+            secs = np.vstack([np.repeat(fixed["duration_s"].to_numpy(float)[:, None], n, axis=1), sec * host, sec * ~host])
+        wide = measured.widening(ep) if not d.empty else 0.0
+        row = {}
+        for kind, m in (("word", words), ("talk", secs)):
+            per = pd.DataFrame(m).groupby(keys, sort=True).sum()
+            share = per / per.sum(axis=0).replace(0, np.nan)
+            lo, hi = share.quantile(quantiles[0], axis=1), share.quantile(quantiles[1], axis=1)
+            row[f"{kind}_share_expected"] = share.mean(axis=1)
+            row[f"{kind}_share_low"] = (lo - wide).clip(lower=0.0)
+            row[f"{kind}_share_high"] = (hi + wide).clip(upper=1.0)
+        part = pd.DataFrame(row).fillna(0.0)
+        part.index.name = by
+        out.append(part.reset_index().assign(episode_id=ep))
+    cols = ["episode_id", by] + [c.name for c in _SHARE_COLUMNS]
+    return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
 
 
 def switches_per_5min(trns: pd.DataFrame, talk_s: float) -> float:
@@ -228,15 +323,20 @@ def people(speakers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def compute(utterances: pd.DataFrame, accuracy: dict[str, float] | None = None,
-            include_flagged: bool = False) -> dict[str, pd.DataFrame]:
-    """Every talk-time table from the utterances table; ``accuracy`` maps an episode to the
-    measured word accuracy recorded on its rows that rely on the attribution model."""
-    accuracy = accuracy or {}
+def compute(utterances: pd.DataFrame, measured: Measured | None = None, include_flagged: bool = False,
+            draws: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every talk-time table from the utterances table. ``measured``: the speaker evaluation's
+    figures, quoted on rows that rely on the attribution model; ``draws``: the attribution
+    decoder's posterior draws (``speaker_draws``), from which expected shares and intervals come."""
+    measured = measured or Measured()
     utts = counted(utterances, include_flagged)
     trns = turns(utts)
-    spk = talk_metrics(utts, trns, ["speaker_id"], accuracy, include_flagged)
-    rol = talk_metrics(utts, trns, ["speaker_role"], accuracy, include_flagged)
+    spk = talk_metrics(utts, trns, ["speaker_id"], measured, include_flagged)
+    rol = talk_metrics(utts, trns, ["speaker_role"], measured, include_flagged)
+    if len(spk):
+        spk = spk.merge(share_intervals(utts, draws, "speaker_id", measured), on=["episode_id", "speaker_id"], how="left")
+        rol = rol.merge(share_intervals(utts, draws, "speaker_role", measured).rename(columns={"speaker_role": "role"}),
+                        on=["episode_id", "role"], how="left")
     timelines, episodes = [], []
     for ep, u in utts.groupby("episode_id", sort=True):
         tl = balance_timeline(u)
@@ -248,10 +348,11 @@ def compute(utterances: pd.DataFrame, accuracy: dict[str, float] | None = None,
                          "host_talk_share": float(r["talk_share"].get("host", 0.0)),
                          "guest_talk_share": float(r["talk_share"].get("guest", 0.0)),
                          "host_word_share": float(r["word_share"].get("host", 0.0)), "turns": len(t),
+                         **{f"host_{c.name}": float(r[c.name].get("host", 0.0)) for c in _SHARE_COLUMNS},
                          "switches_per_5min": switches_per_5min(t, talk),
                          "questions_per_hour": u["questions"].sum() / (talk / 3600) if talk else 0.0,
                          "longest_turn_s": float(t["duration_s"].max()), "balance_label": balance_label(tl["guest_share"]),
-                         **_methods(u, accuracy, include_flagged)})
+                         **_methods(u, measured, include_flagged)})
     return {"talktime_turns": trns, "talktime_speakers": spk, "talktime_roles": rol,
             "talktime_episodes": pd.DataFrame(episodes), "talktime_people": people(spk),
             "balance_timeline": pd.concat(timelines, ignore_index=True) if timelines else TIMELINE.empty()}
@@ -259,6 +360,11 @@ def compute(utterances: pd.DataFrame, accuracy: dict[str, float] | None = None,
 
 def comparison(episodes: pd.DataFrame) -> str:
     """Episodes side by side (one column each), as text."""
+    from ..figures.talktime import share_label
+
+    shares = {f"host {kind} share (expected)": [share_label(r, kind, "") for _, r in
+                                                episodes.rename(columns=lambda c: c.removeprefix("host_")).iterrows()]
+              for kind in ("talk", "word")}
     cols = ["host_talk_share", "host_word_share", "turns", "switches_per_5min", "questions_per_hour",
             "longest_turn_s", "balance_label", "time_method", "attribution_method"]
     wide = episodes.set_index("episode_id")[cols].T
@@ -266,6 +372,8 @@ def comparison(episodes: pd.DataFrame) -> str:
            "questions_per_hour": "{:.0f}", "longest_turn_s": "{:.0f}"}
     for c, f in fmt.items():
         wide.loc[c] = [f.format(v) for v in wide.loc[c]]
+    wide = pd.concat([pd.DataFrame(shares, index=wide.columns).T, wide.rename(
+        index={"host_talk_share": "host talk share (best path)", "host_word_share": "host word share (best path)"})])
     wide.columns = [c.split("-")[0] for c in wide.columns]
     return wide.to_string()
 
@@ -273,28 +381,33 @@ def comparison(episodes: pd.DataFrame) -> str:
 def main_speakers(args) -> int:
     """``python -m analysis speakers [--include-flagged]``: write the talk-time tables."""
     from .. import config
-    from . import evaluation
     from ..corpus import load_corpus
+    from ..figures.talktime import share_label
+    from . import evaluation
 
-    utterances = load_corpus()["utterances"]
-    measured = evaluation.evaluate(utterances)
-    summary = measured["summary"]
-    # an episode measured against its own reference gets that figure; others the mean
-    accuracy = {ep: summary["word_accuracy_by_episode"].get(ep, summary["word_accuracy_mean"])
-                for ep in utterances["episode_id"].unique()}
-    tables = compute(utterances, accuracy, getattr(args, "include_flagged", False))
+    corpus = load_corpus()
+    utterances, draws = corpus["utterances"], corpus[attribution.DRAWS.name]
+    result = evaluation.evaluate(utterances)
+    measured = Measured.from_evaluation(result)
+    tables = compute(utterances, measured, getattr(args, "include_flagged", False), draws)
     for table in TABLES:
         write_table(tables[table.name], table, config.PROCESSED / f"{table.name}.parquet")
-    write_json(measured, config.PROCESSED / "speaker_evaluation.json")
+    write_json(result, config.PROCESSED / "speaker_evaluation.json")
     print(comparison(tables["talktime_episodes"]))
     spk = tables["talktime_speakers"]
-    print("\nPer speaker (talk share / word share / turns / questions):")
+    print("\nPer speaker (share of talk time, expected with interval / word share / turns / questions):")
     for _, r in spk.iterrows():
-        print(f"  {r['episode_id'].split('-')[0]:<13} {r['speaker']:<17} {r['role']:<6} {r['talk_share']:6.1%} "
-              f"{r['word_share']:6.1%} {r['turns']:5d} {r['questions']:4d}")
-    model = tables["talktime_episodes"].dropna(subset=["attribution_accuracy"])
-    for _, r in model.iterrows():
-        print(f"\n{r['episode_id']}: speakers inferred by the model; its measured word accuracy there "
-              f"{r['attribution_accuracy']:.1%} (python -m analysis evaluate-speakers).")
+        print(f"  {r['episode_id'].split('-')[0]:<13} {share_label(r):<44} {r['role']:<6} "
+              f"{r['word_share_expected']:6.1%} {r['turns']:5d} {r['questions']:4d}")
+    for _, r in tables["talktime_episodes"].iterrows():
+        if r["attribution_accuracy_note"]:
+            print(f"\n{r['episode_id']}: speakers inferred by the model; accuracy: {r['attribution_accuracy_note']} "
+                  "(python -m analysis evaluate-speakers).")
+    refused = utterances[utterances["speaker_source"] == attribution.REFUSED]
+    for ep, u in refused.groupby("episode_id", sort=True):
+        conv = utterances[(utterances["episode_id"] == ep) & utterances["is_conversation"] & (utterances["word_count"] > 0)]
+        why = attribution.refusal_reason(conv) or "see the corpus report"
+        print(f"\n{ep}: speakers not attributed ({why}); {int(u['word_count'].sum())} words have no speaker "
+              "and are left out of talk time.")
     print(f"wrote {', '.join(t.name for t in TABLES)} and speaker_evaluation.json to {config.PROCESSED}")
     return 0

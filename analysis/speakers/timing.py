@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..catalog import Episode
 from ..ingest import ParseError, parse_file
+from . import reference
 
 DEFAULT_RATE = 2.6  # words/second of conversation (pauses included) when nothing is calibrated
 NONSPEECH_S = 5.0  # seconds a word-less flagged cue (music, laughter) is assumed to last
@@ -64,6 +65,12 @@ def speaking_rates(utterances: pd.DataFrame) -> dict[str, float]:
     for role, g in timed.groupby("speaker_role"):
         rates[str(role)] = g["word_count"].sum() / g["dur"].sum()
     return rates
+
+
+def curated_rates(utterances: pd.DataFrame, episodes: list[Episode]) -> dict[str, float]:
+    """:func:`speaking_rates` of the episodes that have a hand-made speaker reference only."""
+    curated = [ep.id for ep in episodes if reference.path_for(ep.id).exists()]
+    return speaking_rates(utterances[utterances["episode_id"].isin(curated)])
 
 
 def raw_durations(utts: pd.DataFrame, rates: dict[str, float]) -> np.ndarray:
@@ -149,9 +156,10 @@ def chapter_list(ep: Episode) -> pd.DataFrame:
 
 
 def timing_stage(utterances: pd.DataFrame, episodes: list[Episode]) -> pd.DataFrame:
-    """Corpus stage: file times where an episode has them, estimates elsewhere (rates
-    calibrated on the timestamped episodes of the same corpus)."""
-    rates = speaking_rates(utterances)
+    """Corpus stage: file times where an episode has them, estimates elsewhere. Speaking rates
+    are calibrated on the timestamped episodes that have a hand-made speaker reference (their
+    roles are checked), so adding an episode never changes another episode's times."""
+    rates = curated_rates(utterances, episodes)
     parts = []
     for ep in episodes:
         u = utterances[utterances["episode_id"] == ep.id]
