@@ -66,6 +66,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from .speakers import talktime  # noqa: F401
     from .schema import data_dictionary
     from .topics import passages, tables  # noqa: F401
+    from .llm import tables as llm_tables  # noqa: F401
 
     print(data_dictionary())
     return 0
@@ -78,9 +79,19 @@ def cmd_speakers(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate_speakers(args: argparse.Namespace) -> int:
+    if args.llm:  # the language model's speaker turns beside the offline model's (analysis.llm)
+        from .llm.turns import main_evaluate_llm
+
+        return main_evaluate_llm(args)
     from .speakers.evaluation import main_evaluate_speakers
 
     return main_evaluate_speakers(args)
+
+
+def cmd_enrich(args: argparse.Namespace) -> int:
+    from .llm.pipeline import main_enrich
+
+    return main_enrich(args)
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -131,7 +142,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate-speakers",
                        help="leave-one-episode-out speaker attribution accuracy and timing error")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--llm", action="store_true", help="also score the language model's speaker turns (needs a "
+                   "key or base URL, else cached responses only)")
+    p.add_argument("--dry-run", action="store_true", help="with --llm: show what would be sent, send nothing")
     p.set_defaults(func=cmd_evaluate_speakers)
+
+    p = sub.add_parser("enrich", help="optional language-model labels, summaries, chapters (off without a key)")
+    p.add_argument("--llm", action="store_true", help="send requests (needs OPENAI_API_KEY or OPENAI_BASE_URL); "
+                   "without it only cached responses are used")
+    p.add_argument("--dry-run", action="store_true", help="show what would be sent and its cost, send nothing")
+    p.add_argument("--speakers", action="store_true", help="also speaker turns for unlabelled episodes")
+    p.add_argument("--publish", action="store_true",
+                   help="copy the responses used into data/enrichments/llm/ so they can be committed")
+    p.set_defaults(func=cmd_enrich)
 
     p = sub.add_parser("topics", help="fit (or reload) the topic model and write topic tables")
     p.add_argument("--refit", action="store_true", help="refit even when inputs are unchanged")

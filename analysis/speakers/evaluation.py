@@ -75,7 +75,8 @@ def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | 
     episode with a reference, or whose file names most speakers, is held out in turn.
 
     ``sentence_scorer(model, train, sents, episode) -> P(host) per sentence`` replaces the
-    model's sentence classifier (the decoder stays), to compare alternatives on equal terms."""
+    model's sentence classifier (the decoder stays), to compare alternatives on equal terms;
+    an episode it returns None for is left out."""
     if refs is None:
         refs, _ = reference.load_references(episodes)
     results = []
@@ -93,6 +94,8 @@ def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | 
                 continue
             p = (sentence_scorer(model, train, truth, ep) if sentence_scorer
                  else model.p_host(truth["text"].tolist()))
+            if p is None:  # the scorer has no scores for this episode (e.g. LLM responses missing)
+                continue
             pred = attribution.attribute_episode(model, truth, len(ep.hosts), p_host=p)
             share, w = truth["host_share"].to_numpy()[known], truth["words"].to_numpy()[known]
             pred_host = (pred["pred_role"] == "host").to_numpy()[known]
