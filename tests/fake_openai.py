@@ -1,7 +1,7 @@
 """A local HTTP server that speaks the chat-completions API with Structured Outputs, so tests
 drive the real ``openai`` client over real requests. It answers by the response schema's name
 (``response_format.json_schema.name``) with a small deterministic "model"; ``script`` queues
-replies (HTTP status codes, or raw message content) used before the default answers."""
+replies (an HTTP status code, raw message content, or None: the default answer) used first."""
 from __future__ import annotations
 
 import json
@@ -60,8 +60,8 @@ class FakeOpenAI:
         self._server.server_close()
 
     def _reply(self, body: dict) -> tuple[int, dict]:
-        if self.script:
-            step = self.script.pop(0)
+        step = self.script.pop(0) if self.script else None
+        if step is not None:
             if isinstance(step, int):
                 return step, {"error": {"message": f"scripted {step}", "type": "server_error", "code": None}}
             content = step

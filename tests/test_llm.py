@@ -210,7 +210,7 @@ def test_enrich_fills_tables_with_grounded_citations_and_second_run_sends_nothin
 
 
 def test_nonexistent_citation_is_rejected(settings, server, processed):
-    server.script = [json.dumps({"bullets": [{"text": "Made up.", "citations": [999999]}]})]
+    server.script = [None, None, json.dumps({"bullets": [{"text": "Made up.", "citations": [999999]}]})]
     run = runner_for(settings)
     tables, _ = enrich(run, directory=processed)
     (item, reason), = run.missing
