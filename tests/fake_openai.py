@@ -19,6 +19,13 @@ def default_answer(schema: str, user: str, speaker_of=None) -> dict:
     if schema == "topic_label":
         words = user.split("\n", 1)[0].removeprefix("Keywords: ").split(", ")[:3]
         return {"label": " and ".join(words).title(), "description": f"The speakers discuss {words[0]}."}
+    if schema == "speaker_turns":
+        turns = []
+        for _, number, text in _SENTENCE.findall(user):
+            role = speaker_of(text) if speaker_of else ("host" if text.rstrip().endswith("?") else "guest")
+            if not turns or turns[-1]["role"] != role:
+                turns.append({"first": int(number), "role": role})
+        return {"turns": turns}
     ids = [int(i) for i in _PASSAGE.findall(user)]
     bullets = [{"text": "The guest explains the first point.", "citations": [ids[0]]},
                {"text": "The host asks about the last point.", "citations": [ids[-1], ids[0]]}]
@@ -29,13 +36,6 @@ def default_answer(schema: str, user: str, speaker_of=None) -> dict:
         return {"chapters": [
             {"start": ids[0], "title": "Opening", "bullets": [{"text": "Intro.", "citations": [ids[0]]}]},
             {"start": half, "title": "The main part", "bullets": [{"text": "Main.", "citations": [ids[-1]]}]}]}
-    if schema == "speaker_turns":
-        turns = []
-        for _, number, text in _SENTENCE.findall(user):
-            role = speaker_of(text) if speaker_of else ("host" if text.rstrip().endswith("?") else "guest")
-            if not turns or turns[-1]["role"] != role:
-                turns.append({"first": int(number), "role": role})
-        return {"turns": turns}
     raise ValueError(f"unknown schema {schema}")
 
 
