@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup corpus speakers topics notebooks site all test lab bench clean help
+.PHONY: setup corpus speakers topics enrich notebooks site all test lab bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -28,7 +28,10 @@ topics: speakers ## fit (or reload) the topic model, write topic tables and its 
 	$(PY) -m analysis topics
 	$(PY) -m analysis evaluate-topics || echo "warning: a topic-model acceptance check failed (see above)"
 
-notebooks: topics ## execute notebooks/ into site/notebooks/ (re-runs only what changed)
+enrich: topics ## optional LLM labels/summaries/chapters (PODLENS_LLM=1 + a key or base URL; else one line)
+	$(PY) -m analysis enrich || echo "warning: some LLM enrichments are missing (see above)"
+
+notebooks: enrich ## execute notebooks/ into site/notebooks/ (re-runs only what changed)
 	$(PY) -m analysis notebooks
 
 site: notebooks ## render the Quarto site into site/_site/ (needs Quarto on PATH)
@@ -36,7 +39,7 @@ site: notebooks ## render the Quarto site into site/_site/ (needs Quarto on PATH
 	else echo "Quarto is not installed: the executed notebooks are ready in site/notebooks/."; \
 	     echo "Install it (quarto.org, conda-forge 'quarto', or 'pip install quarto-cli') and run 'make site'."; fi
 
-all: site ## everything: corpus, speakers, topics, notebooks, site
+all: site ## everything: corpus, speakers, topics, enrich, notebooks, site
 
 test: setup ## run the test suite
 	$(PY) -m pytest -q
