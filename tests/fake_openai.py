@@ -9,8 +9,8 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-_PASSAGE = re.compile(r"^\[(\d+)\]", re.M)
-_SENTENCE = re.compile(r"^(¶ )?(\d+)\. (.*)$", re.M)
+_PASSAGE = re.compile(r"^\[(\d+)\]", re.MULTILINE)
+_SENTENCE = re.compile(r"^(¶ )?(\d+)\. (.*)$", re.MULTILINE)
 
 
 def default_answer(schema: str, user: str, speaker_of=None) -> dict:

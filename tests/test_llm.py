@@ -15,7 +15,6 @@ import pytest
 from conftest import ROOT
 from fake_openai import FakeOpenAI
 
-from analysis import config
 from analysis.io import write_table
 from analysis.llm import labels, load_enrichments, summaries, turns
 from analysis.llm.client import LLMClient
@@ -215,7 +214,7 @@ def test_nonexistent_citation_is_rejected(settings, server, processed):
     tables, _ = enrich(run, directory=processed)
     (item, reason), = run.missing
     assert "cites passage(s) [999999] that were not sent" in reason
-    first_episode = sorted(pd.read_parquet(processed / "episodes.parquet")["episode_id"])[0]
+    first_episode = min(pd.read_parquet(processed / "episodes.parquet")["episode_id"])
     assert item == f"summary of {first_episode}"
     episode_rows = tables["llm_summaries"].query("section == 'episode'")
     assert first_episode not in set(episode_rows["episode_id"]) and len(episode_rows) == 3

@@ -101,9 +101,9 @@ class Runner:
         s = self.settings
         prompt = sum(r.estimated_prompt_tokens for r in self.planned)
         out = sum(r.prompt.max_output_tokens for r in self.planned)
-        lines = [f"dry run: would send {len(self.planned)} requests to {s.model} at {s.endpoint} "
-                 f"(temperature {s.temperature}): ~{prompt:,} prompt tokens + at most {out:,} completion "
-                 f"tokens, at most ~${s.cost_usd(prompt, out):.4f}; {self.cached} answers cached"]
+        lines = [(f"dry run: would send {len(self.planned)} requests to {s.model} at {s.endpoint} "
+                  f"(temperature {s.temperature}): ~{prompt:,} prompt tokens + at most {out:,} completion "
+                  f"tokens, at most ~${s.cost_usd(prompt, out):.4f}; {self.cached} answers cached")]
         shown = set()
         for r in self.planned:
             lines.append(f"  {r.prompt.version_label:<24} {r.item:<60} ~{r.estimated_prompt_tokens:>6,} tokens")
@@ -113,6 +113,6 @@ class Runner:
             shown.add(r.prompt.task)
             user = r.user if len(r.user) <= PREVIEW_CHARS else (
                 r.user[:PREVIEW_CHARS] + f"\n[... {len(r.user) - PREVIEW_CHARS} more characters]")
-            lines += [f"--- first {r.prompt.version_label} request ({r.item}); response schema "
-                      f"{r.prompt.task!r} ---", "[system]", r.prompt.system, "[user]", user]
+            head = f"--- first {r.prompt.version_label} request ({r.item}); response schema {r.prompt.task!r} ---"
+            lines += [head, "[system]", r.prompt.system, "[user]", user]
         return lines

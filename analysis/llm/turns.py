@@ -10,6 +10,7 @@ sentence classifier, and is shown side by side with it."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -59,8 +60,8 @@ def window_requests(sents: pd.DataFrame, n_hosts: int, n_guests: int, size: int,
                  for i, (t, b) in enumerate(zip(w["text"], w["boundary"]), 1)]
         user = f"Hosts: {n_hosts}. Guests: {n_guests}.\n\n" + "\n".join(lines)
         item = f"speaker turns of {episode}, sentences {s + 1}-{s + len(w)}"
-        out.append(Request(PROMPT, item, user,
-                           check=lambda r, n=len(w), item=item: _check(r, n, f"speaker_turns response for {item}")))
+        where = f"speaker_turns response for {item}"
+        out.append(Request(PROMPT, item, user, check=partial(_check, n=len(w), where=where)))
     return out
 
 
@@ -148,8 +149,8 @@ def compare(runner: Runner, utterances: pd.DataFrame | None = None) -> list[dict
 def report(offline: list[dict], llm: list[dict], model: str) -> str:
     """Side-by-side table: offline and LLM word accuracy per held-out episode and turn-mark setting."""
     got = {(r["episode_id"], r["turn_marks"]): r for r in llm}
-    lines = [f"Speaker attribution, leave-one-episode-out: offline model vs language model ({model}, windows "
-             "decoded by the same turn model); word accuracy:",
+    lines = [(f"Speaker attribution, leave-one-episode-out: offline model vs language model ({model}, windows "
+              "decoded by the same turn model); word accuracy:"),
              f"  {'held out':<42} {'turn marks':<10} {'offline':>8} {'LLM':>8} {'LLM windows':>11}"]
     for a in offline:
         r = got.get((a["episode_id"], a["turn_marks"]))
