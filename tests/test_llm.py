@@ -86,7 +86,7 @@ def _label_request():
                            "label": ["assistants api, successful, bet"]})
     assign = pd.DataFrame({"passage_id": ["e/0"], "topic_id": [3], "rank_in_topic": [1]})
     passages = pd.DataFrame({"passage_id": ["e/0"], "text": ["We bet on the Assistants API and it worked out."]})
-    return labels.requests(topics, assign, passages)[0]
+    return labels.requests(topics, assign, passages)[0][1]
 
 
 def test_success_sends_structured_outputs_and_caches(settings, server):
@@ -154,7 +154,7 @@ def test_budget_stops_before_exceeding(settings, server):
     run = runner_for(tight)
     other = labels.requests(pd.DataFrame({"topic_id": [4], "keywords": ["voice;audio"], "label": ["voice"]}),
                             pd.DataFrame(columns=["passage_id", "topic_id", "rank_in_topic"]),
-                            pd.DataFrame(columns=["passage_id", "text"]))[0]
+                            pd.DataFrame(columns=["passage_id", "text"]))[0][1]
     assert run.answer(req) is not None
     used = run.client.usage.tokens
     assert used + other.estimated_tokens > tight.max_tokens
@@ -344,3 +344,21 @@ def test_cli_key_never_in_outputs_and_published_enrichments_serve_readers(tmp_pa
     assert "cached responses used" in reader.stdout and len(reader.stdout.strip().splitlines()) == 1
     got = load_enrichments(out)
     assert len(got["llm_topic_labels"]) == 2 and set(got["llm_summaries"]["model"]) == {"test-model"}
+
+
+def test_cli_evaluate_speakers_llm_side_by_side(tmp_path, processed, server):
+    env = {"PODLENS_PROCESSED": str(processed), "PODLENS_CACHE": str(tmp_path / "cache"),
+           "PODLENS_LLM_BACKOFF_S": "0", "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": KEY,
+           "PODLENS_LLM_MODEL": "test-model", "PODLENS_LLM_SPEAKER_WINDOW": "80", "PODLENS_LLM_SPEAKER_OVERLAP": "20"}
+    res = _cli("evaluate-speakers", "--llm", env=env)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "offline model vs language model (test-model" in out and "to send to test-model" in out
+    rows = [line for line in out.splitlines() if line.startswith("  ") and line.rstrip().endswith("%")
+            and "(*)" not in line and len(line.split()) == 5]
+    assert len(rows) >= 3 and not any("missing" in r for r in rows), out
+    assert KEY not in out + res.stderr + _files_text(tmp_path)
+    res2 = _cli("evaluate-speakers", "--llm", "--json", env=env)
+    data = json.loads(res2.stdout)
+    assert {r["episode_id"] for r in data["llm"]} == {r["episode_id"] for r in data["offline"]["attribution"]}
+    assert "0 from test-model" in res2.stderr or "from the cache" in res2.stderr

@@ -31,8 +31,8 @@ def _check(response: dict, item: str) -> None:
         raise InvalidResponse(f"topic_label response for {item}: empty description")
 
 
-def requests(topics: pd.DataFrame, assignments: pd.DataFrame, passages: pd.DataFrame) -> list[Request]:
-    """One request per topic (outliers, -1, excluded), ordered by topic id."""
+def requests(topics: pd.DataFrame, assignments: pd.DataFrame, passages: pd.DataFrame) -> list[tuple[int, Request]]:
+    """(topic id, request) per topic (outliers, -1, excluded), ordered by topic id."""
     ranked = (assignments[assignments["topic_id"] >= 0].merge(passages[["passage_id", "text"]], on="passage_id")
               .sort_values(["topic_id", "rank_in_topic"], kind="stable"))
     out = []
@@ -42,7 +42,7 @@ def requests(topics: pd.DataFrame, assignments: pd.DataFrame, passages: pd.DataF
         user = (f"Keywords: {', '.join(str(t.keywords).split(';'))}\n"
                 f"Keyword label: {t.label}\n\nRepresentative passages:\n{quotes}")
         item = f"topic {t.topic_id}"
-        out.append(Request(PROMPT, item, user, check=lambda r, item=item: _check(r, item)))
+        out.append((int(t.topic_id), Request(PROMPT, item, user, check=lambda r, item=item: _check(r, item))))
     return out
 
 

@@ -38,8 +38,8 @@ def enrich(runner: Runner, speakers: bool = False, directory: Path | None = None
     if topic is None:
         notes.append("no topic tables (run `python -m analysis topics`): topic labels skipped")
     else:
-        reqs = labels.requests(topic["topics"], topic["topic_assignments"], topic["topic_passages"])
-        jobs += [("label", int(r.item.split()[-1]), r) for r in reqs]
+        jobs += [("label", t, r) for t, r in labels.requests(topic["topics"], topic["topic_assignments"],
+                                                              topic["topic_passages"])]
     jobs += [("summary", sec, r) for r, sec in summaries.requests(corpus["utterances"], corpus["chapters"],
                                                                   corpus["episodes"])]
     if runner.mode == "send":

@@ -37,7 +37,7 @@ class Runner:
         """The request's answer, or None (recorded in ``missing`` or ``planned``)."""
         s = self.settings
         self.asked.append(request)
-        hit = self.cache.get(request, s.model, s.temperature, any_model=self.mode != "send")
+        hit = self.cache.get(request, s.model, s.temperature, any_model=self.mode == "cache")
         if hit is None and self.mode == "send" and self.stopped is None:
             try:
                 hit = self.cache.put(request, s.model, s.temperature, self.client.complete(request))

@@ -30,7 +30,8 @@ SUMMARIES = register(Table("llm_summaries", "Episode summaries and chapter summa
     Column("title", "str", "Chapter title, or the episode title.", nullable=True),
     Column("text", "str", "Bullets, one per line ('- ...'), each ending with its citations in brackets."),
     Column("citations", "str", "'; '-joined cited passages as '<episode_id>:<utterance order>@<m:ss>' "
-           "(no '@' without times), in order of first citation."),
+           "(no '@' without times; the utterance's start_s, estimated unless its time_source is 'file'), "
+           "in order of first citation."),
     *_MADE_BY), key=("episode_id", "section", "chapter_index")))
 
 CHAPTERS = register(Table("llm_chapters", "Chapters (start and title) generated for episodes with no chapter list "

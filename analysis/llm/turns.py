@@ -10,6 +10,7 @@ sentence classifier, and is shown side by side with it."""
 from __future__ import annotations
 
 import json
+import sys
 from functools import partial
 
 import numpy as np
@@ -174,10 +175,11 @@ def main_evaluate_llm(args) -> int:
     offline = evaluation.evaluate()
     settings = Settings.from_config()
     how, why = mode(True, getattr(args, "dry_run", False), settings)
+    messages = sys.stderr if getattr(args, "json", False) else sys.stdout  # JSON alone on stdout
     if how == "send":
         plan = Runner(settings, "plan")
         compare(plan)
-        print(plan.estimate_line(plan.asked))
+        print(plan.estimate_line(plan.asked), file=messages)
     runner = Runner(settings, how)
     llm = compare(runner)
     if getattr(args, "json", False):
@@ -185,7 +187,6 @@ def main_evaluate_llm(args) -> int:
     else:
         print(evaluation.report(offline))
         print(report(offline["attribution"], llm, settings.model))
-    if why:
-        print(why + "; the LLM column shows cached responses only.")
-    print("\n".join(runner.report()))
+    notes = ([why + "; the LLM column shows cached responses only."] if why else []) + runner.report()
+    print("\n".join(notes), file=messages)
     return 0
