@@ -42,14 +42,15 @@ def enrich(runner: Runner, speakers: bool = False, directory: Path | None = None
                                                               topic["topic_passages"])]
     jobs += [("summary", sec, r) for r, sec in summaries.requests(corpus["utterances"], corpus["chapters"],
                                                                   corpus["episodes"])]
+    episodes = load_catalog()[0] if speakers else []
     if runner.mode == "send":
-        print(runner.estimate_line([r for _, _, r in jobs]) + (" (+ speaker-turn windows)" if speakers else ""))
+        windows = turns.requests(corpus["utterances"], episodes, runner.settings) if speakers else []
+        print(runner.estimate_line([r for _, _, r in jobs] + windows))
     answered = [(kind, key, runner.answer(r)) for kind, key, r in jobs]
     out = {TOPIC_LABELS.name: labels.table({k: a for kind, k, a in answered if kind == "label" and a})}
     out[SUMMARIES.name], out[CHAPTERS.name] = summaries.tables(
         [(k, a) for kind, k, a in answered if kind == "summary" and a])
     if speakers:
-        episodes, _ = load_catalog()
         out[SPEAKER_TURNS.name] = turns.speaker_turns(corpus["utterances"], episodes, runner)
     return out, notes
 

@@ -9,6 +9,7 @@ from .prompts import InvalidResponse, LLMError, Request, StopSending
 from .settings import Settings
 
 PREVIEW_CHARS = 1200  # of each task's first user message in a dry run
+MISSING_SHOWN = 6  # items named per reason in the report
 
 
 @dataclass
@@ -44,6 +45,8 @@ class Runner:
                 self.sent += 1
             except StopSending as exc:
                 self.stopped = str(exc)
+                self.missing.append((request.item, self.stopped))
+                return None
             except (InvalidResponse, LLMError) as exc:
                 self.missing.append((request.item, str(exc)))
                 return None
@@ -53,7 +56,7 @@ class Runner:
             if self.mode == "plan":
                 self.planned.append(request)
             else:
-                self.missing.append((request.item, self.stopped or "not cached"))
+                self.missing.append((request.item, "not sent: sending stopped" if self.stopped else "not cached"))
             return None
         if self.publish and self.cache.publish(hit) is not None:
             self.published += 1
@@ -90,10 +93,13 @@ class Runner:
             lines.append(f"LLM: {self.published} responses copied to {s.enrichments_dir} (commit them)")
         if self.stopped:
             lines.append(f"LLM: stopped sending: {self.stopped}")
-        if self.missing:
-            lines.append(f"LLM: missing {len(self.missing)}: " + "; ".join(
-                f"{item} ({reason})" for item, reason in self.missing[:8])
-                + (f"; ... {len(self.missing) - 8} more" if len(self.missing) > 8 else ""))
+        by_reason: dict[str, list[str]] = {}
+        for item, reason in self.missing:
+            by_reason.setdefault(reason, []).append(item)
+        for reason, items in by_reason.items():
+            shown = "; ".join(items[:MISSING_SHOWN]) + (f"; ... {len(items) - MISSING_SHOWN} more"
+                                                        if len(items) > MISSING_SHOWN else "")
+            lines.append(f"LLM: missing {len(items)} ({reason}): {shown}")
         return lines
 
     def plan_lines(self) -> list[str]:

@@ -82,21 +82,27 @@ def reconcile(n: int, starts: list[int], responses: list[dict], size: int) -> np
     return np.clip(host / np.maximum(weight, 1e-9), P_FLOOR, 1 - P_FLOOR)
 
 
-def p_host(runner: Runner, sents: pd.DataFrame, episode) -> np.ndarray | None:
-    """Reconciled P(host) per sentence, or None when a window has no answer."""
+def episode_requests(sents: pd.DataFrame, episode, settings) -> list[Request]:
+    return window_requests(sents, len(episode.hosts), len(episode.guests), settings.speaker_window,
+                           settings.speaker_overlap)
+
+
+def p_host(runner: Runner, sents: pd.DataFrame, episode) -> tuple[np.ndarray | None, str]:
+    """Reconciled P(host) per sentence (None when a window has no answer), and the model(s)
+    that answered."""
     s = runner.settings
-    requests = window_requests(sents, len(episode.hosts), len(episode.guests), s.speaker_window, s.speaker_overlap)
-    answers = [runner.answer(r) for r in requests]
+    answers = [runner.answer(r) for r in episode_requests(sents, episode, s)]
     if any(a is None for a in answers):
-        return None
+        return None, ""
     starts = window_starts(len(sents), s.speaker_window, s.speaker_overlap)
-    return reconcile(len(sents), starts, [a.response for a in answers], s.speaker_window)
+    models = ", ".join(sorted({a.model for a in answers}))
+    return reconcile(len(sents), starts, [a.response for a in answers], s.speaker_window), models
 
 
 def scorer(runner: Runner):
     """A ``sentence_scorer`` for :func:`analysis.speakers.evaluation.evaluate_attribution`."""
     def score(model, train, sents, episode):
-        return p_host(runner, sents.reset_index(drop=True), episode)
+        return p_host(runner, sents.reset_index(drop=True), episode)[0]
     return score
 
 
@@ -104,6 +110,13 @@ def unlabelled(utterances: pd.DataFrame, episodes: list) -> list:
     """Catalog episodes whose conversation the offline model attributed (no labels in the file)."""
     by_model = utterances.loc[utterances["speaker_source"] == attribution.METHOD, "episode_id"]
     return [ep for ep in episodes if ep.id in set(by_model)]
+
+
+def requests(utterances: pd.DataFrame, episodes: list, settings) -> list[Request]:
+    """Every window request :func:`speaker_turns` makes (for estimates before sending)."""
+    return [r for ep in unlabelled(utterances, episodes)
+            for r in episode_requests(attribution.sentences(utterances[utterances["episode_id"] == ep.id], ep),
+                                      ep, settings)]
 
 
 def speaker_turns(utterances: pd.DataFrame, episodes: list, runner: Runner) -> pd.DataFrame:
@@ -116,7 +129,7 @@ def speaker_turns(utterances: pd.DataFrame, episodes: list, runner: Runner) -> p
     for ep in unlabelled(utterances, episodes):
         u = utterances[utterances["episode_id"] == ep.id]
         sents = attribution.sentences(u, ep)
-        p = p_host(runner, sents, ep)
+        p, model = p_host(runner, sents, ep)
         train = attribution.training_sentences(utterances, episodes, refs, exclude=ep.id)
         if p is None or train.empty or train["role"].nunique() < 2:
             continue
@@ -128,7 +141,7 @@ def speaker_turns(utterances: pd.DataFrame, episodes: list, runner: Runner) -> p
                          "first_order": int(g.index[0]), "last_order": int(g.index[-1]),
                          "start_s": g["start_s"].iloc[0], "words": int(g["word_count"].sum()),
                          "confidence": float((g["confidence"] * g["word_count"]).sum() / max(g["word_count"].sum(), 1)),
-                         "model": runner.settings.model, "prompt_version": PROMPT.version_label})
+                         "model": model, "prompt_version": PROMPT.version_label})
     return SPEAKER_TURNS.conform(pd.DataFrame(rows, columns=SPEAKER_TURNS.column_names))
 
 
