@@ -145,7 +145,8 @@ def test_server_error_every_time_gives_up_and_stops_sending(settings, server):
     assert len(server.requests) == settings.max_retries + 1  # gave up on the first; sent nothing more
     assert "HTTP 500" in run.stopped and "3 attempts" in run.stopped
     assert [m[0] for m in run.missing] == ["topic 3", "summary of e"]
-    assert any("missing 2" in line for line in run.report())
+    report = "\n".join(run.report())
+    assert "missing 1 (topic 3: HTTP 500" in report and "missing 1 (not sent: sending stopped): summary of e" in report
 
 
 def test_budget_stops_before_exceeding(settings, server):
@@ -362,3 +363,20 @@ def test_cli_evaluate_speakers_llm_side_by_side(tmp_path, processed, server):
     data = json.loads(res2.stdout)
     assert {r["episode_id"] for r in data["llm"]} == {r["episode_id"] for r in data["offline"]["attribution"]}
     assert "0 from test-model" in res2.stderr or "from the cache" in res2.stderr
+
+
+def test_enrich_speakers_writes_turns_covering_unlabelled_episodes(settings, server, processed):
+    run = runner_for(Settings.from_config(**{**settings.__dict__, "speaker_window": 80, "speaker_overlap": 20}))
+    tables, _ = enrich(run, speakers=True, directory=processed)
+    got = tables["llm_speaker_turns"]
+    utt = pd.read_parquet(processed / "utterances.parquet")
+    conv = utt[utt["is_conversation"] & (utt["word_count"] > 0)]
+    unlabelled = set(utt.loc[utt["speaker_source"] == "model", "episode_id"])
+    assert set(got["episode_id"]) == unlabelled and not run.missing
+    for ep, g in got.groupby("episode_id"):
+        orders = conv.loc[conv["episode_id"] == ep, "order"]
+        assert g["first_order"].iloc[0] == orders.min() and g["last_order"].iloc[-1] == orders.max()
+        assert (g["first_order"].iloc[1:].to_numpy() > g["last_order"].iloc[:-1].to_numpy()).all()
+        assert (g["speaker_role"] != g["speaker_role"].shift()).iloc[1:].all()  # turns alternate
+        assert g["words"].sum() == conv.loc[conv["episode_id"] == ep, "word_count"].sum()
+    assert set(got["model"]) == {"test-model"} and got["confidence"].between(0, 1).all()
