@@ -63,10 +63,10 @@ def cmd_formats(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from . import corpus  # noqa: F401  (importing a module registers its tables)
-    from .llm import tables as llm_tables  # noqa: F401
-    from .schema import data_dictionary
     from .speakers import talktime  # noqa: F401
+    from .schema import data_dictionary
     from .topics import passages, tables  # noqa: F401
+    from .llm import tables as llm_tables  # noqa: F401
 
     print(data_dictionary())
     return 0

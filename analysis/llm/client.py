@@ -88,7 +88,7 @@ class LLMClient:
             except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
                 raise StopSending(f"{request.item}: {_describe(exc)} (check the key, base URL and model "
                                   f"{s.model!r})") from None
-            except openai.APIStatusError as exc:
+            except openai.APIError as exc:  # another HTTP status, or a reply the client cannot read
                 raise LLMError(f"{request.item}: {_describe(exc)}") from None
         if reply.usage is not None:
             self.usage.prompt_tokens += reply.usage.prompt_tokens or 0

@@ -26,7 +26,7 @@ def _topic_inputs(directory: Path) -> dict[str, pd.DataFrame] | None:
 
 def enrich(runner: Runner, speakers: bool = False, directory: Path | None = None) -> tuple[dict, list[str]]:
     """The enrichment tables (by name) answered by ``runner``, and notes on inputs it lacked.
-    Tables are returned, not written; in a dry run (mode ``plan``) they are empty."""
+    Tables are returned, not written; in a dry run (mode ``plan``) they hold cached answers only."""
     from ..catalog import load_catalog
     from ..corpus import load_corpus
 
