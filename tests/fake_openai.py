@@ -42,7 +42,8 @@ def default_answer(schema: str, user: str, speaker_of=None) -> dict:
 class FakeOpenAI:
     def __init__(self):
         self.requests: list[dict] = []  # {"path", "headers", "body"} of every request received
-        self.script: list = []  # int: reply with that HTTP status; str: reply with that message content
+        # int: reply with that HTTP status ((status, headers) to add headers); str: that message content
+        self.script: list = []
         self.speaker_of = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -59,11 +60,12 @@ class FakeOpenAI:
         self._server.shutdown()
         self._server.server_close()
 
-    def _reply(self, body: dict) -> tuple[int, dict]:
+    def _reply(self, body: dict) -> tuple[int, dict, dict]:
         step = self.script.pop(0) if self.script else None
         if step is not None:
-            if isinstance(step, int):
-                return step, {"error": {"message": f"scripted {step}", "type": "server_error", "code": None}}
+            status, headers = step if isinstance(step, tuple) else (step, {})
+            if isinstance(status, int):
+                return status, {"error": {"message": f"scripted {status}", "type": "server_error"}}, headers
             content = step
         else:
             schema = body["response_format"]["json_schema"]["name"]
@@ -74,7 +76,7 @@ class FakeOpenAI:
                      "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
                                   "message": {"role": "assistant", "content": content, "refusal": None}}],
                      "usage": {"prompt_tokens": prompt, "completion_tokens": len(content) // 4,
-                               "total_tokens": prompt + len(content) // 4}}
+                               "total_tokens": prompt + len(content) // 4}}, {}
 
     def _handler(self):
         fake = self
@@ -83,10 +85,12 @@ class FakeOpenAI:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                status, payload = (404, {"error": {"message": "not found"}}) \
+                status, payload, headers = (404, {"error": {"message": "not found"}}, {}) \
                     if self.path != "/v1/chat/completions" else fake._reply(body)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -133,6 +133,13 @@ def test_rate_limit_then_success_is_retried_with_backoff(settings, server):
     assert run.client.usage.requests == 3 and not run.missing
 
 
+def test_retry_after_header_is_honoured(settings, server):
+    server.script = [(429, {"Retry-After": "3"})]
+    waits = []
+    assert runner_for(settings, waits).answer(_label_request()) is not None
+    assert waits == [3.0] and len(server.requests) == 2
+
+
 def test_server_error_every_time_gives_up_and_stops_sending(settings, server):
     server.script = [500] * 50
     run = runner_for(settings)
