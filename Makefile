@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup corpus speakers topics themes entities notebooks pages site all test lab bench clean help
+.PHONY: setup corpus speakers topics themes entities enrich notebooks pages site all test lab bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -34,7 +34,10 @@ themes: topics ## tag passages with data/themes.yaml; theme timelines (skipped w
 entities: topics ## entity mentions and tables (spaCy NER + data/entities.yaml; cached per episode)
 	$(PY) -m analysis entities
 
-notebooks: topics themes entities ## execute notebooks/ into site/notebooks/ (re-runs only what changed)
+enrich: topics ## optional LLM labels/summaries/chapters (PODLENS_LLM=1 + a key or base URL; else one line)
+	$(PY) -m analysis enrich || echo "warning: some LLM enrichments are missing (see above)"
+
+notebooks: themes entities enrich ## execute notebooks/ into site/notebooks/ (re-runs only what changed)
 	$(PY) -m analysis notebooks
 
 pages: notebooks ## write the site's pages from the tables into site/, and previews into site/_preview/
@@ -47,7 +50,7 @@ site: pages ## render the Quarto site into site/_site/ (needs Quarto on PATH)
 	     echo "(view: python3 -m http.server -d site/_preview 8000, then open http://localhost:8000)."; \
 	     echo "Install Quarto (quarto.org, conda-forge 'quarto', or 'pip install quarto-cli') and run 'make site'."; fi
 
-all: site ## everything: corpus, speakers, topics, themes, entities, notebooks, pages and previews, site
+all: site ## everything: corpus, speakers, topics, themes, entities, enrich, notebooks, pages and previews, site
 
 test: setup ## run the test suite
 	$(PY) -m pytest -q

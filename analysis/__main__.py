@@ -79,6 +79,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from .topics import passages, tables  # noqa: F401
     from .themes import tagging, timelines  # noqa: F401
     from .entities import extract, tables as entity_tables  # noqa: F401
+    from .llm import tables as llm_tables  # noqa: F401
 
     print(data_dictionary())
     return 0
@@ -91,6 +92,10 @@ def cmd_speakers(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate_speakers(args: argparse.Namespace) -> int:
+    if args.llm:  # the language model's speaker turns beside the offline model's (analysis.llm)
+        from .llm.turns import main_evaluate_llm
+
+        return main_evaluate_llm(args)
     from .speakers.evaluation import main_evaluate_speakers
 
     return main_evaluate_speakers(args)
@@ -100,6 +105,12 @@ def cmd_reference(args: argparse.Namespace) -> int:
     from .speakers.reference import main_reference
 
     return main_reference(args)
+
+
+def cmd_enrich(args: argparse.Namespace) -> int:
+    from .llm.pipeline import main_enrich
+
+    return main_enrich(args)
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -192,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate-speakers",
                        help="leave-one-episode-out speaker attribution accuracy and timing error")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--llm", action="store_true", help="also score the language model's speaker turns (needs a "
+                   "key or base URL, else cached responses only)")
+    p.add_argument("--dry-run", action="store_true", help="with --llm: show what would be sent, send nothing")
     p.set_defaults(func=cmd_evaluate_speakers)
 
     p = sub.add_parser("reference", help="draft a speaker reference from an episode's file labels, for review")
@@ -200,6 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write it (default data/annotations/drafts/EPISODE_ID.speakers.tsv)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(func=cmd_reference)
+
+    p = sub.add_parser("enrich", help="optional language-model labels, summaries, chapters (off without a key)")
+    p.add_argument("--llm", action="store_true", help="send requests (needs OPENAI_API_KEY or OPENAI_BASE_URL); "
+                   "without it only cached responses are used")
+    p.add_argument("--dry-run", action="store_true", help="show what would be sent and its cost, send nothing")
+    p.add_argument("--speakers", action="store_true", help="also speaker turns for unlabelled episodes")
+    p.add_argument("--publish", action="store_true",
+                   help="copy the responses used into data/enrichments/llm/ so they can be committed")
+    p.set_defaults(func=cmd_enrich)
 
     p = sub.add_parser("topics", help="fit (or reload) the topic model and write topic tables")
     p.add_argument("--refit", action="store_true", help="refit even when inputs are unchanged")

@@ -54,3 +54,25 @@ THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.46"))
 THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.2"))
 THEME_BIN_MIN = float(os.environ.get("PODLENS_THEME_BIN_MIN", "2"))  # timeline bin width, minutes
 THEME_SMOOTH_BINS = int(os.environ.get("PODLENS_THEME_SMOOTH_BINS", "3"))  # centred moving average, bins
+
+# OpenAI enrichment (analysis.llm): off unless enabled (`--llm` or PODLENS_LLM=1) *and* an API
+# key (OPENAI_API_KEY) or a base URL (PODLENS_LLM_BASE_URL / OPENAI_BASE_URL: any
+# OpenAI-compatible server) is set. The key is read by the client when it is built, never here.
+LLM_ENABLED = os.environ.get("PODLENS_LLM", "0").strip().lower() in ("1", "true", "yes", "on")
+LLM_MODEL = os.environ.get("PODLENS_LLM_MODEL", "gpt-4o-mini")
+LLM_TEMPERATURE = float(os.environ.get("PODLENS_LLM_TEMPERATURE", "0"))
+LLM_BASE_URL = os.environ.get("PODLENS_LLM_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or None
+LLM_MAX_REQUESTS = int(os.environ.get("PODLENS_LLM_MAX_REQUESTS", "1000"))  # per run, retries included
+LLM_MAX_TOKENS = int(os.environ.get("PODLENS_LLM_MAX_TOKENS", "2000000"))  # per run, prompt + completion
+# Prices for estimates only (USD per million tokens; defaults: gpt-4o-mini list prices).
+LLM_USD_PER_MTOK_IN = float(os.environ.get("PODLENS_LLM_USD_PER_MTOK_IN", "0.15"))
+LLM_USD_PER_MTOK_OUT = float(os.environ.get("PODLENS_LLM_USD_PER_MTOK_OUT", "0.60"))
+LLM_MAX_RETRIES = int(os.environ.get("PODLENS_LLM_MAX_RETRIES", "4"))  # on 429, 5xx and connection errors
+LLM_BACKOFF_S = float(os.environ.get("PODLENS_LLM_BACKOFF_S", "2"))  # first retry wait; doubles each time
+LLM_TIMEOUT_S = float(os.environ.get("PODLENS_LLM_TIMEOUT_S", "180"))
+LLM_CONTEXT_TOKENS = int(os.environ.get("PODLENS_LLM_CONTEXT_TOKENS", "120000"))  # longer prompts are skipped
+LLM_CACHE = Path(os.environ.get("PODLENS_LLM_CACHE", CACHE / "llm"))  # responses, written by every run
+# Responses a maintainer commits (`enrich --publish`) so readers get the enrichments without a key.
+LLM_ENRICHMENTS = Path(os.environ.get("PODLENS_LLM_ENRICHMENTS", DATA / "enrichments" / "llm"))
+LLM_SPEAKER_WINDOW = int(os.environ.get("PODLENS_LLM_SPEAKER_WINDOW", "30"))  # sentences per request
+LLM_SPEAKER_OVERLAP = int(os.environ.get("PODLENS_LLM_SPEAKER_OVERLAP", "10"))  # shared by neighbours

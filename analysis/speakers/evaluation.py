@@ -76,7 +76,8 @@ def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | 
     """Figures per held-out reference episode and turn-mark setting (see the module docstring).
 
     ``sentence_scorer(model, train, sents, episode) -> P(host) per sentence`` replaces the
-    model's sentence classifier (the decoder stays), to compare alternatives on equal terms."""
+    model's sentence classifier (the decoder stays), to compare alternatives on equal terms;
+    an episode it returns None for is left out."""
     if refs is None:
         refs, _ = reference.load_references(episodes)
     results = []
@@ -96,6 +97,8 @@ def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | 
                 continue
             p = (sentence_scorer(model, train, truth, ep) if sentence_scorer
                  else model.p_host(truth["text"].tolist()))
+            if p is None:  # the scorer has no scores for this episode (e.g. LLM responses missing)
+                continue
             pred = attribution.attribute_episode(model, truth, len(ep.hosts), p_host=p)
             share, w = truth["host_share"].to_numpy()[known], truth["words"].to_numpy()[known]
             pred_host = (pred["pred_role"] == "host").to_numpy()[known]
