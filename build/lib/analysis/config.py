@@ -1,0 +1,78 @@
+"""Project configuration in one place: paths, model names and tunable thresholds.
+
+Every setting can be overridden with an environment variable ``PODLENS_<NAME>`` so a user
+with other models (or a GPU) changes nothing in code.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(os.environ.get("PODLENS_ROOT", Path(__file__).resolve().parent.parent))
+DATA = ROOT / "data"
+CATALOG = Path(os.environ.get("PODLENS_CATALOG", DATA / "episodes.yaml"))
+RAW = DATA / "raw"
+INTERIM = Path(os.environ.get("PODLENS_INTERIM", DATA / "interim"))  # per-episode caches
+PROCESSED = Path(os.environ.get("PODLENS_PROCESSED", DATA / "processed"))  # canonical tables (Parquet)
+CACHE = Path(os.environ.get("PODLENS_CACHE", DATA / "cache"))  # embeddings and fitted models, keyed by content
+GLOSSARY = Path(os.environ.get("PODLENS_GLOSSARY", DATA / "glossary.yaml"))  # ASR fixes
+# Reference speaker turns made by reading transcripts (<episode id>.speakers.tsv): ground truth
+ANNOTATIONS = Path(os.environ.get("PODLENS_ANNOTATIONS", DATA / "annotations"))
+
+# Models: names of installed packages or local paths. Nothing is downloaded at run time.
+EMBEDDING_MODEL = os.environ.get("PODLENS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+DEVICE = os.environ.get("PODLENS_DEVICE", "cpu")
+# Texts encoded per batch. 1 makes each vector independent of which texts are encoded with it
+# (padding changes the last bits, and UMAP amplifies them into different topics), so topics
+# do not depend on the cache's history; larger batches are faster (e.g. on a GPU).
+EMBEDDING_BATCH_SIZE = int(os.environ.get("PODLENS_EMBEDDING_BATCH_SIZE", "1"))
+
+# Ingestion limits.
+MAX_FILE_BYTES = int(os.environ.get("PODLENS_MAX_FILE_BYTES", str(200 * 1024 * 1024)))
+
+# Global random seed: every stochastic step (UMAP, HDBSCAN ties, model init) uses it.
+SEED = int(os.environ.get("PODLENS_SEED", "42"))
+
+
+def data_relative(path: Path) -> str:
+    """``path`` as recorded in tables: relative to DATA when under it, else as given."""
+    try:
+        return str(Path(path).relative_to(DATA))
+    except ValueError:
+        return str(path)
+
+
+# Themes, entities and search (analysis/themes, analysis/entities, analysis/search.py).
+THEMES = Path(os.environ.get("PODLENS_THEMES", DATA / "themes.yaml"))  # the theme lexicon
+ENTITY_ALIASES = Path(os.environ.get("PODLENS_ENTITY_ALIASES", DATA / "entities.yaml"))  # canonical names and variants
+SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")  # installed package or local path
+# Theme tagging: a passage carries a theme when (highest cosine similarity to the theme's
+# description/seeds) + THEME_KEYWORD_BONUS x (distinct keywords found, at most 2) >= THEME_THRESHOLD.
+# Both were chosen on the tune half of data/annotations/themes.sample.tsv by
+# `python -m analysis evaluate-themes --calibrate` (README "Themes, entities and search").
+THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.46"))
+THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.2"))
+THEME_BIN_MIN = float(os.environ.get("PODLENS_THEME_BIN_MIN", "2"))  # timeline bin width, minutes
+THEME_SMOOTH_BINS = int(os.environ.get("PODLENS_THEME_SMOOTH_BINS", "3"))  # centred moving average, bins
+
+# OpenAI enrichment (analysis.llm): off unless enabled (`--llm` or PODLENS_LLM=1) *and* an API
+# key (OPENAI_API_KEY) or a base URL (PODLENS_LLM_BASE_URL / OPENAI_BASE_URL: any
+# OpenAI-compatible server) is set. The key is read by the client when it is built, never here.
+LLM_ENABLED = os.environ.get("PODLENS_LLM", "0").strip().lower() in ("1", "true", "yes", "on")
+LLM_MODEL = os.environ.get("PODLENS_LLM_MODEL", "gpt-4o-mini")
+LLM_TEMPERATURE = float(os.environ.get("PODLENS_LLM_TEMPERATURE", "0"))
+LLM_BASE_URL = os.environ.get("PODLENS_LLM_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or None
+LLM_MAX_REQUESTS = int(os.environ.get("PODLENS_LLM_MAX_REQUESTS", "1000"))  # per run, retries included
+LLM_MAX_TOKENS = int(os.environ.get("PODLENS_LLM_MAX_TOKENS", "2000000"))  # per run, prompt + completion
+# Prices for estimates only (USD per million tokens; defaults: gpt-4o-mini list prices).
+LLM_USD_PER_MTOK_IN = float(os.environ.get("PODLENS_LLM_USD_PER_MTOK_IN", "0.15"))
+LLM_USD_PER_MTOK_OUT = float(os.environ.get("PODLENS_LLM_USD_PER_MTOK_OUT", "0.60"))
+LLM_MAX_RETRIES = int(os.environ.get("PODLENS_LLM_MAX_RETRIES", "4"))  # on 429, 5xx and connection errors
+LLM_BACKOFF_S = float(os.environ.get("PODLENS_LLM_BACKOFF_S", "2"))  # first retry wait; doubles each time
+LLM_TIMEOUT_S = float(os.environ.get("PODLENS_LLM_TIMEOUT_S", "180"))
+LLM_CONTEXT_TOKENS = int(os.environ.get("PODLENS_LLM_CONTEXT_TOKENS", "120000"))  # longer prompts are skipped
+LLM_CACHE = Path(os.environ.get("PODLENS_LLM_CACHE", CACHE / "llm"))  # responses, written by every run
+# Responses a maintainer commits (`enrich --publish`) so readers get the enrichments without a key.
+LLM_ENRICHMENTS = Path(os.environ.get("PODLENS_LLM_ENRICHMENTS", DATA / "enrichments" / "llm"))
+LLM_SPEAKER_WINDOW = int(os.environ.get("PODLENS_LLM_SPEAKER_WINDOW", "30"))  # sentences per request
+LLM_SPEAKER_OVERLAP = int(os.environ.get("PODLENS_LLM_SPEAKER_OVERLAP", "10"))  # shared by neighbours

@@ -1,0 +1,1 @@
+"""Plotly figure builders: each takes analysis tables and returns a ``plotly.graph_objects.Figure``."""

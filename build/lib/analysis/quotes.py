@@ -1,0 +1,51 @@
+"""Find what someone said about something: a phrase search over the conversation that returns
+quotes with speaker, episode, time (and how the time was obtained) and a video deep link."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+YOUTUBE = "https://www.youtube.com/watch?v={video_id}&t={seconds}s"
+
+
+def deep_link(video_id, start_s) -> str | None:
+    """YouTube link at ``start_s`` (whole seconds), or None without a video id or time."""
+    if pd.isna(video_id) or pd.isna(start_s):
+        return None
+    return YOUTUBE.format(video_id=video_id, seconds=int(start_s))
+
+
+def find_quotes(tables: dict[str, pd.DataFrame], query: str, speaker: str | None = None,
+                context: int = 1, limit: int | None = 20) -> pd.DataFrame:
+    """Conversation utterances matching ``query`` (a case-insensitive regular expression, e.g.
+    ``"fine[- ]tuning"``), optionally only by ``speaker`` (name or id, case-insensitive).
+
+    Each hit carries ``context`` utterances either side (same episode) in ``quote``, in file
+    order; ``time_source`` says whether ``start_s`` is from the file or estimated. Columns:
+    episode_id, show, published, order, speaker, speaker_source, start_s, time_source, quote, url.
+    """
+    utt, eps = tables["utterances"], tables["episodes"].set_index("episode_id")
+    conv = utt[utt["is_conversation"]].sort_values(["episode_id", "order"]).reset_index(drop=True)
+    hit = conv["text"].str.contains(query, flags=re.IGNORECASE, regex=True, na=False)
+    if speaker:
+        who = speaker.lower()
+        hit &= (conv["speaker"].str.lower() == who) | (conv["speaker_id"].str.lower() == who)
+    rows = []
+    for i in conv.index[hit]:
+        ep = conv.at[i, "episode_id"]
+        lo, hi = max(0, i - context), min(len(conv), i + context + 1)
+        window = conv.iloc[lo:hi]
+        window = window[window["episode_id"] == ep]
+        r = conv.loc[i]
+        rows.append({
+            "episode_id": ep, "show": eps.at[ep, "show"], "published": eps.at[ep, "published"],
+            "order": int(r["order"]), "speaker": r["speaker"], "speaker_source": r["speaker_source"],
+            "start_s": r["start_s"], "time_source": r["time_source"],
+            "quote": " ".join(f"[{s or '?'}] {t}" for s, t in zip(window["speaker"], window["text"])),
+            "url": deep_link(eps.at[ep, "video_id"], r["start_s"]),
+        })
+    out = pd.DataFrame(rows, columns=["episode_id", "show", "published", "order", "speaker", "speaker_source",
+                                      "start_s", "time_source", "quote", "url"])
+    out = out.sort_values(["published", "order"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return out.head(limit) if limit else out

@@ -1,0 +1,186 @@
+"""Search the conversation by meaning: passages ranked by embedding similarity to the query and
+by keyword (TF-IDF) match, fused by reciprocal rank, returned as quotes with speaker, episode,
+time (``~`` when estimated) and a video deep link; and its recall@k on hand-written queries."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import config
+from .quotes import deep_link
+
+RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al. 2009): score = sum 1 / (RRF_K + rank)
+QUERIES = "search.queries.yaml"  # hand-written queries and the passages they should find (config.ANNOTATIONS)
+
+
+@dataclass
+class SearchIndex:
+    """Passages (table topic_passages plus ``passage_key``), their unit embeddings, a TF-IDF
+    matrix of their words and the episodes table."""
+
+    passages: pd.DataFrame
+    vectors: np.ndarray
+    vectorizer: object
+    tfidf: object
+    episodes: pd.DataFrame
+
+
+def build_index(tables: dict[str, pd.DataFrame] | None = None) -> SearchIndex:
+    """Index the conversation passages of the corpus (``tables`` or data/processed). Passage
+    embeddings come from the embedding cache (the topic stage fills it)."""
+    from .corpus import load_corpus
+    from .embeddings import embed
+    from .themes.pipeline import conversation_passages
+
+    corpus = tables or load_corpus()
+    passages = conversation_passages(tables)
+    return index_passages(passages, embed(passages["text"].tolist()), corpus["episodes"])
+
+
+def index_passages(passages: pd.DataFrame, vectors: np.ndarray, episodes: pd.DataFrame) -> SearchIndex:
+    """A :class:`SearchIndex` of ``passages`` (table topic_passages) with their unit ``vectors``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from .themes.tagging import passage_keys
+
+    passages = passages.assign(passage_key=passage_keys(passages)).reset_index(drop=True)
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2), min_df=1)
+    tfidf = vectorizer.fit_transform(passages["text"]) if len(passages) else None
+    return SearchIndex(passages, vectors, vectorizer, tfidf, episodes)
+
+
+def clock(seconds, estimated: bool) -> str:
+    """'m:ss' or 'h:mm:ss', prefixed with '~' when estimated; '' without a time."""
+    if seconds is None or pd.isna(seconds):
+        return ""
+    s = int(seconds)
+    text = f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    return ("~" if estimated else "") + text
+
+
+def _ranks(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """1-based rank of each eligible passage by descending score (ties by position); others inf."""
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    order = order[eligible[order]]
+    ranks = np.full(len(scores), np.inf)
+    ranks[order] = np.arange(1, len(order) + 1)
+    return ranks
+
+
+def search(index: SearchIndex, query: str, speaker: str | None = None, episode: str | None = None,
+           top: int = 5, query_vector: np.ndarray | None = None) -> pd.DataFrame:
+    """The ``top`` passages for ``query``: reciprocal-rank fusion of the semantic rank (cosine to
+    the query's embedding) and the keyword rank (TF-IDF cosine; passages sharing no word are not
+    ranked by it). ``speaker``: a name or id (case-insensitive, a part of the name is enough);
+    ``episode``: an episode id or a unique prefix of one."""
+    p = index.passages
+    keep = np.ones(len(p), dtype=bool)
+    if speaker:
+        who = speaker.lower()
+        keep &= (p["speaker"].fillna("").str.lower().str.contains(who, regex=False)
+                 | (p["speaker_id"].fillna("").str.lower() == who)).to_numpy()
+    if episode:
+        keep &= p["episode_id"].str.startswith(episode).to_numpy()
+    if not keep.any() or not query.strip():
+        return _results(p.iloc[[]], index.episodes, np.array([]), np.array([]), np.array([]))
+    if query_vector is None:
+        from .embeddings import embed
+
+        query_vector = embed([query], use_cache=False)[0]
+    semantic = index.vectors @ query_vector
+    keyword = (index.tfidf @ index.vectorizer.transform([query]).T).toarray().ravel()
+    sem_rank, kw_rank = _ranks(semantic, keep), _ranks(keyword, keep & (keyword > 0))
+    fused = 1 / (RRF_K + sem_rank) + 1 / (RRF_K + kw_rank)
+    best = np.lexsort((np.arange(len(p)), -fused))[:min(top, int(keep.sum()))]
+    return _results(p.iloc[best], index.episodes, fused[best], semantic[best], keyword[best])
+
+
+def _results(hits: pd.DataFrame, episodes: pd.DataFrame, fused, semantic, keyword) -> pd.DataFrame:
+    eps = episodes.set_index("episode_id")
+    rows = []
+    for k, r in enumerate(hits.itertuples(index=False)):
+        est = r.time_source != "file"
+        rows.append({"rank": k + 1, "score": float(fused[k]), "semantic": float(semantic[k]),
+                     "keyword": float(keyword[k]), "passage_key": r.passage_key, "passage_id": r.passage_id,
+                     "episode_id": r.episode_id, "show": eps.at[r.episode_id, "show"],
+                     "published": eps.at[r.episode_id, "published"], "speaker": r.speaker if pd.notna(r.speaker) else None,
+                     "start_s": r.start_s, "time": clock(r.start_s, est), "time_estimated": bool(est),
+                     "url": deep_link(eps.at[r.episode_id, "video_id"], r.start_s), "quote": r.text})
+    cols = ["rank", "score", "semantic", "keyword", "passage_key", "passage_id", "episode_id", "show", "published",
+            "speaker", "start_s", "time", "time_estimated", "url", "quote"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def format_results(results: pd.DataFrame, width: int = 400) -> str:
+    """Plain-text quotes: rank, speaker, show and date, time (~: estimated), link, quote."""
+    if results.empty:
+        return "no passage matches"
+    lines = []
+    for r in results.itertuples():
+        date = "" if pd.isna(r.published) else f" {pd.Timestamp(r.published):%Y-%m-%d}"
+        where = f"{r.show}{date}" + (f", {r.time}" if r.time else ", no time")
+        quote = r.quote if len(r.quote) <= width else r.quote[:width].rsplit(" ", 1)[0] + " …"
+        lines.append(f"{r.rank}. {r.speaker or 'unknown speaker'} ({where}) [{r.episode_id}]"
+                     + (f"\n   {r.url}" if r.url else "") + f"\n   \"{quote}\"")
+    if results["time_estimated"].any():
+        lines.append("~ times are estimated (the transcript has no timestamps there), not read from the file.")
+    return "\n".join(lines)
+
+
+def load_queries(path: Path | None = None) -> list[dict]:
+    """Hand-written queries: [{query, relevant: [passage keys], speaker?, episode?, note?}]."""
+    path = Path(path or config.ANNOTATIONS / QUERIES)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    queries = data.get("queries") if isinstance(data, dict) else None
+    if not isinstance(queries, list) or not all(isinstance(q, dict) and q.get("query") and q.get("relevant")
+                                                for q in queries):
+        raise ValueError(f"{path}: expected 'queries:' a list of {{query, relevant: [passage keys]}}")
+    return queries
+
+
+def recall_at(index: SearchIndex, queries: list[dict], k: int = 5) -> tuple[pd.DataFrame, float]:
+    """Per query: relevant passages found in the top ``k`` / min(k, relevant); and the mean.
+    Relevant keys absent from the index are reported (they count as not found)."""
+    from .embeddings import embed
+
+    vectors = embed([q["query"] for q in queries], use_cache=False)
+    known = set(index.passages["passage_key"])
+    rows = []
+    for q, v in zip(queries, vectors):
+        hits = search(index, q["query"], q.get("speaker"), q.get("episode"), top=k, query_vector=v)
+        relevant = set(q["relevant"])
+        found = relevant & set(hits["passage_key"])
+        rows.append({"query": q["query"], "relevant": len(relevant), "found": len(found),
+                     "recall": len(found) / min(k, len(relevant)), "missing_keys": len(relevant - known),
+                     "first_hit_rank": next((r for r, key in zip(hits["rank"], hits["passage_key"]) if key in relevant), None)})
+    df = pd.DataFrame(rows)
+    return df, float(df["recall"].mean()) if len(df) else 0.0
+
+
+def main_search(args) -> int:
+    """``python -m analysis search "QUERY" [--speaker NAME] [--episode ID] [--top N]``."""
+    index = build_index()
+    print(format_results(search(index, args.query, args.speaker, args.episode, args.top)))
+    return 0
+
+
+def main_evaluate_search(args) -> int:
+    """``python -m analysis evaluate-search [--k 5]``: recall@k on data/annotations/search.queries.yaml."""
+    from .io import write_json
+
+    index = build_index()
+    df, mean = recall_at(index, load_queries(), args.k)
+    for r in df.itertuples():
+        first = "-" if r.first_hit_rank is None or pd.isna(r.first_hit_rank) else int(r.first_hit_rank)
+        print(f"  {r.recall:4.2f}  {r.found}/{min(args.k, r.relevant)} (first hit {first})  {r.query}"
+              + (f"  [{r.missing_keys} relevant passage(s) not in the corpus]" if r.missing_keys else ""))
+    hit = (df["found"] > 0).mean()
+    print(f"recall@{args.k}: {mean:.2f} over {len(df)} queries (mean of found / min({args.k}, relevant)); "
+          f"a relevant passage in the top {args.k} for {hit:.0%} of queries")
+    write_json({"k": args.k, "recall": mean, "hit_rate": hit, "queries": len(df)},
+               config.PROCESSED / "search_evaluation.json")
+    return 0

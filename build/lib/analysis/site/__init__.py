@@ -1,0 +1,31 @@
+"""The report site, generated from the tables: ``data`` reads them, ``format`` makes values
+and tables readable (and escapes every piece of data), ``pages`` and ``reference`` build the
+pages, ``optional`` adds sections for tables other stages may write, ``build`` writes the
+Quarto inputs into site/, ``preview`` renders them without Quarto (pandoc, nbconvert) and
+``check`` opens every preview page in headless Chromium. Quarto only renders."""
+from __future__ import annotations
+
+import sys
+
+
+def main_site(args) -> int:
+    """``python -m analysis site [--no-preview] [--check]``: write the Quarto inputs, then the
+    previews in site/_preview/ and their page weights; ``--check`` opens each in Chromium."""
+    from .build import build_site
+    from .preview import build_preview, weights_text
+
+    built = build_site()
+    print(f"wrote {len(built.pages)} pages, _quarto.yml and assets into {built.site}")
+    if args.no_preview:
+        return 0
+    previews = build_preview(built.site)
+    print(weights_text(previews))
+    if args.check:
+        from .check import check_site
+
+        problems = check_site(built.site / "_preview")
+        for p in problems:
+            print(f"problem: {p}", file=sys.stderr)
+        print(f"browser check: {len(previews)} pages, {len(problems)} problems")
+        return 1 if problems else 0
+    return 0

@@ -1,0 +1,161 @@
+"""Write every input Quarto needs into site/: the generated pages, _quarto.yml, the assets
+(one plotly.js and one DataTables bundle for the whole site, the theme) and the downloads.
+Pages of episodes no longer in the catalog are removed; nothing else in site/ is touched."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .. import config
+from ..io import atomic_path, write_text
+from . import optional, pages, reference
+from .data import SiteData
+
+SITE = config.ROOT / "site"
+NOTEBOOKS = config.ROOT / "notebooks"
+STATIC = Path(__file__).parent / "static"
+GENERATED_DIRS = ("episodes", "transcripts")
+ITABLES_READY = "itables-{v}-ready"
+
+
+@dataclass
+class SiteBuild:
+    site: Path
+    pages: list[pages.Page]
+    navbar: list[dict]
+
+
+def _itables_version() -> str:
+    import itables
+
+    return itables.__version__
+
+
+def header(depth: int, charts: bool = True, tables: bool = True) -> str:
+    """HTML for a page's <head>: the site's plotly.js (``charts``) and DataTables bundle
+    (``tables``), by relative path; a page with neither loads neither."""
+    up = "../" * depth or "./"  # a module specifier must start with ./ or ../
+    v = _itables_version()
+    key = "_itables_" + v.replace(".", "_")
+    head = '<link rel="icon" href="data:,">'  # no request for /favicon.ico
+    if charts:
+        head += f'\n<script src="{up}assets/plotly.min.js"></script>'
+    if tables:
+        head += (f'\n<link rel="stylesheet" href="{up}assets/itables/dt_bundle.css">\n'
+                 f'<script>if(!window.{key}){{window.{key}=import("{up}assets/itables/dt_bundle.js");'
+                 f'window.{key}.then(function(){{window.dispatchEvent(new Event("{ITABLES_READY.format(v=v)}"))}})}}</script>')
+    return head
+
+
+def _assets(site: Path) -> list[str]:
+    import itables
+    import plotly
+
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    bundle = Path(itables.__file__).parent / "html"
+    files = {"assets/plotly.min.js": plotly_js, "assets/itables/dt_bundle.js": bundle / "dt_bundle.js",
+             "assets/itables/dt_bundle.css": bundle / "dt_bundle.css",
+             "assets/podlens.css": STATIC / "podlens.css", "assets/preview.css": STATIC / "preview.css"}
+    for rel, src in files.items():
+        target = site / rel
+        if not target.exists() or target.read_bytes() != src.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(target) as tmp:
+                shutil.copyfile(src, tmp)
+    scss = ("/*-- scss:defaults --*/\n"
+            '$font-family-sans-serif: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;\n'
+            "$primary: #3b6ea5;\n$navbar-bg: #2c3e50;\n"
+            "/*-- scss:rules --*/\n" + (STATIC / "podlens.css").read_text())
+    write_text(scss, site / "assets" / "podlens.scss")
+    return [*files, "assets/podlens.scss"]
+
+
+def _downloads(data: SiteData, site: Path) -> list[tuple[str, str, int, str, int]]:
+    """Every canonical table (and optional ones present) as CSV and Parquet under site/data/."""
+    from .. import corpus  # noqa: F401  (importing a module registers its tables)
+    from ..schema import REGISTRY
+    from ..speakers import talktime  # noqa: F401
+    from ..topics import passages, tables  # noqa: F401
+
+    out = []
+    for name in sorted(data.tables):
+        if name not in REGISTRY and not name.startswith(("theme_", "entity_", "llm_")):
+            continue
+        csv, pq = site / "data" / f"{name}.csv", site / "data" / f"{name}.parquet"
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(csv) as tmp:
+            data[name].to_csv(tmp, index=False)
+        with atomic_path(pq) as tmp:
+            shutil.copyfile(data.processed / f"{name}.parquet", tmp)
+        out.append((name, f"data/{name}.csv", csv.stat().st_size, f"data/{name}.parquet", pq.stat().st_size))
+    return out
+
+
+def _front_matter(page: pages.Page) -> str:
+    meta = {"title": pages.md(page.title)}
+    if page.subtitle:
+        meta["subtitle"] = pages.md(page.subtitle)
+    meta.update(page.meta)
+    meta["include-in-header"] = {"text": header(page.path.count("/"), charts="plotly-graph-div" in page.body,
+                                                tables="itables_" in page.body)}
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000) + "---\n"
+
+
+def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path = NOTEBOOKS) -> SiteBuild:
+    """Generate the site's pages from the tables in ``processed`` (default data/processed)."""
+    data = SiteData(processed or config.PROCESSED)
+    ids = data.episodes["episode_id"].tolist()
+    sources = sorted(notebooks.glob("[0-9][0-9]-*.ipynb"))
+    extra = [p for p in (hook(data) for hook in optional.EXTRA_PAGES) if p is not None]
+    built = ([pages.home(data)]
+             + [pages.episode(data, e, optional.EPISODE_SECTIONS) for e in ids]
+             + [pages.transcript(data, e) for e in ids]
+             + [pages.talk_time(data), pages.topics_page(data, optional.llm_topic_labels(data)),
+                pages.speakers_page(data), *extra, reference.methods(data)])
+    site.mkdir(parents=True, exist_ok=True)
+    assets = _assets(site)
+    downloads = _downloads(data, site)
+    built += [reference.data_page(data, downloads), reference.explore(sources)]
+    for d in GENERATED_DIRS:  # episodes no longer in the catalog lose their pages
+        for old in (site / d).glob("*.qmd"):
+            if old.stem not in ids:
+                old.unlink()
+    for page in built:
+        (site / page.path).parent.mkdir(parents=True, exist_ok=True)
+        write_text(_front_matter(page) + "\n" + page.body, site / page.path)
+    navbar = _navbar(data, extra)
+    write_text(_quarto_yml(navbar, assets, downloads), site / "_quarto.yml")
+    (site / "notebooks").mkdir(exist_ok=True)
+    write_text("# Written by `python -m analysis site`: the notebooks load the site's plotly.js once.\n"
+               + yaml.safe_dump({"include-in-header": {"text": header(1)}}, width=10_000), site / "notebooks" / "_metadata.yml")
+    return SiteBuild(site, built, navbar)
+
+
+def _navbar(data: SiteData, extra: list[pages.Page]) -> list[dict]:
+    episodes = [{"href": f"episodes/{e}.qmd", "text": pages.md(data.names[e])} for e in data.episodes["episode_id"]]
+    return ([{"href": "index.qmd", "text": "Home"}, {"text": "Episodes", "menu": episodes},
+             {"href": "talk-time.qmd", "text": "Talk time"}, {"href": "topics.qmd", "text": "Topics"},
+             {"href": "speakers.qmd", "text": "Speakers"}]
+            + [{"href": p.path, "text": p.title} for p in extra]
+            + [{"href": "methods.qmd", "text": "Methods"}, {"href": "data.qmd", "text": "Data"},
+               {"href": "explore.qmd", "text": "Explore"}])
+
+
+def _quarto_yml(navbar: list[dict], assets: list[str], downloads) -> str:
+    project = {
+        "project": {"type": "website", "output-dir": "_site",
+                    "render": ["*.qmd", "episodes/*.qmd", "transcripts/*.qmd", "notebooks/*.ipynb"],
+                    "resources": [a for a in assets if not a.endswith(".scss")]
+                    + [p for d in downloads for p in (d[1], d[3])]},
+        "website": {"title": "podlens", "search": True, "navbar": {"left": navbar}},
+        "format": {"html": {"theme": ["default", "assets/podlens.scss"], "toc": True, "code-fold": True,
+                            "code-summary": "Show the code", "html-math-method": "plain", "anchor-sections": True,
+                            "smooth-scroll": False}},
+        "execute": {"enabled": False},
+    }
+    return ("# Written by `python -m analysis site` from the tables: edit analysis/site/, not this file.\n"
+            "# Quarto only renders (execute: enabled: false); Python executed and generated everything.\n"
+            + yaml.safe_dump(project, sort_keys=False, allow_unicode=True, width=10_000))

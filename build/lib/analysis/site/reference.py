@@ -1,0 +1,207 @@
+"""The pages about how and where: Methods (with the measured accuracy as tables), Data (every
+canonical table as CSV and Parquet, with its dictionary) and Explore (the notebooks)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import yaml
+
+from .data import SiteData
+from .format import FLAG_WORDS, Html, clock, esc, link, number, pct, table
+from .pages import Page, raw
+
+FLAG_METHODS = {
+    "nonspeech": "a cue such as “(upbeat music)” instead of speech",
+    "hallucination_loop": "six or more short segments in a row dominated by one text (a speech recogniser looping)",
+    "timestamp_regression": "a time that runs backwards",
+    "past_runtime": "a time past the episode's known runtime",
+    "sponsor": "from an announcement (“brought to you by”, “support for this show comes from”, “thanks to our sponsor”) to the last call to action (a URL read aloud, a promo code)",
+    "promo": "the show's own promotion (“subscribe to the show”, “leave a review”)",
+    "cold_open": "an opening montage whose passages are said again later in the episode",
+}
+
+
+def methods(data: SiteData) -> Page:
+    names = data.names
+    utt = data["utterances"]
+    flags = utt["flags"].str.split(";").explode()
+    body = "## Corpus and noise {#noise}\n\n" + raw(
+        "<p>Each transcript is read by a reader for its format, chosen from its content "
+        "(<code>python -m analysis inspect FILE</code> shows the choice). Every file's coverage is measured: the "
+        "share of its text that reached the utterances, and each skipped stretch (markup, timing, header fields, "
+        "a transcription tool's or editor's footer) with its lines and reason; text skipped for any other reason "
+        "is a build warning. Nothing is deleted: lines that are not "
+        "conversation are flagged with a reason, shown greyed in the transcripts and left out of metrics and "
+        "models. Wrong speaker labels are corrected in the catalog (<code>data/episodes.yaml</code>), never in "
+        "the raw files.</p>" + table(pd.DataFrame([
+            {"flag": FLAG_WORDS[f], "rule": FLAG_METHODS[f], "n": number((flags == f).sum())} for f in FLAG_METHODS]),
+            {"flag": "Flag", "rule": "What sets it", "n": "Lines flagged in the corpus"}, numeric=("n",)))
+    ev = data.evaluations.get("speaker_evaluation")
+    body += "## Speakers {#speakers}\n\n" + raw(
+        "<p>Where a file names its speakers, the names are used, and the catalog corrects wrong or generic labels. "
+        "For episodes with a <em>speaker reference</em> (written by reading the transcript in context, "
+        "<code>data/annotations/</code>) the reference is the ground truth. Where a file does not name its "
+        "speakers, a text-only model assigns each sentence to the host or a guest: a logistic regression on "
+        "features that carry across shows (questions, second-person address, self-reference, names addressed, "
+        "hosting phrases, interviewer moves) feeds a decoder that labels the whole sequence at once. Each "
+        "episode is scored with a model trained on the <em>other</em> episodes only (leave-one-episode-out). "
+        "Each line records how its speaker was found and a confidence; the transcripts show low-confidence "
+        "names faint.</p>")
+    body += raw(speaker_accuracy(ev, names)) if ev else ""
+    body += "## Timings {#timings}\n\n" + raw(
+        "<p>File timestamps are used where they exist. Elsewhere start and end times are estimated from speaking "
+        "rates, pinned to anchors (chapter starts found in the text, the catalog runtime). Each line records its "
+        "time source and an uncertainty; estimated times are shown with “~”. The error is measured by hiding the "
+        "timestamps of an episode that has them.</p>")
+    body += raw(timing_accuracy(ev, names)) if ev else ""
+    body += "## Topics {#topics}\n\n" + raw(
+        "<p>Passages of about 80 words that never cross a speaker change are embedded offline with a sentence "
+        "model and clustered with BERTopic (seeded UMAP and HDBSCAN), with fillers removed from the vocabulary "
+        "and outliers reassigned by similarity. Labels and keywords are made by the model. The evaluation "
+        "compares it with a default BERTopic run on the same passages: NPMI coherence (do the keywords occur "
+        "together), diversity (share of unique keywords), outliers and stability across runs.</p>")
+    tev = data.evaluations.get("topic_evaluation")
+    body += raw(topic_evaluation(tev)) if tev else ""
+    body += "## Reproduce\n\n" + raw(
+        "<p><code>make all</code> rebuilds every table, figure and page from the raw transcripts; "
+        "<code>python -m analysis evaluate-speakers</code> and <code>python -m analysis evaluate-topics</code> "
+        "print the evaluations above.</p>")
+    return Page("methods.qmd", "Methods", body, subtitle="How speakers, times, topics and noise were obtained, and how accurate each is")
+
+
+def speaker_accuracy(ev: dict, names: dict[str, str]) -> Html:
+    """The speaker evaluation (speaker_evaluation.json) as tables: attribution, file labels."""
+    out = []
+    rows = pd.DataFrame([{
+        "episode": names.get(a["episode_id"], a["episode_id"]), "truth": a.get("truth", "reference"),
+        "marks": ("kept" if a["turn_marks"] else "hidden") + (" (as processed)" if a["as_processed"] else ""),
+        "word": pct(a["word_accuracy"], 1), "sentence": pct(a["sentence_accuracy"], 1),
+        "clf": pct(a["classifier_only_word_accuracy"], 1),
+        "host": f"{pct(a['host_word_share_true'], 1)} → {pct(a['host_word_share_pred'], 1)}",
+        "conf": pct(a["confident_fraction"]),
+        "accconf": pct(a["confident_accuracy"], 1) if a["confident_accuracy"] is not None else "–"}
+        for a in ev["attribution"]])
+    out.append(table(rows, {"episode": "Held-out episode", "truth": "Scored against", "marks": "Turn marks",
+                             "word": "Words right", "sentence": "Sentences right", "clf": "Classifier alone",
+                             "host": "Host word share, true → model", "conf": "Confident sentences",
+                             "accconf": "Right when confident"},
+                      numeric=("word", "sentence", "clf", "conf", "accconf"),
+                      caption="Speaker attribution, leave-one-episode-out"))
+    s = ev["summary"]
+    if s.get("word_accuracy_mean") is not None:
+        out.append(f"<p>Mean share of words attributed to the right person, as the episodes are processed: "
+                    f"{pct(s['word_accuracy_mean'], 1)}.</p>")
+    if ev.get("label_errors"):
+        out.append(table(pd.DataFrame([{
+            "episode": names.get(e["episode_id"], e["episode_id"]), "n": number(e["labelled_utterances"]),
+            "wrong": pct(e["wrong_share"], 1), "words": pct(e["wrong_word_share"], 1)} for e in ev["label_errors"]]),
+            {"episode": "Episode", "n": "Labelled lines", "wrong": "Lines naming the wrong person",
+             "words": "Their share of words"}, numeric=("n", "wrong", "words"),
+            caption="Speaker labels in the files, checked against the reference (the corpus corrects them)"))
+    return Html("".join(out))
+
+
+def timing_accuracy(ev: dict, names: dict[str, str]) -> Html:
+    """Timing estimates and chapter anchors against file times, as tables."""
+    out = []
+    if ev.get("timing"):
+        rows = [{"episode": names.get(t["episode_id"], t["episode_id"]),
+                 "how": {"runtime_anchor": "speaking rate + runtime", "rate_only": "speaking rate only"}[k],
+                 "median": clock(m["median_abs_error_s"]), "p90": clock(m["p90_abs_error_s"]),
+                 "max": clock(m["max_abs_error_s"]),
+                 "share": f"{pct(m['host_time_share_true'], 1)} → {pct(m['host_time_share_est'], 1)}",
+                 "within": pct(m["within_stated_uncertainty"])}
+                for t in ev["timing"] for k, m in t.items() if k in ("runtime_anchor", "rate_only")]
+        out.append(table(pd.DataFrame(rows), {"episode": "Episode (timestamps hidden)", "how": "Estimated from",
+                                               "median": "Median start error", "p90": "90th percentile", "max": "Largest",
+                                               "share": "Host time share, true → estimated",
+                                               "within": "Within the stated uncertainty"},
+                          numeric=("median", "p90", "max", "within"), caption="Timing estimates against file timestamps"))
+    if ev.get("anchors"):
+        out.append(table(pd.DataFrame([{
+            "episode": names.get(a["episode_id"], a["episode_id"]), "found": f"{a['anchors_located']} of {a['chapters']}",
+            "median": clock(a["median_abs_error_s"]), "p90": clock(a["p90_abs_error_s"])} for a in ev["anchors"]]),
+            {"episode": "Episode", "found": "Chapter starts found in the text", "median": "Median error, one left out",
+             "p90": "90th percentile"}, numeric=("median", "p90"), caption="Chapter anchors"))
+    return Html("".join(out))
+
+
+def topic_evaluation(tev: dict) -> Html:
+    """The topic-model evaluation (topic_evaluation.json) as tables."""
+    out = []
+    ours, default = tev["ours"], tev["default"]
+    metrics = [("n_topics", "Topics", number), ("npmi", "NPMI coherence", lambda v: f"{v:.3f}"),
+               ("npmi_neutral", "NPMI, neutral vocabulary", lambda v: f"{v:.3f}"),
+               ("diversity", "Keyword diversity", lambda v: f"{v:.3f}"), ("outlier_share", "Outlier passages", pct),
+               ("labels_with_fillers", "Labels with filler words", number)]
+    rows = pd.DataFrame([{"m": label, "ours": f(ours[k]), "default": f(default[k])}
+                         for k, label, f in metrics if k in ours and k in default])
+    out.append(table(rows, {"m": "Measure", "ours": "podlens", "default": "Default BERTopic"},
+                      numeric=("ours", "default"), caption=f"Topic model evaluation on {tev.get('passages', '–')} passages"))
+    stab = [{"m": {"stability_same_seed": "Same seed, refitted", "stability_next_seed": "Next seed"}.get(k, k),
+             "ari": f"{tev[k]['ari']:.3f}", "same": pct(tev[k]["identical_share"], 1)}
+            for k in ("stability_same_seed", "stability_next_seed") if k in tev]
+    if stab:
+        out.append(table(pd.DataFrame(stab), {"m": "Run", "ari": "Adjusted Rand index", "same": "Passages with the same topic"},
+                          numeric=("ari", "same"), caption="Stability"))
+    if tev.get("checks"):
+        out.append(table(pd.DataFrame([{"c": k.replace("_", " "), "r": "passed" if ok else "failed"}
+                                         for k, ok in tev["checks"].items()]),
+                          {"c": "Acceptance check", "r": "Result"}, caption="Acceptance checks"))
+    return Html("".join(out))
+
+
+def data_page(data: SiteData, downloads: list[tuple[str, str, int, str, int]]) -> Page:
+    """``downloads``: (table, csv path, csv bytes, parquet path, parquet bytes) relative to site/."""
+    from ..schema import REGISTRY
+
+    rows = pd.DataFrame([{
+        "table": Html(f'<a href="#table-{esc(n)}"><code>{esc(n)}</code></a>'),
+        "what": REGISTRY[n].description if n in REGISTRY else "", "rows": number(len(data[n])),
+        "csv": link(csv, f"CSV ({_size(cb)})", cls="download"), "parquet": link(pq, f"Parquet ({_size(pb)})", cls="download")}
+        for n, csv, cb, pq, pb in downloads])
+    body = raw("<p>Every table behind this site, as CSV (opens in a spreadsheet) and Parquet (keeps the types). "
+               "Times are in seconds from the episode start, shares between 0 and 1; ';' joins lists in one cell.</p>"
+               + table(rows, {"table": "Table", "what": "What it holds", "rows": "Rows", "csv": "CSV",
+                              "parquet": "Parquet"}, numeric=("rows",)))
+    body += "## Data dictionary\n\n"
+    for n, *_ in downloads:
+        if n not in REGISTRY:
+            continue
+        t = REGISTRY[n]
+        cols = pd.DataFrame([{"c": Html(f"<code>{esc(c.name)}</code>"), "type": c.type,
+                              "null": "yes" if c.nullable else "no",
+                              "meaning": c.description + (f" One of: {', '.join(c.allowed)}." if c.allowed else "")}
+                             for c in t.columns])
+        key = f"Key: {', '.join(t.key)}. " if t.key else ""
+        body += f"### {n} {{#table-{n}}}\n\n" + raw(f"<p>{esc(t.description)} {esc(key)}</p>" + table(
+            cols, {"c": "Column", "type": "Type", "null": "Can be empty", "meaning": "Meaning"}))
+    return Page("data.qmd", "Data", body, subtitle="Download every table, with its dictionary")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{max(1, round(n / 1e3))} kB"
+
+
+def notebook_titles(notebooks: list[Path]) -> list[tuple[str, str, str]]:
+    """(file name, title, subtitle) of each notebook, from its front-matter cell."""
+    out = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        meta = {}
+        if nb.cells and nb.cells[0].cell_type == "raw":
+            meta = yaml.safe_load(nb.cells[0].source.strip().strip("-")) or {}
+        out.append((path.name, meta.get("title", path.stem), meta.get("subtitle", "")))
+    return out
+
+
+def explore(notebooks: list[Path]) -> Page:
+    items = "".join(f"<li>{link('notebooks/' + n, t)}{' — ' + str(esc(s)) if s else ''}</li>"
+                    for n, t, s in notebook_titles(notebooks))
+    body = raw("<p>The analysis notebooks, for readers who want the code. They are thin: each calls the "
+               "<code>analysis</code> package, which holds the logic. Open them in JupyterLab with "
+               "<code>make lab</code>; <code>python -m analysis notebooks</code> executes them for this site.</p>"
+               f"<ul>{items}</ul>")
+    return Page("explore.qmd", "Explore", body, subtitle="The notebooks behind the figures")
