@@ -121,7 +121,7 @@ def requests(utterances: pd.DataFrame, episodes: list, settings) -> list[Request
 
 def speaker_turns(utterances: pd.DataFrame, episodes: list, runner: Runner) -> pd.DataFrame:
     """Table ``llm_speaker_turns`` for the unlabelled episodes whose windows are all answered;
-    each decoded with a turn model trained on the other episodes, as attribution does."""
+    each decoded with the turn model of the references other than its own, as attribution does."""
     from ..speakers import reference
 
     refs, _ = reference.load_references(episodes)
@@ -130,10 +130,10 @@ def speaker_turns(utterances: pd.DataFrame, episodes: list, runner: Runner) -> p
         u = utterances[utterances["episode_id"] == ep.id]
         sents = attribution.sentences(u, ep)
         p, model = p_host(runner, sents, ep)
-        train = attribution.training_sentences(utterances, episodes, refs, exclude=ep.id)
-        if p is None or train.empty or train["role"].nunique() < 2:
+        turn_model, _ = attribution.reference_model(utterances, episodes, exclude=ep.id, refs=refs)
+        if p is None or turn_model is None:
             continue
-        pred = attribution.attribute_episode(attribution.fit_cached(train), sents, len(ep.hosts), p_host=p)
+        pred = attribution.attribute_episode(turn_model, sents, len(ep.hosts), p_host=p)
         per = attribution.to_utterances(pred).join(u.set_index("order")[["start_s", "word_count"]])
         run = (per["pred_role"] != per["pred_role"].shift()).cumsum()
         for i, (_, g) in enumerate(per.groupby(run, sort=True)):
