@@ -58,8 +58,8 @@ SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")  # install
 # theme ("none" turns either condition off). Chosen by leave-one-episode-out cross-validation on
 # data/annotations/themes.sample.tsv and reproduced by `python -m analysis evaluate-themes
 # --calibrate` (README "Themes, entities and search").
-THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.46"))
-THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.2"))
+THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.61"))
+THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.25"))
 THEME_SOLO_SIMILARITY = _optional_float(os.environ.get("PODLENS_THEME_SOLO_SIMILARITY", "none"))
 THEME_MARGIN = _optional_float(os.environ.get("PODLENS_THEME_MARGIN", "none"))
 THEME_BIN_MIN = float(os.environ.get("PODLENS_THEME_BIN_MIN", "2"))  # timeline bin width, minutes

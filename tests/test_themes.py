@@ -222,8 +222,10 @@ def test_real_model_tags_function_calling_and_leaves_small_talk_alone(tmp_path, 
     monkeypatch.setattr(config, "CACHE", tmp_path)
     themes = load_lexicon()
     passages = pd.DataFrame({"passage_id": ["t/0", "t/1", "t/2"], "episode_id": "t", "first_order": [0, 1, 2], "text": [
-        ("You give it a list of tools and it picks which one to invoke, and it fills in the arguments so your "
-         "code can run it and return the result."),
+        # (a paraphrase without any of the theme's words, "you give it a list of tools and it picks
+        # one", scores 0.38 and is missed at the calibrated threshold: README, theme shortfalls)
+        ("You describe your functions to the model and it decides which function to call and returns "
+         "JSON arguments that your code runs."),
         "We went hiking on the weekend and the weather was lovely, then we had pasta for dinner.",
         "We hired a bunch of new managers and spent time on how the team works together and how people grow.",
     ]})

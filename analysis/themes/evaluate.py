@@ -16,7 +16,7 @@ from .. import config
 from .tagging import MAX_KEYWORDS, TagRule, combine, evidence_mask
 
 SAMPLE = "themes.sample.tsv"
-THRESHOLDS = np.round(np.arange(0.30, 0.651, 0.01), 2)  # the calibration grid
+THRESHOLDS = np.round(np.arange(0.20, 0.801, 0.01), 2)  # the calibration grid
 BONUSES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)
 SOLOS = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7)  # similarity above which no keyword is needed
 MARGINS = (0.02, 0.05, 0.1, 0.15, 0.2)  # similarity margin to the passage's best theme
