@@ -22,8 +22,8 @@ TAGS = register(Table("theme_tags", "Every (passage, theme) pair with its eviden
     Column("keyword_hits", "int", "Distinct theme keywords found in the passage."),
     Column("keywords", "str", "';'-joined keywords found (lower case); '' when none."),
     Column("score", "float", "similarity + keyword bonus (config.THEME_KEYWORD_BONUS per distinct keyword, at most 2)."),
-    Column("tagged", "bool", "The theme applies: score >= config.THEME_THRESHOLD, with a keyword unless similarity "
-           ">= config.THEME_SOLO_SIMILARITY, and similarity within config.THEME_MARGIN of the passage's best theme."),
+    Column("tagged", "bool", "The theme applies: score >= config.THEME_THRESHOLD (and, when set in config, a keyword "
+           "unless similarity >= THEME_SOLO_SIMILARITY; similarity within THEME_MARGIN of the passage's best theme)."),
 ), key=("passage_id", "theme")))
 
 MAX_KEYWORDS = 2  # keyword bonus counts at most this many distinct keywords
