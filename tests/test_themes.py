@@ -7,8 +7,15 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.themes.evaluate import (SampleError, calibrate, choose_variant, cross_validate, load_sample, report,
-                                      score)
+from analysis.themes.evaluate import (
+    SampleError,
+    calibrate,
+    choose_variant,
+    cross_validate,
+    load_sample,
+    report,
+    score,
+)
 from analysis.themes.lexicon import LexiconError, Theme, load_lexicon
 from analysis.themes.tagging import TagRule, combine, keyword_evidence, passage_keys, tag_passages
 from analysis.themes.timelines import bin_passages, per_episode, timeline

@@ -209,7 +209,9 @@ def _theme_table(s: Scores, indent: str = "  ") -> list[str]:
 
 
 def _rule_config(rule: TagRule) -> str:
-    opt = lambda v: "none" if v is None else f"{v:.2f}"  # noqa: E731
+    def opt(v):
+        return "none" if v is None else f"{v:.2f}"
+
     if np.ndim(rule.threshold):
         return "per-theme thresholds are not a config setting: " + rule.describe()
     return (f"PODLENS_THEME_THRESHOLD={rule.threshold:.2f} PODLENS_THEME_KEYWORD_BONUS={rule.bonus:.2f} "
@@ -226,9 +228,9 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
     n_eps = len(set(episodes))
     results = [cross_validate(sim, hits, truth, episodes, names, v) for v in VARIANTS]
     chosen = choose_variant(results)
-    lines = [f"leave-one-episode-out cross-validation on {len(found)} labelled passages from {n_eps} episodes: "
-             "each rule family is calibrated (macro F1 grid search) on the other episodes and scored on the "
-             "held-out one; held-out predictions pooled",
+    lines = [(f"leave-one-episode-out cross-validation on {len(found)} labelled passages from {n_eps} episodes: "
+              "each rule family is calibrated (macro F1 grid search) on the other episodes and scored on the "
+              "held-out one; held-out predictions pooled"),
              f"  {'rule family':<40} {'prec':>5} {'rec':>5} {'F1':>5}"]
     for r in results:
         mark = "  <- chosen (best precision with recall >= 0.70, else best F1)" if r is chosen else ""

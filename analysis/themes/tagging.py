@@ -74,7 +74,7 @@ class TagRule:
     margin: float | None = None
 
     @classmethod
-    def configured(cls) -> "TagRule":
+    def configured(cls) -> TagRule:
         return cls(config.THEME_THRESHOLD, config.THEME_KEYWORD_BONUS, config.THEME_SOLO_SIMILARITY,
                    config.THEME_MARGIN)
 
