@@ -53,9 +53,9 @@ ENTITY_ALIASES = Path(os.environ.get("PODLENS_ENTITY_ALIASES", DATA / "entities.
 SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")  # installed package or local path
 # Theme tagging (analysis.themes.tagging.TagRule): a passage carries a theme when (highest cosine
 # similarity to the theme's description/seeds) + THEME_KEYWORD_BONUS x (distinct keywords found,
-# at most 2) >= THEME_THRESHOLD, the passage has one of the theme's keywords unless its similarity
-# is >= THEME_SOLO_SIMILARITY, and its similarity is within THEME_MARGIN of the passage's best
-# theme ("none" turns either condition off). Chosen by leave-one-episode-out cross-validation on
+# at most 2) >= THEME_THRESHOLD. Two optional conditions ("none" = off, the default; cross-
+# validation did not favour them): a keyword is required unless similarity >= THEME_SOLO_SIMILARITY;
+# similarity must be within THEME_MARGIN of the passage's best theme. Chosen by leave-one-episode-out cross-validation on
 # data/annotations/themes.sample.tsv and reproduced by `python -m analysis evaluate-themes
 # --calibrate` (README "Themes, entities and search").
 THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.61"))
