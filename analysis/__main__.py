@@ -239,8 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_themes)
 
     p = sub.add_parser("evaluate-themes",
-                       help="theme tags vs the hand-labelled sample: precision/recall per theme (tune/test split)")
-    p.add_argument("--calibrate", action="store_true", help="report at the settings chosen on the tune split")
+                       help="theme tags vs the hand-labelled sample: precision/recall per theme "
+                            "(leave-one-episode-out cross-validation)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="also calibrate the chosen rule family on the whole sample (the config.py settings)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_evaluate_themes)
 

@@ -42,16 +42,26 @@ def data_relative(path: Path) -> str:
         return str(path)
 
 
+def _optional_float(value: str) -> float | None:
+    """A float setting that "none" (or "") turns off."""
+    return None if value.strip().lower() in ("", "none") else float(value)
+
+
 # Themes, entities and search (analysis/themes, analysis/entities, analysis/search.py).
 THEMES = Path(os.environ.get("PODLENS_THEMES", DATA / "themes.yaml"))  # the theme lexicon
 ENTITY_ALIASES = Path(os.environ.get("PODLENS_ENTITY_ALIASES", DATA / "entities.yaml"))  # canonical names and variants
 SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")  # installed package or local path
-# Theme tagging: a passage carries a theme when (highest cosine similarity to the theme's
-# description/seeds) + THEME_KEYWORD_BONUS x (distinct keywords found, at most 2) >= THEME_THRESHOLD.
-# Both were chosen on the tune half of data/annotations/themes.sample.tsv by
-# `python -m analysis evaluate-themes --calibrate` (README "Themes, entities and search").
-THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.46"))
-THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.2"))
+# Theme tagging (analysis.themes.tagging.TagRule): a passage carries a theme when (highest cosine
+# similarity to the theme's description/seeds) + THEME_KEYWORD_BONUS x (distinct keywords found,
+# at most 2) >= THEME_THRESHOLD. Two optional conditions ("none" = off, the default; cross-
+# validation did not favour them): a keyword is required unless similarity >= THEME_SOLO_SIMILARITY;
+# similarity must be within THEME_MARGIN of the passage's best theme. Chosen by leave-one-episode-out cross-validation on
+# data/annotations/themes.sample.tsv and reproduced by `python -m analysis evaluate-themes
+# --calibrate` (README "Themes, entities and search").
+THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.61"))
+THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.25"))
+THEME_SOLO_SIMILARITY = _optional_float(os.environ.get("PODLENS_THEME_SOLO_SIMILARITY", "none"))
+THEME_MARGIN = _optional_float(os.environ.get("PODLENS_THEME_MARGIN", "none"))
 THEME_BIN_MIN = float(os.environ.get("PODLENS_THEME_BIN_MIN", "2"))  # timeline bin width, minutes
 THEME_SMOOTH_BINS = int(os.environ.get("PODLENS_THEME_SMOOTH_BINS", "3"))  # centred moving average, bins
 

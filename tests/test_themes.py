@@ -7,9 +7,17 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.themes.evaluate import SampleError, load_sample, score
+from analysis.themes.evaluate import (
+    SampleError,
+    calibrate,
+    choose_variant,
+    cross_validate,
+    load_sample,
+    report,
+    score,
+)
 from analysis.themes.lexicon import LexiconError, Theme, load_lexicon
-from analysis.themes.tagging import keyword_evidence, passage_keys, tag_passages
+from analysis.themes.tagging import TagRule, combine, keyword_evidence, passage_keys, tag_passages
 from analysis.themes.timelines import bin_passages, per_episode, timeline
 
 ISSUE_THEMES = 12
@@ -59,13 +67,98 @@ def test_tags_follow_similarity_plus_keyword_bonus():
     passages = pd.DataFrame({"passage_id": ["e/0", "e/1", "e/2"], "episode_id": "e", "first_order": [0, 0, 5],
                              "text": ["close to x", "half x and a xylophone", "nothing"]})
     vectors = np.stack([_unit(1, 0.1, 0), _unit(0.55, 0, 0.835), _unit(0, 0, 1)])
-    tags = tag_passages(passages, vectors, themes, theme_vectors, threshold=0.6, bonus=0.1)
+    tags = tag_passages(passages, vectors, themes, theme_vectors, TagRule(0.6, 0.1))
     tagged = tags[tags["tagged"]][["passage_id", "theme"]].values.tolist()
     assert tagged == [["e/0", "x"], ["e/1", "x"]]  # e/1 only through its keyword (0.55 + 0.1)
     assert tags.loc[(tags["passage_id"] == "e/1") & (tags["theme"] == "x"), "keywords"].item() == "xylophone"
     assert list(tags["passage_key"].unique()) == ["e@0.0", "e@0.1", "e@5.0"]
-    no_bonus = tag_passages(passages, vectors, themes, theme_vectors, threshold=0.6, bonus=0.0)
+    no_bonus = tag_passages(passages, vectors, themes, theme_vectors, TagRule(0.6, 0.0))
     assert no_bonus["tagged"].sum() == 1
+
+
+def test_a_tag_needs_a_keyword_unless_the_passage_is_very_similar():
+    sim = np.array([[0.50], [0.50], [0.65]])
+    hits = np.array([[0], [1], [0]])
+    assert combine(sim, hits, TagRule(0.45, 0.0))[1].ravel().tolist() == [True, True, True]
+    assert combine(sim, hits, TagRule(0.45, 0.0, solo=0.6))[1].ravel().tolist() == [False, True, True]
+    # the keyword requirement adds to the score threshold, it does not replace it
+    assert not combine(np.array([[0.2]]), np.array([[1]]), TagRule(0.45, 0.1, solo=0.6))[1].any()
+
+
+def test_a_tag_needs_similarity_near_the_passages_best_theme():
+    sim = np.array([[0.70, 0.55, 0.30], [0.52, 0.50, 0.10]])
+    hits = np.zeros_like(sim)
+    assert combine(sim, hits, TagRule(0.5, 0.0, margin=0.1))[1].tolist() == [[True, False, False], [True, True, False]]
+    assert combine(sim, hits, TagRule(0.5, 0.0, margin=0.2))[1].tolist() == [[True, True, False], [True, True, False]]
+    per_theme = TagRule(np.array([0.75, 0.5, 0.5]), 0.0)  # one threshold per theme
+    assert combine(sim, hits, per_theme)[1].tolist() == [[False, True, False], [False, True, False]]
+
+
+def _synthetic(episodes: dict[str, list[tuple[float, bool]]]):
+    """One theme, no keywords: (similarity, truly about the theme) per passage, by episode."""
+    rows = [(ep, s, t) for ep, ps in episodes.items() for s, t in ps]
+    return (np.array([[s] for _, s, _ in rows]), np.zeros((len(rows), 1)),
+            np.array([[t] for _, _, t in rows]), np.array([ep for ep, _, _ in rows]))
+
+
+def test_cross_validation_scores_each_episode_with_a_rule_calibrated_without_it():
+    # a and b put the theme at similarity 0.605, c at 0.43: calibrated without c, the threshold
+    # (middle of 0.41-0.60) misses c's true passage; calibrated on everything it would not.
+    sim, hits, truth, episodes = _synthetic({"a": [(0.605, True), (0.40, False)], "b": [(0.605, True), (0.40, False)],
+                                             "c": [(0.43, True), (0.35, False)]})
+    cv = cross_validate(sim, hits, truth, episodes, ["x"], "score only")
+    assert cv.predictions[:, 0].tolist() == [True, False, True, False, False, False]
+    assert cv.pooled.macro_precision == 1.0 and cv.pooled.macro_recall == pytest.approx(2 / 3)
+    folds = cv.folds.set_index("episode")
+    assert folds.loc["c", "macro_recall"] == 0.0 and folds.loc["a", "macro_recall"] == 1.0
+    assert "threshold 0.50," in folds.loc["c", "rule"] and "threshold 0.42," in folds.loc["a", "rule"]
+    in_sample = combine(sim, hits, calibrate(sim, hits, truth))[1]
+    assert score(truth, in_sample, ["x"]).macro_recall == 1.0  # what a leaky evaluation would report
+    with pytest.raises(ValueError, match="at least two episodes"):
+        cross_validate(sim[:2], hits[:2], truth[:2], episodes[:2], ["x"], "score only")
+
+
+def test_calibration_finds_the_keyword_rule_and_per_theme_thresholds():
+    # 0.66 without a keyword is a false positive, 0.40 with one a true passage: no threshold
+    # and bonus of the grid separates them, the keyword rule (solo in (0.66, 0.80]) does
+    sim = np.array([[0.40], [0.66], [0.80], [0.30]])
+    hits = np.array([[1], [0], [0], [0]])
+    truth = np.array([[True], [False], [True], [False]])
+    plain = calibrate(sim, hits, truth, "score only")
+    assert plain.solo is None and combine(sim, hits, plain)[1].ravel().tolist() != truth.ravel().tolist()
+    rule = calibrate(sim, hits, truth, "keyword unless very similar")
+    assert combine(sim, hits, rule)[1].ravel().tolist() == truth.ravel().tolist()
+    assert rule.solo is not None and 0.66 < rule.solo <= 0.80
+    # two themes that need different thresholds
+    sim2 = np.array([[0.70, 0.45], [0.55, 0.20], [0.30, 0.40], [0.20, 0.30]])
+    truth2 = np.array([[True, True], [False, False], [False, True], [False, False]])
+    per = calibrate(sim2, np.zeros_like(sim2), truth2, "keyword + margin, per-theme thresholds")
+    assert np.ndim(per.threshold) == 1 and per.threshold[0] > 0.55 and 0.30 < per.threshold[1] <= 0.40
+
+
+def test_the_variant_with_the_best_precision_at_target_recall_is_chosen():
+    def cv(name, p, r):
+        from analysis.themes.evaluate import CrossValidation, Scores
+        return CrossValidation(name, Scores(pd.DataFrame(), p, r), pd.DataFrame(), np.zeros((0, 0)))
+    assert choose_variant([cv("a", 0.6, 0.8), cv("b", 0.7, 0.72), cv("c", 0.9, 0.5)]).variant == "b"
+    assert choose_variant([cv("a", 0.6, 0.5), cv("c", 0.9, 0.5)]).variant == "c"  # none meets recall: best F1
+
+
+def test_the_report_prints_cross_validated_figures_per_theme_and_fold():
+    names = ["x", "y"]
+    keys = [f"{ep}@{i}.0" for ep in "abc" for i in range(4)]
+    rng = np.random.default_rng(0)
+    truth = rng.random((len(keys), 2)) < 0.4
+    sim = np.where(truth, 0.6, 0.3) + rng.normal(0, 0.03, truth.shape)
+    tags = pd.DataFrame({"passage_key": np.repeat(keys, 2), "theme": np.tile(names, len(keys)),
+                         "similarity": sim.ravel(), "keyword_hits": 0})
+    sample = pd.DataFrame({"passage_key": keys, "split": "tune", "line": range(len(keys)),
+                           "themes": [frozenset(n for n, t in zip(names, row) if t) for row in truth]})
+    text, figures = report(tags, names, sample, recalibrate=True)
+    assert figures["episodes"] == 3 and figures["passages"] == 12 and len(figures["cv"]["folds"]) == 3
+    assert figures["cv"]["macro_precision"] == 1.0 and figures["cv"]["macro_recall"] == 1.0  # separable
+    assert "leave-one-episode-out" in text and "PODLENS_THEME_THRESHOLD=" in text
+    assert set(figures["variants"]) >= {"score only", "keyword + margin"}
 
 
 def test_passage_keys_do_not_depend_on_other_passages():
@@ -136,8 +229,10 @@ def test_real_model_tags_function_calling_and_leaves_small_talk_alone(tmp_path, 
     monkeypatch.setattr(config, "CACHE", tmp_path)
     themes = load_lexicon()
     passages = pd.DataFrame({"passage_id": ["t/0", "t/1", "t/2"], "episode_id": "t", "first_order": [0, 1, 2], "text": [
-        ("You give it a list of tools and it picks which one to invoke, and it fills in the arguments so your "
-         "code can run it and return the result."),
+        # (a paraphrase without any of the theme's words, "you give it a list of tools and it picks
+        # one", scores 0.38 and is missed at the calibrated threshold: README, theme shortfalls)
+        ("You describe your functions to the model and it decides which function to call and returns "
+         "JSON arguments that your code runs."),
         "We went hiking on the weekend and the weather was lovely, then we had pasta for dinner.",
         "We hired a bunch of new managers and spent time on how the team works together and how people grow.",
     ]})

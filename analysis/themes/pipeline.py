@@ -64,7 +64,8 @@ def inputs_key(passages: pd.DataFrame, lexicon_path: Path) -> str:
     return content_hash(
         "\n".join(passages["passage_id"] + "\t" + passages["text"]), Path(lexicon_path).read_bytes(),
         config.EMBEDDING_MODEL, str(config.EMBEDDING_BATCH_SIZE), str(config.THEME_THRESHOLD),
-        str(config.THEME_KEYWORD_BONUS), str(config.THEME_BIN_MIN), str(config.THEME_SMOOTH_BINS), _CODE,
+        str(config.THEME_KEYWORD_BONUS), str(config.THEME_SOLO_SIMILARITY), str(config.THEME_MARGIN),
+        str(config.THEME_BIN_MIN), str(config.THEME_SMOOTH_BINS), _CODE,
         *(p.read_bytes() if p.exists() else b"" for p in topic_files),
     )
 
