@@ -42,6 +42,10 @@ def scores(fit: tm.Fit, docs: list[str], analyzer) -> dict:
         "npmi_neutral": npmi(topic_words, [set(neutral(d)) for d in docs])[0],
         "diversity": diversity(topic_words),
         "outlier_share": float(np.mean(fit.topics == -1)),
+        # clustering left these as outliers; outlier reduction gave them a topic
+        "reassigned_share": float(np.mean((fit.raw_topics == -1) & (fit.topics != -1))),
+        "largest_topic_share": float(np.max(np.unique(fit.topics[fit.topics >= 0], return_counts=True)[1],
+                                            initial=0) / len(fit.topics)),
         "labels_with_fillers": len(filler_labels(labels[:LABELS_CHECKED])),
         "top_labels": labels[:LABELS_CHECKED],
     }
@@ -72,6 +76,7 @@ def evaluate(progress: bool = True, previous: dict | None = None) -> dict:
     return {
         "model_key": key,
         "passages": len(docs),
+        "fit_sample": config.TOPIC_FIT_SAMPLE if len(docs) > config.TOPIC_FIT_SAMPLE > 0 else None,
         "ours": scores(ours, docs, tm.make_vectorizer().build_analyzer()),
         "default": scores(default, docs, default.model.vectorizer_model.build_analyzer()),
         "stability_same_seed": stability(ours.topics, same.topics),
@@ -95,9 +100,11 @@ def report_text(report: dict) -> str:
     ours, default = report["ours"], report["default"]
     head = (f"topic model evaluation on {report['passages']} passages (NPMI: document co-occurrence "
             f"in the passages, top {TOP_N} words)")
+    if report.get("fit_sample"):
+        head += f"; models fitted on a sample of {report['fit_sample']} passages, the rest assigned"
     lines = [head, f"  {'':<24}{'ours':>10}{'default':>10}"]
     for key, fmt in (("n_topics", "d"), ("npmi", ".3f"), ("npmi_neutral", ".3f"), ("diversity", ".3f"), ("outlier_share", ".1%"),
-                     ("labels_with_fillers", "d")):
+                     ("reassigned_share", ".1%"), ("largest_topic_share", ".1%"), ("labels_with_fillers", "d")):
         lines.append(f"  {key:<24}{ours[key]:>10{fmt}}{default[key]:>10{fmt}}")
     for name in ("stability_same_seed", "stability_next_seed"):
         s = report[name]

@@ -113,8 +113,7 @@ def fit(docs: list[str], embeddings: np.ndarray, embedding_model, seed: int | No
 
     t0 = time.perf_counter()
     model = make_default_model(embedding_model, seed) if default else make_model(embedding_model, docs, seed)
-    topics, probs = model.fit_transform(docs, embeddings)
-    raw = np.asarray(topics)
+    raw, probs = _fit_transform(model, docs, embeddings, config.SEED if seed is None else seed)
     t1 = time.perf_counter()
     timings = {"fit_s": t1 - t0}
     if default:
@@ -127,6 +126,38 @@ def fit(docs: list[str], embeddings: np.ndarray, embedding_model, seed: int | No
                         representation_model=CoherentKeywords(), top_n_words=TOP_N_WORDS)
     timings["outliers_representation_s"] = time.perf_counter() - t1
     return Fit(model, np.asarray(new), raw, np.asarray(probs), top_words(model), labels(model), timings)
+
+
+def fit_sample(docs: list[str], size: int, seed: int) -> np.ndarray | None:
+    """Rows (sorted) of the passages the model is fitted on when there are more than ``size``:
+    the ``size`` whose hash with ``seed`` is smallest, so the sample does not depend on the
+    order of the passages, and adding passages swaps only a few in. None: fit on all."""
+    if size <= 0 or len(docs) <= size:
+        return None
+    from ..io import content_hash
+
+    keys = [(content_hash(str(seed), d), i) for i, d in enumerate(docs)]
+    return np.sort([i for _, i in sorted(keys)[:size]])
+
+
+def _fit_transform(model, docs: list[str], embeddings: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Topics (and probabilities) of every passage: fit on all of them, or above
+    config.TOPIC_FIT_SAMPLE passages fit on :func:`fit_sample` and assign the others with the
+    fitted UMAP and HDBSCAN (``transform``), as BERTopic's documentation advises for large corpora."""
+    rows = fit_sample(docs, config.TOPIC_FIT_SAMPLE, seed)
+    if rows is None:
+        topics, probs = model.fit_transform(docs, embeddings)
+        return np.asarray(topics), None if probs is None else np.asarray(probs)
+    rest = np.setdiff1d(np.arange(len(docs)), rows)
+    fitted, fitted_probs = model.fit_transform([docs[i] for i in rows], embeddings[rows])
+    assigned, assigned_probs = model.transform([docs[i] for i in rest], embeddings[rest])
+    topics = np.empty(len(docs), dtype=int)
+    topics[rows], topics[rest] = fitted, assigned
+    if fitted_probs is None:
+        return topics, None
+    probs = np.zeros((len(docs),) + np.shape(fitted_probs)[1:])
+    probs[rows], probs[rest] = fitted_probs, assigned_probs
+    return topics, probs
 
 
 def top_words(model, n: int = TOP_N_WORDS) -> dict[int, list[str]]:

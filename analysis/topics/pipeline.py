@@ -47,7 +47,7 @@ def cache_key(passages: pd.DataFrame) -> str:
     """Hash of the passages, the settings that shape the model and the topic code."""
     return content_hash(
         "\n".join(passages["passage_id"] + "\t" + passages["text"]),
-        config.EMBEDDING_MODEL, str(config.EMBEDDING_BATCH_SIZE), str(config.SEED), version("bertopic"), _CODE,
+        config.EMBEDDING_MODEL, str(config.SEED), str(config.TOPIC_FIT_SAMPLE), version("bertopic"), _CODE,
     )
 
 
