@@ -20,7 +20,7 @@ The runner writes the archive and its catalog into a project folder (a temporary
 so nothing under this repository's data/ is touched. Three scenarios: cold (no caches), a rerun
 with nothing changed, and a rerun after adding one episode. Each stage prints its wall time,
 the peak resident memory of its largest process (``wait4``) and the peak summed over the
-process and its workers (sampled every 0.1 s). Results go to ``.bench/scale-<N>.json``.
+process and its workers (proportional set size, sampled every 0.2 s). Results go to ``.bench/scale-<N>.json``.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 WORDS_PER_MINUTE = 160
 STAGES = [("corpus", ["corpus", "--quiet"]), ("speakers", ["speakers"]), ("topics", ["topics"]),
           ("evaluate-topics", ["evaluate-topics"])]
+SUMMARY_LINE = re.compile(r"^(?:corpus: \d|topics: \d|topic model evaluation)")  # shown after a stage's time
 TARGETS = {"cold_s": 15 * 60, "noop_s": 5.0, "add_one_s": 120.0, "peak_mib": 3000.0}  # at 100 episodes
 
 SHOWS = [("Signal and Noise", ["Maya Castellanos"]), ("The Build Log", ["Tom Okafor"]),
@@ -234,12 +236,14 @@ class StageRun:
     stage: str
     seconds: float
     peak_mib: float  # largest single process (wait4 ru_maxrss)
-    tree_peak_mib: float  # process and its children together, sampled
+    tree_peak_mib: float  # process and its children together (PSS), sampled every 0.2 s
     rc: int
     note: str
 
 
-def _tree_rss(pid: int) -> float:
+def _tree_memory(pid: int) -> float:
+    """MiB used by a process and its children together: the sum of their proportional set sizes
+    (shared pages counted once overall), or of their resident sets where PSS is unavailable."""
     import psutil
 
     try:
@@ -250,8 +254,9 @@ def _tree_rss(pid: int) -> float:
     total = 0
     for p in procs:
         try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
+            info = p.memory_full_info()
+            total += getattr(info, "pss", info.rss)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return total / 2**20
 
@@ -268,8 +273,8 @@ def run_stage(scenario: str, stage: str, args: list[str], env: dict, log: Path) 
         done = threading.Event()
 
         def sample():
-            while not done.wait(0.1):
-                peak[0] = max(peak[0], _tree_rss(proc.pid))
+            while not done.wait(0.2):
+                peak[0] = max(peak[0], _tree_memory(proc.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -279,9 +284,8 @@ def run_stage(scenario: str, stage: str, args: list[str], env: dict, log: Path) 
         sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
     text = log.read_text(encoding="utf-8", errors="replace").rsplit(f"===== {scenario}: {stage}\n", 1)[-1]
-    note = next((ln.strip()[:110] for ln in text.splitlines() if ln.startswith(("corpus:", "topics:", "topic model"))), "")
-    return StageRun(scenario, stage, seconds, usage.ru_maxrss / 1024, max(peak[0], usage.ru_maxrss / 1024),
-                    proc.returncode, note)
+    note = next((ln.strip()[:110] for ln in text.splitlines() if SUMMARY_LINE.match(ln)), "")
+    return StageRun(scenario, stage, seconds, usage.ru_maxrss / 1024, peak[0], proc.returncode, note)
 
 
 def run_all(root: Path, scenario: str, env: dict, log: Path, stages: list[tuple[str, list[str]]]) -> list[StageRun]:
@@ -329,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             (root / "notebooks").symlink_to(ROOT / "notebooks")
         stages.append(("notebooks", ["notebooks"]))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODLENS_")}
-    env.update(PODLENS_ROOT=str(root), PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+    env.update(PODLENS_ROOT=str(root), TQDM_DISABLE="1", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
     if args.cluster:
         env["PODLENS_CLUSTER"] = args.cluster
     log = root / "scale.log"

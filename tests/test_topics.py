@@ -270,14 +270,19 @@ def test_fit_on_a_sample_assigns_every_passage(small_corpus, monkeypatch):
 
 
 def test_evaluation_is_reused_when_the_model_is_unchanged(monkeypatch):
-    """evaluate-topics fits nothing when its report was made for the same passages, settings and code."""
+    """evaluate-topics fits nothing when its report was made for the same passages, settings and
+    code, and reads nothing when it was made from the same corpus tables."""
     from analysis.topics import pipeline
 
     passages = pd.DataFrame({"passage_id": ["e/0", "e/1"], "text": ["one passage", "another passage"]})
+    monkeypatch.setattr(pipeline, "inputs_key", lambda: "tables-1")
     monkeypatch.setattr(pipeline, "run", lambda **kw: pipeline.TopicRun(passages, np.zeros((2, 4)), None, {}, False))
     monkeypatch.setattr(tm, "fit", lambda *a, **kw: pytest.fail("refitted an unchanged model"))
-    previous = {"model_key": pipeline.cache_key(passages), "passages": 2}
-    assert ev.evaluate(progress=False, previous=previous) is previous
+    previous = {"model_key": pipeline.cache_key(passages), "inputs_key": "tables-0", "passages": 2}
+    assert ev.evaluate(progress=False, previous=previous) == dict(previous, inputs_key="tables-1")
+    monkeypatch.setattr(pipeline, "run", lambda **kw: pytest.fail("read the passages of unchanged tables"))
+    same_tables = dict(previous, inputs_key="tables-1")
+    assert ev.evaluate(progress=False, previous=same_tables) is same_tables
     changed = passages.assign(text=["one passage", "a changed passage"])
     monkeypatch.setattr(pipeline, "run", lambda **kw: pipeline.TopicRun(changed, np.zeros((2, 4)), None, {}, False))
     with pytest.raises(pytest.fail.Exception, match="refitted"):

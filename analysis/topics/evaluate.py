@@ -59,14 +59,18 @@ def _sizes_order(topics: np.ndarray) -> list[int]:
 def evaluate(progress: bool = True, previous: dict | None = None) -> dict:
     """Fit the default run and two refits of ours (same seed, next seed) on the stage's passages.
 
-    ``previous``: an earlier report; it is returned as is when it was made for the same model
-    (same passages, settings and code), so reruns with nothing changed fit nothing."""
-    from .pipeline import cache_key, run
+    ``previous``: an earlier report; it is returned as is when it was made from the same corpus
+    tables (``inputs_key``: nothing is read), or for the same model (same passages, settings and
+    code), so reruns with nothing changed fit nothing."""
+    from .pipeline import cache_key, inputs_key, run
 
+    files_key = inputs_key()
+    if previous and files_key and previous.get("inputs_key") == files_key:
+        return previous
     result = run(progress=progress, write=False)
     key = cache_key(result.passages)
     if previous and previous.get("model_key") == key:
-        return previous
+        return dict(previous, inputs_key=files_key)
     docs = result.passages["text"].tolist()
     emb = load_model()
     ours = result.fit
@@ -75,6 +79,7 @@ def evaluate(progress: bool = True, previous: dict | None = None) -> dict:
     other = tm.fit(docs, result.embeddings, emb, seed=config.SEED + 1)
     return {
         "model_key": key,
+        "inputs_key": files_key,
         "passages": len(docs),
         "fit_sample": config.TOPIC_FIT_SAMPLE if len(docs) > config.TOPIC_FIT_SAMPLE > 0 else None,
         "ours": scores(ours, docs, tm.make_vectorizer().build_analyzer()),

@@ -120,8 +120,8 @@ def fit(docs: list[str], embeddings: np.ndarray, embedding_model, seed: int | No
         words = top_words(model)
         return Fit(model, raw, raw, None, words, {t: "_".join(w[:4]) for t, w in words.items()}, timings)
     logging.getLogger("BERTopic").setLevel(logging.ERROR)  # it warns on custom topics (intended)
-    new = model.reduce_outliers(docs, list(raw), strategy="embeddings", embeddings=embeddings,
-                                threshold=OUTLIER_THRESHOLD)
+    new = raw if not (raw == -1).any() else model.reduce_outliers(  # it raises when there are none
+        docs, list(raw), strategy="embeddings", embeddings=embeddings, threshold=OUTLIER_THRESHOLD)
     model.update_topics(docs, topics=new, vectorizer_model=model.vectorizer_model,
                         representation_model=CoherentKeywords(), top_n_words=TOP_N_WORDS)
     timings["outliers_representation_s"] = time.perf_counter() - t1
