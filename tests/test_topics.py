@@ -287,3 +287,40 @@ def test_evaluation_is_reused_when_the_model_is_unchanged(monkeypatch):
     monkeypatch.setattr(pipeline, "run", lambda **kw: pipeline.TopicRun(changed, np.zeros((2, 4)), None, {}, False))
     with pytest.raises(pytest.fail.Exception, match="refitted"):
         ev.evaluate(progress=False, previous=previous)
+
+
+def test_topics_stage_does_nothing_when_its_inputs_are_unchanged(tmp_path, monkeypatch, capsys):
+    """`python -m analysis topics` reruns only when the corpus tables (or settings, code) change."""
+    import argparse
+
+    from analysis.io import write_table
+    from analysis.schema import REGISTRY
+    from analysis.topics import pipeline
+
+    monkeypatch.setattr(config, "PROCESSED", tmp_path)
+    for name in ("utterances", "episodes"):
+        (tmp_path / f"{name}.parquet").write_bytes(f"{name}, first version".encode())
+    passages = make_passages(_utterances([("sent", "Ann", _sentence(k, 40), 60.0 * k) for k in range(6)]), EPISODES)
+    topics = np.array([0, 1] * len(passages))[: len(passages)]
+    out = build_tables(passages, EPISODES, {0: ["a"], 1: ["b"]}, {0: "a", 1: "b"}, topics, topics, None,
+                       np.eye(len(passages), 4, dtype=np.float32) + 0.1)
+    calls = []
+
+    def fake_run(refit=False, **kw):
+        calls.append(refit)
+        for name, df in out.items():
+            write_table(df, REGISTRY[name], tmp_path / f"{name}.parquet")
+        return pipeline.TopicRun(passages, None, None, out, True, {"fit_s": 1.0})
+
+    monkeypatch.setattr(pipeline, "run", fake_run)
+    pipeline.main_topics(argparse.Namespace(refit=False))
+    pipeline.main_topics(argparse.Namespace(refit=False))
+    assert calls == [False]
+    printed = capsys.readouterr().out
+    assert "(fitted)" in printed and "nothing recomputed" in printed and printed.count(f"{len(passages)} passages") == 2
+    (tmp_path / "utterances.parquet").write_bytes(b"utterances, second version")
+    pipeline.main_topics(argparse.Namespace(refit=False))
+    (tmp_path / "topics_over_time.parquet").unlink()  # a missing output is rebuilt too
+    pipeline.main_topics(argparse.Namespace(refit=False))
+    pipeline.main_topics(argparse.Namespace(refit=True))
+    assert calls == [False, False, False, True]

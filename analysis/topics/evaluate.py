@@ -15,6 +15,7 @@ from .coherence import diversity, npmi
 TOP_N = 10  # words per topic that NPMI and diversity look at
 LABELS_CHECKED = 10  # the largest topics whose labels must be filler-free
 MAX_OUTLIER_SHARE = 0.15
+MAX_LARGEST_TOPIC_SHARE = 0.3  # after outlier reduction; clustering caps topics at model.MAX_TOPIC_SHARE
 
 
 def stability(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
@@ -95,6 +96,7 @@ def checks(report: dict) -> dict[str, bool]:
     return {
         "no filler in the top labels": ours["labels_with_fillers"] == 0,
         f"outliers <= {MAX_OUTLIER_SHARE:.0%}": ours["outlier_share"] <= MAX_OUTLIER_SHARE,
+        f"largest topic <= {MAX_LARGEST_TOPIC_SHARE:.0%}": ours["largest_topic_share"] <= MAX_LARGEST_TOPIC_SHARE,
         "NPMI >= default": ours["npmi"] >= default["npmi"],
         "diversity >= default": ours["diversity"] >= default["diversity"],
         "same seed, same assignments": report["stability_same_seed"]["identical_share"] == 1.0,
