@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 WORDS_PER_MINUTE = 160
 STAGES = [("corpus", ["corpus", "--quiet"]), ("speakers", ["speakers"]), ("topics", ["topics"]),
           ("evaluate-topics", ["evaluate-topics"])]
-SUMMARY_LINE = re.compile(r"^(?:corpus: \d|topics: \d|topic model evaluation)")  # shown after a stage's time
+SUMMARY_LINE = re.compile(r"^(?:corpus: \d+ episodes|topics: \d+ passages|topic model evaluation)")  # shown after a stage's time
 TARGETS = {"cold_s": 15 * 60, "noop_s": 5.0, "add_one_s": 120.0, "peak_mib": 3000.0}  # at 100 episodes
 
 SHOWS = [("Signal and Noise", ["Maya Castellanos"]), ("The Build Log", ["Tom Okafor"]),
