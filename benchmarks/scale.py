@@ -100,7 +100,7 @@ class Turn:
 def _hms(t: float, sep: str = ".", ms: bool = True) -> str:
     whole = int(t)
     out = f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-    return out + (f"{sep}{int(round((t - whole) * 1000)) % 1000:03d}" if ms else "")
+    return out + (f"{sep}{round((t - whole) * 1000) % 1000:03d}" if ms else "")
 
 
 def _ms(t: float) -> str:

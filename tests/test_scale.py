@@ -14,7 +14,7 @@ from analysis.corpus import build_corpus
 from analysis.ingest import parse_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import scale  # noqa: E402
+import scale
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_archive_is_deterministic(archive, tmp_path):
         assert (root / "data" / sub / name).read_bytes() == (tmp_path / "data" / sub / name).read_bytes(), name
     other = tmp_path / "other"
     scale.generate(other, 2, seed=1, minutes=4)
-    first = sorted((other / "data" / "raw").iterdir())[0]
+    first = min((other / "data" / "raw").iterdir())
     assert first.read_bytes() != (root / "data" / "raw" / first.name).read_bytes()
 
 
