@@ -29,8 +29,9 @@ STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
 MIN_TOPIC_SIZE = 12  # HDBSCAN min_cluster_size: ~750 passages -> 10-25 topics
 # BERTopic's default UMAP settings, seeded (random_state forces n_jobs=1 in UMAP anyway).
 UMAP_PARAMS = {"n_neighbors": 15, "n_components": 5, "min_dist": 0.0, "metric": "cosine"}
-MAX_TOPIC_SHARE = 0.2  # HDBSCAN max_cluster_size, as a share of the passages it clusters: without
-# it, excess-of-mass selection can keep two giant clusters (95% of a 12-episode synthetic archive in one)
+MAX_TOPIC_SHARE = 0.2  # HDBSCAN max_cluster_size, as a share of the passages it clusters (never
+# under 10 x MIN_TOPIC_SIZE, so small corpora still form clusters): without it, excess-of-mass
+# selection can keep two giant clusters (95% of a 12-episode synthetic archive in one)
 MIN_DF = 3  # a term must occur in this many passages to be a keyword
 OUTLIER_THRESHOLD = 0.3  # min cosine similarity for an outlier to join its nearest topic;
 # below it a passage (small talk, a stray aside) stays an outlier
@@ -80,7 +81,7 @@ def make_model(embedding_model, docs: list[str], seed: int | None = None, min_to
         embedding_model=embedding_model, umap_model=_umap(seed),
         hdbscan_model=HDBSCAN(min_cluster_size=min_topic_size, metric="euclidean",
                               cluster_selection_method="eom", prediction_data=True,
-                              max_cluster_size=max(min_topic_size, int(MAX_TOPIC_SHARE * clustered))),
+                              max_cluster_size=max(10 * min_topic_size, int(MAX_TOPIC_SHARE * clustered))),
         vectorizer_model=make_vectorizer(docs), top_n_words=TOP_N_WORDS, calculate_probabilities=True,
     )
 
