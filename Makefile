@@ -58,8 +58,8 @@ test: setup ## run the test suite
 lab: setup ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks/
 
-bench: setup ## print throughput, stage timings and peak memory (topics stage included)
-	$(PY) benchmarks/bench.py --with-topics
+bench: setup ## print throughput, stage timings, embedding speed and peak memory (topics stage included)
+	$(PY) benchmarks/bench.py --with-topics --with-embedding
 
 clean: ## remove every generated file (keeps .venv and data/raw)
 	rm -rf data/processed data/interim data/cache site/_site site/.quarto site/_preview .bench .pytest_cache

@@ -10,7 +10,7 @@ from pathlib import Path
 def cmd_corpus(args: argparse.Namespace) -> int:
     from .corpus import build_corpus, report
 
-    build = build_corpus(catalog=args.catalog, progress=not args.quiet)
+    build = build_corpus(catalog=args.catalog, progress=not args.quiet, cluster=args.cluster)
     print(report(build))
     return 1 if build.errors and args.strict else 0
 
@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catalog", type=Path, default=None, help="catalog file (default data/episodes.yaml)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--strict", action="store_true", help="exit 1 when an episode could not be built")
+    p.add_argument("--cluster", default=None, metavar="tcp://HOST:PORT",
+                   help="build episodes on this dask.distributed scheduler's workers (default: PODLENS_CLUSTER, "
+                        "else local processes)")
     p.set_defaults(func=cmd_corpus)
 
     p = sub.add_parser("inspect", help="parse one transcript file and summarise it")

@@ -22,10 +22,18 @@ ANNOTATIONS = Path(os.environ.get("PODLENS_ANNOTATIONS", DATA / "annotations"))
 # Models: names of installed packages or local paths. Nothing is downloaded at run time.
 EMBEDDING_MODEL = os.environ.get("PODLENS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 DEVICE = os.environ.get("PODLENS_DEVICE", "cpu")
-# Texts encoded per batch. 1 makes each vector independent of which texts are encoded with it
-# (padding changes the last bits, and UMAP amplifies them into different topics), so topics
-# do not depend on the cache's history; larger batches are faster (e.g. on a GPU).
-EMBEDDING_BATCH_SIZE = int(os.environ.get("PODLENS_EMBEDDING_BATCH_SIZE", "1"))
+# Texts encoded per batch. Batches hold texts of equal token length (no padding), so a
+# vector does not depend on which texts share its batch (see analysis/embeddings.py).
+EMBEDDING_BATCH_SIZE = int(os.environ.get("PODLENS_EMBEDDING_BATCH_SIZE", "64"))
+
+# Topic models of corpora with more passages than this are fitted on a deterministic sample of
+# this many, the other passages assigned by the fitted model (0: always fit on every passage).
+TOPIC_FIT_SAMPLE = int(os.environ.get("PODLENS_TOPIC_FIT_SAMPLE", "5000"))
+
+# Parallelism: local worker processes for per-episode work, or a dask.distributed scheduler
+# address (tcp://host:8786) whose workers run it instead (see analysis/parallel.py).
+WORKERS = int(os.environ.get("PODLENS_WORKERS", str(os.cpu_count() or 1)))
+CLUSTER = os.environ.get("PODLENS_CLUSTER") or None
 
 # Ingestion limits.
 MAX_FILE_BYTES = int(os.environ.get("PODLENS_MAX_FILE_BYTES", str(200 * 1024 * 1024)))

@@ -21,12 +21,13 @@ import pandas as pd
 import yaml
 
 from . import clean, config
-from .speakers import attribution, identity, reference, timing
 from .catalog import CatalogError, Episode, load_catalog
 from .ingest import ParseError, parse_file
 from .ingest.coverage import summary as coverage_summary
 from .io import atomic_path, content_hash, load_tables, write_json, write_table
+from .parallel import parallel_map
 from .schema import Column, Table, register
+from .speakers import attribution, identity, reference, timing
 
 TIME_SOURCES = ("file", "anchor_interpolated", "rate_estimated", "none")
 ROLES = ("host", "guest", "unknown")
@@ -290,8 +291,9 @@ def build_episode(ep: Episode, glossary: list[tuple[re.Pattern, str]]) -> Episod
     return EpisodeBuild(episode, speakers, utts, chapters, warnings, coverage=coverage)
 
 
-def _cached_build(ep: Episode, glossary_key: str, code_key: str) -> EpisodeBuild:
-    """``build_episode`` behind a cache keyed by file bytes, catalog entry and code version."""
+def _cache_entry(ep: Episode, glossary_key: str, code_key: str) -> tuple[str, Path, EpisodeBuild | None]:
+    """The episode's cache key (file bytes, catalog entry, glossary, code version), cache file and
+    cached build (None when absent or stale). Raises ParseError when a listed file is unreadable."""
     files = [f.path for f in ep.files]
     try:
         blobs = [p.read_bytes() for p in files]
@@ -308,32 +310,61 @@ def _cached_build(ep: Episode, glossary_key: str, code_key: str) -> EpisodeBuild
                 stored_key, build = pickle.load(fh)
             if stored_key == key:
                 build.cached = True
-                return build
+                return key, path, build
         except Exception:  # a stale or unreadable cache entry is simply rebuilt
             pass
-    build = build_episode(ep, load_glossary())
-    with atomic_path(path) as tmp, tmp.open("wb") as fh:
-        pickle.dump((key, build), fh)
-    return build
+    return key, path, None
+
+
+def _build_or_error(job: tuple[Episode, list[tuple[re.Pattern, str]]]) -> EpisodeBuild | str:
+    """``build_episode`` for a worker process: the build, or the ParseError's text."""
+    try:
+        return build_episode(*job)
+    except ParseError as exc:
+        return str(exc)
+
+
+def _cached_builds(episodes: list[Episode], glossary_key: str, code_key: str, cluster: str | None = None,
+                   progress: bool = False) -> list[EpisodeBuild | str]:
+    """Each episode's build (or error text): from the cache, else built in parallel (local
+    processes or ``cluster``, see analysis.parallel) and stored in the cache."""
+    out: list[EpisodeBuild | str | None] = []
+    todo: list[tuple[int, str, Path]] = []
+    for ep in episodes:
+        try:
+            key, path, build = _cache_entry(ep, glossary_key, code_key)
+        except ParseError as exc:
+            out.append(str(exc))
+            continue
+        if build is None:
+            todo.append((len(out), key, path))
+        out.append(build)
+    glossary = load_glossary()
+    built = parallel_map(_build_or_error, [(episodes[i], glossary) for i, _, _ in todo], cluster=cluster,
+                         progress="corpus" if progress else None)
+    for (i, key, path), build in zip(todo, built):
+        if isinstance(build, EpisodeBuild):
+            with atomic_path(path) as tmp, tmp.open("wb") as fh:
+                pickle.dump((key, build), fh)
+        out[i] = build
+    return out
 
 
 def build_corpus(catalog: Path | None = None, out_dir: Path | None = None, progress: bool = True,
-                 write: bool = True) -> CorpusBuild:
+                 write: bool = True, cluster: str | None = None) -> CorpusBuild:
     """Build (or refresh) every catalog episode and write the tables. Bad episodes are
-    reported in ``errors`` and skipped; the rest of the corpus still builds."""
-    from tqdm.auto import tqdm
-
+    reported in ``errors`` and skipped; the rest of the corpus still builds. Episodes not in
+    the cache are built on local processes, or on the dask cluster at ``cluster``
+    (default ``PODLENS_CLUSTER``)."""
     t0 = time.perf_counter()
     episodes, errors = load_catalog(catalog)
     warnings: list[str] = []
     glossary_key = content_hash(config.GLOSSARY.read_bytes() if config.GLOSSARY.exists() else b"")
     code_key = CODE_VERSION
     builds, cached, built_eps, coverage = [], [], [], {}
-    for ep in tqdm(episodes, desc="corpus", unit="episode", disable=not progress, leave=False):
-        try:
-            b = _cached_build(ep, glossary_key, code_key)
-        except ParseError as exc:
-            errors.append(f"{exc} (episode {ep.id} skipped)")
+    for ep, b in zip(episodes, _cached_builds(episodes, glossary_key, code_key, cluster, progress)):
+        if isinstance(b, str):
+            errors.append(f"{b} (episode {ep.id} skipped)")
             continue
         builds.append(b)
         built_eps.append(ep)

@@ -38,13 +38,70 @@ def load_model(name: str | None = None):
     return SentenceTransformer(resolve_model(name), device=config.DEVICE)
 
 
+MIN_BATCHED_TOKENS = 16  # shorter texts are encoded alone: below 16 rows a matrix product takes
+# another kernel (MKL's small-matrix path) whose sums depend on the row count
+PARALLEL_MIN_TEXTS = 1000  # fewer texts are encoded in this process: a worker's start-up (torch
+# and the model, ~5 s) pays for itself only on more
+
+
+def token_lengths(texts: list[str], name: str | None = None) -> list[int]:
+    """Tokens per text as ``encode`` sees it (special tokens included, cut at the max length)."""
+    model, step = load_model(name), 4096
+    preprocess = getattr(model, "preprocess", None) or model.tokenize  # tokenize: sentence-transformers < 5
+    return [int(n) for k in range(0, len(texts), step)
+            for n in preprocess(texts[k:k + step])["attention_mask"].sum(dim=1)]
+
+
+def equal_length_batches(texts: list[str], name: str | None = None,
+                         batch_size: int | None = None) -> list[list[int]]:
+    """Indices of ``texts`` in batches of at most ``batch_size`` (default
+    config.EMBEDDING_BATCH_SIZE) texts of the same token length, so no batch needs padding;
+    texts under MIN_BATCHED_TOKENS tokens alone. Batches come in order of length, then of index."""
+    size = max(1, batch_size or config.EMBEDDING_BATCH_SIZE)
+    by_length: dict[int, list[int]] = {}
+    for i, n in enumerate(token_lengths(texts, name)):
+        by_length.setdefault(n, []).append(i)
+    return [idx[k:k + step] for n, idx in sorted(by_length.items())
+            for step in [size if n >= MIN_BATCHED_TOKENS else 1] for k in range(0, len(idx), step)]
+
+
+def encode_batch(job: tuple[str, list[str]]) -> np.ndarray:
+    """Unit vectors (float32) of one batch ``(model name, texts)``: one forward pass on one
+    torch thread (two threads split long sums between them, and where they split depends on
+    the batch's size)."""
+    import torch
+
+    name, texts = job
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return load_model(name).encode(texts, batch_size=len(texts), show_progress_bar=False,
+                                       normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _encode(texts: list[str], name: str, progress: bool) -> np.ndarray:
-    return load_model(name).encode(texts, batch_size=config.EMBEDDING_BATCH_SIZE, show_progress_bar=progress,
-                                   normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
+    """Vectors of ``texts``, batched and still independent of the batch: batches hold texts of
+    one token length (no padding) and run on one thread each, so a text's vector is the one it
+    gets encoded alone, bit for bit on a given CPU and torch build, whichever texts share its
+    batch and however many cores there are (tests/test_topics.py checks it). Batches run on
+    local processes (config.WORKERS; in this process below PARALLEL_MIN_TEXTS texts) or on the
+    dask cluster of PODLENS_CLUSTER."""
+    from .parallel import parallel_map
+
+    batches = equal_length_batches(texts, name)
+    vectors = parallel_map(encode_batch, [(name, [texts[i] for i in b]) for b in batches],
+                           workers=None if len(texts) >= PARALLEL_MIN_TEXTS else 1,
+                           progress="embedding" if progress else None)
+    out = np.zeros((len(texts), vectors[0].shape[1] if vectors else 0), dtype=np.float32)
+    for idx, vec in zip(batches, vectors):
+        out[idx] = vec
+    return out
 
 
 def _cache_paths(name: str) -> tuple[Path, Path]:
-    stem = config.CACHE / "embeddings" / content_hash(name, str(config.EMBEDDING_BATCH_SIZE))
+    stem = config.CACHE / "embeddings" / content_hash(name, "one thread, unpadded")
     return stem.with_suffix(".npy"), stem.with_suffix(".keys.txt")
 
 
@@ -52,7 +109,7 @@ def embed(texts: list[str], name: str | None = None, progress: bool = False,
           use_cache: bool = True) -> np.ndarray:
     """Unit-normalised embeddings (float32, one row per text) for ``texts``.
 
-    Vectors are cached in ``data/cache/embeddings/<hash of model and batch size>.npy`` with a parallel
+    Vectors are cached in ``data/cache/embeddings/<hash of model>.npy`` with a parallel
     file of text hashes, so only texts not seen before with this model are encoded.
     ``use_cache=False`` encodes every text and leaves the cache alone."""
     name = name or config.EMBEDDING_MODEL

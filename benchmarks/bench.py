@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench.py            # or: make bench
     .venv/bin/python benchmarks/bench.py --only ingest,corpus --repeat 10
     .venv/bin/python benchmarks/bench.py --with-topics   # also the (slow) topic-model stage
+    .venv/bin/python benchmarks/bench.py --only embedding   # ms/passage: one at a time vs batched
 
 Every benchmark is a function in ``BENCHMARKS`` below: it takes the :class:`Bench` context and
 returns :class:`Row` s. To add a stage (speakers, topics, ...), write ``bench_<name>(b)`` and
@@ -297,6 +298,45 @@ def bench_entities(b: Bench) -> list[Row]:
     return rows
 
 
+def bench_embedding(b: Bench) -> list[Row]:
+    """Embedding the seed passages (caches off): one text at a time as before (torch's default
+    threads), and as ``analysis.embeddings.embed`` does now (one-thread equal-length batches) in
+    this process and on local worker processes; checks that all three give the same vectors
+    except the first, whose sums depend on the thread count."""
+    import numpy as np
+    import torch
+
+    from analysis import config, embeddings
+    from analysis.topics.passages import make_passages
+
+    tables = _with_corpus(b)
+    texts = make_passages(tables["utterances"], tables["episodes"])["text"].tolist()
+    model = embeddings.load_model()
+    model.encode(texts[:2])  # warm-up
+    t = time.perf_counter()
+    alone = np.vstack([model.encode([x], normalize_embeddings=True) for x in texts])
+    before = time.perf_counter() - t
+    batched, in_process = timed(embeddings.embed, texts, use_cache=False)
+    saved = embeddings.PARALLEL_MIN_TEXTS
+    embeddings.PARALLEL_MIN_TEXTS = 0
+    try:
+        parallel, on_workers = timed(embeddings.embed, texts, use_cache=False)
+    finally:
+        embeddings.PARALLEL_MIN_TEXTS = saved
+    same = "identical" if np.array_equal(batched, parallel) else "DIFFERENT"
+    moved = int((alone != batched).any(axis=1).sum())
+    n = len(texts)
+    note = f"{n} seed passages, load average {os.getloadavg()[0]:.1f}"
+    return [
+        Row("embedding", f"one at a time, {torch.get_num_threads()} torch threads (before)", 1000 * before / n,
+            "ms/passage", note),
+        Row("embedding", f"batches of <= {config.EMBEDDING_BATCH_SIZE}, 1 thread, this process", 1000 * in_process / n,
+            "ms/passage", f"{moved} of {n} vectors differ in the last bits from the line above"),
+        Row("embedding", f"same, on {config.WORKERS} local processes", 1000 * on_workers / n, "ms/passage",
+            f"vectors {same} to this process's; includes the workers' start-up"),
+    ]
+
+
 # The benchmarks, in the order they run. Add new stages here (e.g. ("speakers", bench_speakers)).
 # Optional ones (slow, or needing models) are listed in OPTIONAL and run with --with-<name>.
 BENCHMARKS: list[tuple[str, Callable[[Bench], list[Row]]]] = [
@@ -306,9 +346,10 @@ BENCHMARKS: list[tuple[str, Callable[[Bench], list[Row]]]] = [
     ("topics", bench_topics),
     ("themes", bench_themes),
     ("entities", bench_entities),
+    ("embedding", bench_embedding),
     ("synthetic", bench_synthetic),  # last: it raises the process's peak memory the most
 ]
-OPTIONAL = {"topics"}
+OPTIONAL = {"topics", "embedding"}
 
 
 # ---------------------------------------------------------------- output

@@ -202,14 +202,125 @@ def test_figures_say_labels_are_model_made():
 def test_embeddings_do_not_depend_on_what_was_cached_before(tmp_path, monkeypatch):
     """A vector is the same whether its text was encoded alone, with others, or earlier into
     the cache: otherwise a corpus rebuilt after adding an episode would get other topics."""
-    from analysis.embeddings import embed
+    from analysis.embeddings import embed, equal_length_batches
 
     monkeypatch.setattr(config, "CACHE", tmp_path)
-    texts = ["We shipped structured outputs in the API.", "Fine tuning with reinforcement learning works.",
-             "Codex reviews every pull request we open, which changed how the team works day to day.", "Yeah."]
-    embed(texts[1:3])  # an earlier run cached two of them, encoded together
+    texts = ["We shipped structured outputs in the API last year, and developers started using them right away.",
+             "Fine tuning with reinforcement learning works when the grader is good and the tasks are narrow enough.",
+             "Codex reviews every pull request we open, which changed how the team works day to day.", "Yeah.",
+             "We shipped structured outputs in the app last year, and developers started using them right away.",
+             "We shipped structured outputs in the API.", "We shipped structured outputs in the app."]
+    batches = equal_length_batches(texts)
+    # texts of one token length share a batch (20 tokens: 0, 2, 4); short ones (10 tokens) go alone
+    assert sorted(map(sorted, batches)) == [[0, 2, 4], [1], [3], [5], [6]]
+    embed(texts[2:5])  # an earlier run cached three of them, two encoded together
     incremental = embed(texts)
     from_scratch = embed(texts, use_cache=False)
     alone = np.vstack([embed([t], use_cache=False) for t in texts])
     np.testing.assert_array_equal(incremental, from_scratch)
     np.testing.assert_array_equal(from_scratch, alone)
+
+
+@pytest.mark.slow
+def test_batched_seed_passages_equal_passages_encoded_alone(corpus_tables, monkeypatch):
+    """Bit for bit, on 160 real passages in batches of up to 64 texts of one token length."""
+    from analysis.embeddings import embed, equal_length_batches
+
+    texts = make_passages(corpus_tables["utterances"], corpus_tables["episodes"])["text"].head(160).tolist()
+    monkeypatch.setattr(config, "EMBEDDING_BATCH_SIZE", 64)
+    assert max(len(b) for b in equal_length_batches(texts)) >= 3
+    batched = embed(texts, use_cache=False)
+    alone = np.vstack([embed([t], use_cache=False) for t in texts])
+    np.testing.assert_array_equal(batched, alone)
+
+
+def test_fit_sample_is_deterministic_and_ignores_passage_order():
+    docs = [f"passage number {k} about topic {k % 7}" for k in range(300)]
+    rows = tm.fit_sample(docs, 100, seed=42)
+    assert len(rows) == 100 and list(rows) == sorted(set(rows))
+    assert tm.fit_sample(docs, 300, seed=42) is None and tm.fit_sample(docs, 0, seed=42) is None
+    shuffled = docs[::-1]
+    assert {docs[i] for i in rows} == {shuffled[i] for i in tm.fit_sample(shuffled, 100, seed=42)}
+    more = docs + [f"a new episode's passage {k}" for k in range(30)]  # adding passages swaps only a few in
+    assert len({docs[i] for i in rows} & {more[i] for i in tm.fit_sample(more, 100, seed=42)}) >= 80
+    assert {docs[i] for i in rows} != {docs[i] for i in tm.fit_sample(docs, 100, seed=43)}
+
+
+@pytest.mark.slow
+def test_fit_on_a_sample_assigns_every_passage(small_corpus, monkeypatch):
+    """Above TOPIC_FIT_SAMPLE passages the model is fitted on a sample and assigns the rest,
+    deterministically; the evaluation reports reassigned outliers and the largest topic."""
+    from analysis.embeddings import load_model
+    from analysis.topics.pipeline import run
+
+    result = run(progress=False, write=False, tables=small_corpus)
+    docs, emb = result.passages["text"].tolist(), result.embeddings
+    monkeypatch.setattr(config, "TOPIC_FIT_SAMPLE", 120)
+    first = tm.fit(docs, emb, load_model())
+    again = tm.fit(docs, emb, load_model())
+    np.testing.assert_array_equal(first.topics, again.topics)
+    assert len(first.topics) == len(docs) > 120 and first.probabilities.shape[0] == len(docs)
+    assert set(first.topics) - {-1} == set(first.words)  # every assigned topic has keywords
+    sampled = tm.fit_sample(docs, 120, config.SEED)
+    rest = np.setdiff1d(np.arange(len(docs)), sampled)
+    assert (first.raw_topics[rest] >= 0).any()  # passages outside the sample were assigned by the model
+    s = ev.scores(first, docs, tm.make_vectorizer().build_analyzer())
+    assert s["reassigned_share"] == pytest.approx(np.mean((first.raw_topics == -1) & (first.topics != -1)))
+    assert 0 < s["largest_topic_share"] <= 1 and s["outlier_share"] + s["reassigned_share"] <= 1
+
+
+def test_evaluation_is_reused_when_the_model_is_unchanged(monkeypatch):
+    """evaluate-topics fits nothing when its report was made for the same passages, settings and
+    code, and reads nothing when it was made from the same corpus tables."""
+    from analysis.topics import pipeline
+
+    passages = pd.DataFrame({"passage_id": ["e/0", "e/1"], "text": ["one passage", "another passage"]})
+    monkeypatch.setattr(pipeline, "inputs_key", lambda: "tables-1")
+    monkeypatch.setattr(pipeline, "run", lambda **kw: pipeline.TopicRun(passages, np.zeros((2, 4)), None, {}, False))
+    monkeypatch.setattr(tm, "fit", lambda *a, **kw: pytest.fail("refitted an unchanged model"))
+    previous = {"model_key": pipeline.cache_key(passages), "inputs_key": "tables-0", "passages": 2}
+    assert ev.evaluate(progress=False, previous=previous) == dict(previous, inputs_key="tables-1")
+    monkeypatch.setattr(pipeline, "run", lambda **kw: pytest.fail("read the passages of unchanged tables"))
+    same_tables = dict(previous, inputs_key="tables-1")
+    assert ev.evaluate(progress=False, previous=same_tables) is same_tables
+    changed = passages.assign(text=["one passage", "a changed passage"])
+    monkeypatch.setattr(pipeline, "run", lambda **kw: pipeline.TopicRun(changed, np.zeros((2, 4)), None, {}, False))
+    with pytest.raises(pytest.fail.Exception, match="refitted"):
+        ev.evaluate(progress=False, previous=previous)
+
+
+def test_topics_stage_does_nothing_when_its_inputs_are_unchanged(tmp_path, monkeypatch, capsys):
+    """`python -m analysis topics` reruns only when the corpus tables (or settings, code) change."""
+    import argparse
+
+    from analysis.io import write_table
+    from analysis.schema import REGISTRY
+    from analysis.topics import pipeline
+
+    monkeypatch.setattr(config, "PROCESSED", tmp_path)
+    for name in ("utterances", "episodes"):
+        (tmp_path / f"{name}.parquet").write_bytes(f"{name}, first version".encode())
+    passages = make_passages(_utterances([("sent", "Ann", _sentence(k, 40), 60.0 * k) for k in range(6)]), EPISODES)
+    topics = np.array([0, 1] * len(passages))[: len(passages)]
+    out = build_tables(passages, EPISODES, {0: ["a"], 1: ["b"]}, {0: "a", 1: "b"}, topics, topics, None,
+                       np.eye(len(passages), 4, dtype=np.float32) + 0.1)
+    calls = []
+
+    def fake_run(refit=False, **kw):
+        calls.append(refit)
+        for name, df in out.items():
+            write_table(df, REGISTRY[name], tmp_path / f"{name}.parquet")
+        return pipeline.TopicRun(passages, None, None, out, True, {"fit_s": 1.0})
+
+    monkeypatch.setattr(pipeline, "run", fake_run)
+    pipeline.main_topics(argparse.Namespace(refit=False))
+    pipeline.main_topics(argparse.Namespace(refit=False))
+    assert calls == [False]
+    printed = capsys.readouterr().out
+    assert "(fitted)" in printed and "nothing recomputed" in printed and printed.count(f"{len(passages)} passages") == 2
+    (tmp_path / "utterances.parquet").write_bytes(b"utterances, second version")
+    pipeline.main_topics(argparse.Namespace(refit=False))
+    (tmp_path / "topics_over_time.parquet").unlink()  # a missing output is rebuilt too
+    pipeline.main_topics(argparse.Namespace(refit=False))
+    pipeline.main_topics(argparse.Namespace(refit=True))
+    assert calls == [False, False, False, True]

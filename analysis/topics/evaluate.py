@@ -15,6 +15,7 @@ from .coherence import diversity, npmi
 TOP_N = 10  # words per topic that NPMI and diversity look at
 LABELS_CHECKED = 10  # the largest topics whose labels must be filler-free
 MAX_OUTLIER_SHARE = 0.15
+MAX_LARGEST_TOPIC_SHARE = 0.3  # after outlier reduction; clustering caps topics at model.MAX_TOPIC_SHARE
 
 
 def stability(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
@@ -42,6 +43,10 @@ def scores(fit: tm.Fit, docs: list[str], analyzer) -> dict:
         "npmi_neutral": npmi(topic_words, [set(neutral(d)) for d in docs])[0],
         "diversity": diversity(topic_words),
         "outlier_share": float(np.mean(fit.topics == -1)),
+        # clustering left these as outliers; outlier reduction gave them a topic
+        "reassigned_share": float(np.mean((fit.raw_topics == -1) & (fit.topics != -1))),
+        "largest_topic_share": float(np.max(np.unique(fit.topics[fit.topics >= 0], return_counts=True)[1],
+                                            initial=0) / len(fit.topics)),
         "labels_with_fillers": len(filler_labels(labels[:LABELS_CHECKED])),
         "top_labels": labels[:LABELS_CHECKED],
     }
@@ -55,14 +60,18 @@ def _sizes_order(topics: np.ndarray) -> list[int]:
 def evaluate(progress: bool = True, previous: dict | None = None) -> dict:
     """Fit the default run and two refits of ours (same seed, next seed) on the stage's passages.
 
-    ``previous``: an earlier report; it is returned as is when it was made for the same model
-    (same passages, settings and code), so reruns with nothing changed fit nothing."""
-    from .pipeline import cache_key, run
+    ``previous``: an earlier report; it is returned as is when it was made from the same corpus
+    tables (``inputs_key``: nothing is read), or for the same model (same passages, settings and
+    code), so reruns with nothing changed fit nothing."""
+    from .pipeline import cache_key, inputs_key, run
 
+    files_key = inputs_key()
+    if previous and files_key and previous.get("inputs_key") == files_key:
+        return previous
     result = run(progress=progress, write=False)
     key = cache_key(result.passages)
     if previous and previous.get("model_key") == key:
-        return previous
+        return dict(previous, inputs_key=files_key)
     docs = result.passages["text"].tolist()
     emb = load_model()
     ours = result.fit
@@ -71,7 +80,9 @@ def evaluate(progress: bool = True, previous: dict | None = None) -> dict:
     other = tm.fit(docs, result.embeddings, emb, seed=config.SEED + 1)
     return {
         "model_key": key,
+        "inputs_key": files_key,
         "passages": len(docs),
+        "fit_sample": config.TOPIC_FIT_SAMPLE if len(docs) > config.TOPIC_FIT_SAMPLE > 0 else None,
         "ours": scores(ours, docs, tm.make_vectorizer().build_analyzer()),
         "default": scores(default, docs, default.model.vectorizer_model.build_analyzer()),
         "stability_same_seed": stability(ours.topics, same.topics),
@@ -85,6 +96,7 @@ def checks(report: dict) -> dict[str, bool]:
     return {
         "no filler in the top labels": ours["labels_with_fillers"] == 0,
         f"outliers <= {MAX_OUTLIER_SHARE:.0%}": ours["outlier_share"] <= MAX_OUTLIER_SHARE,
+        f"largest topic <= {MAX_LARGEST_TOPIC_SHARE:.0%}": ours["largest_topic_share"] <= MAX_LARGEST_TOPIC_SHARE,
         "NPMI >= default": ours["npmi"] >= default["npmi"],
         "diversity >= default": ours["diversity"] >= default["diversity"],
         "same seed, same assignments": report["stability_same_seed"]["identical_share"] == 1.0,
@@ -95,9 +107,11 @@ def report_text(report: dict) -> str:
     ours, default = report["ours"], report["default"]
     head = (f"topic model evaluation on {report['passages']} passages (NPMI: document co-occurrence "
             f"in the passages, top {TOP_N} words)")
+    if report.get("fit_sample"):
+        head += f"; models fitted on a sample of {report['fit_sample']} passages, the rest assigned"
     lines = [head, f"  {'':<24}{'ours':>10}{'default':>10}"]
     for key, fmt in (("n_topics", "d"), ("npmi", ".3f"), ("npmi_neutral", ".3f"), ("diversity", ".3f"), ("outlier_share", ".1%"),
-                     ("labels_with_fillers", "d")):
+                     ("reassigned_share", ".1%"), ("largest_topic_share", ".1%"), ("labels_with_fillers", "d")):
         lines.append(f"  {key:<24}{ours[key]:>10{fmt}}{default[key]:>10{fmt}}")
     for name in ("stability_same_seed", "stability_next_seed"):
         s = report[name]

@@ -29,6 +29,9 @@ STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
 MIN_TOPIC_SIZE = 12  # HDBSCAN min_cluster_size: ~750 passages -> 10-25 topics
 # BERTopic's default UMAP settings, seeded (random_state forces n_jobs=1 in UMAP anyway).
 UMAP_PARAMS = {"n_neighbors": 15, "n_components": 5, "min_dist": 0.0, "metric": "cosine"}
+MAX_TOPIC_SHARE = 0.2  # HDBSCAN max_cluster_size, as a share of the passages it clusters (never
+# under 10 x MIN_TOPIC_SIZE, so small corpora still form clusters): without it, excess-of-mass
+# selection can keep two giant clusters (95% of a 12-episode synthetic archive in one)
 MIN_DF = 3  # a term must occur in this many passages to be a keyword
 OUTLIER_THRESHOLD = 0.3  # min cosine similarity for an outlier to join its nearest topic;
 # below it a passage (small talk, a stray aside) stays an outlier
@@ -66,16 +69,19 @@ def _umap(seed: int):
 
 
 def make_model(embedding_model, docs: list[str], seed: int | None = None, min_topic_size: int = MIN_TOPIC_SIZE):
-    """Our BERTopic: seeded UMAP, HDBSCAN with soft probabilities, filler-free vectorizer
-    (representations are added after outlier reduction, see :func:`fit`)."""
+    """Our BERTopic: seeded UMAP, HDBSCAN with soft probabilities and clusters of at most
+    MAX_TOPIC_SHARE of the clustered passages, filler-free vectorizer (representations are
+    added after outlier reduction, see :func:`fit`)."""
     from bertopic import BERTopic
     from hdbscan import HDBSCAN
 
     seed = config.SEED if seed is None else seed
+    clustered = min(len(docs), config.TOPIC_FIT_SAMPLE) if config.TOPIC_FIT_SAMPLE > 0 else len(docs)
     return BERTopic(
         embedding_model=embedding_model, umap_model=_umap(seed),
         hdbscan_model=HDBSCAN(min_cluster_size=min_topic_size, metric="euclidean",
-                              cluster_selection_method="eom", prediction_data=True),
+                              cluster_selection_method="eom", prediction_data=True,
+                              max_cluster_size=max(10 * min_topic_size, int(MAX_TOPIC_SHARE * clustered))),
         vectorizer_model=make_vectorizer(docs), top_n_words=TOP_N_WORDS, calculate_probabilities=True,
     )
 
@@ -113,20 +119,51 @@ def fit(docs: list[str], embeddings: np.ndarray, embedding_model, seed: int | No
 
     t0 = time.perf_counter()
     model = make_default_model(embedding_model, seed) if default else make_model(embedding_model, docs, seed)
-    topics, probs = model.fit_transform(docs, embeddings)
-    raw = np.asarray(topics)
+    raw, probs = _fit_transform(model, docs, embeddings, config.SEED if seed is None else seed)
     t1 = time.perf_counter()
     timings = {"fit_s": t1 - t0}
     if default:
         words = top_words(model)
         return Fit(model, raw, raw, None, words, {t: "_".join(w[:4]) for t, w in words.items()}, timings)
     logging.getLogger("BERTopic").setLevel(logging.ERROR)  # it warns on custom topics (intended)
-    new = model.reduce_outliers(docs, list(raw), strategy="embeddings", embeddings=embeddings,
-                                threshold=OUTLIER_THRESHOLD)
+    new = raw if not (raw == -1).any() else model.reduce_outliers(  # it raises when there are none
+        docs, list(raw), strategy="embeddings", embeddings=embeddings, threshold=OUTLIER_THRESHOLD)
     model.update_topics(docs, topics=new, vectorizer_model=model.vectorizer_model,
                         representation_model=CoherentKeywords(), top_n_words=TOP_N_WORDS)
     timings["outliers_representation_s"] = time.perf_counter() - t1
     return Fit(model, np.asarray(new), raw, np.asarray(probs), top_words(model), labels(model), timings)
+
+
+def fit_sample(docs: list[str], size: int, seed: int) -> np.ndarray | None:
+    """Rows (sorted) of the passages the model is fitted on when there are more than ``size``:
+    the ``size`` whose hash with ``seed`` is smallest, so the sample does not depend on the
+    order of the passages, and adding passages swaps only a few in. None: fit on all."""
+    if size <= 0 or len(docs) <= size:
+        return None
+    from ..io import content_hash
+
+    keys = [(content_hash(str(seed), d), i) for i, d in enumerate(docs)]
+    return np.sort([i for _, i in sorted(keys)[:size]])
+
+
+def _fit_transform(model, docs: list[str], embeddings: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Topics (and probabilities) of every passage: fit on all of them, or above
+    config.TOPIC_FIT_SAMPLE passages fit on :func:`fit_sample` and assign the others with the
+    fitted UMAP and HDBSCAN (``transform``), as BERTopic's documentation advises for large corpora."""
+    rows = fit_sample(docs, config.TOPIC_FIT_SAMPLE, seed)
+    if rows is None:
+        topics, probs = model.fit_transform(docs, embeddings)
+        return np.asarray(topics), None if probs is None else np.asarray(probs)
+    rest = np.setdiff1d(np.arange(len(docs)), rows)
+    fitted, fitted_probs = model.fit_transform([docs[i] for i in rows], embeddings[rows])
+    assigned, assigned_probs = model.transform([docs[i] for i in rest], embeddings[rest])
+    topics = np.empty(len(docs), dtype=int)
+    topics[rows], topics[rest] = fitted, assigned
+    if fitted_probs is None:
+        return topics, None
+    probs = np.zeros((len(docs),) + np.shape(fitted_probs)[1:])
+    probs[rows], probs[rest] = fitted_probs, assigned_probs
+    return topics, probs
 
 
 def top_words(model, n: int = TOP_N_WORDS) -> dict[int, list[str]]:

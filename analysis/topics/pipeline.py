@@ -17,13 +17,14 @@ import pandas as pd
 from .. import config
 from ..corpus import load_corpus
 from ..embeddings import embed, load_model
-from ..io import content_hash, write_json, write_table
+from ..io import content_hash, read_table, write_json, write_table, write_text
 from ..schema import REGISTRY
 from . import model as tm
 from .passages import make_passages
-from .tables import build_tables
+from .tables import OUTPUTS, build_tables
 
 MODEL_DIR = "topics"  # under config.CACHE: model/ (BERTopic safetensors), fit.npz, topics.json, key.txt
+INPUTS_STAMP = "topics_inputs.txt"  # under config.PROCESSED: inputs_key() of the written tables
 
 
 @dataclass
@@ -47,7 +48,7 @@ def cache_key(passages: pd.DataFrame) -> str:
     """Hash of the passages, the settings that shape the model and the topic code."""
     return content_hash(
         "\n".join(passages["passage_id"] + "\t" + passages["text"]),
-        config.EMBEDDING_MODEL, str(config.EMBEDDING_BATCH_SIZE), str(config.SEED), version("bertopic"), _CODE,
+        config.EMBEDDING_MODEL, str(config.SEED), str(config.TOPIC_FIT_SAMPLE), version("bertopic"), _CODE,
     )
 
 
@@ -141,23 +142,41 @@ def profile() -> dict[str, float]:
     return timings
 
 
-def summary(result: TopicRun) -> str:
-    """Short text report: passages, topics, outliers, the labels and how long it took."""
-    top = result.tables["topics"]
+def summary(top: pd.DataFrame, how: str, seconds: float) -> str:
+    """Short text report from the ``topics`` table: passages, topics, outliers, the labels,
+    how the model was obtained (``how``) and how long the stage took."""
     real = top[top["topic_id"] >= 0]
     outliers = float(top.loc[top["topic_id"] == -1, "share"].sum())
-    head = (f"topics: {len(result.passages)} passages, {len(real)} topics, {outliers:.1%} outliers "
-            f"({'fitted' if result.refitted else 'reloaded from cache'}) in "
-            f"{sum(result.timings.values()):.1f}s  [labels are model-made]")
-    lines = [head]
-    lines += [f"  {r.topic_id:>3} {r.passages:>4}  {r.label}" for r in real.itertuples()]
-    return "\n".join(lines)
+    head = (f"topics: {int(top['passages'].sum())} passages, {len(real)} topics, {outliers:.1%} outliers "
+            f"({how}) in {seconds:.1f}s  [labels are model-made]")
+    return "\n".join([head] + [f"  {r.topic_id:>3} {r.passages:>4}  {r.label}" for r in real.itertuples()])
 
+
+def inputs_key() -> str | None:
+    """Hash of the stage's inputs as files (the corpus tables it reads), its settings and code;
+    None when a table is missing. Equal keys: the topic tables on disk are already up to date."""
+    files = [config.PROCESSED / f"{name}.parquet" for name in ("utterances", "episodes")]
+    if not all(p.exists() for p in files):
+        return None
+    return content_hash(*(p.read_bytes() for p in files), config.EMBEDDING_MODEL, str(config.SEED),
+                        str(config.TOPIC_FIT_SAMPLE), version("bertopic"), _CODE)
 
 
 def main_topics(args) -> int:
-    """``python -m analysis topics [--refit]``."""
+    """``python -m analysis topics [--refit]``: does nothing (not even read the passages) when
+    the corpus tables, settings and code are those of the tables already written."""
+    t = time.perf_counter()
+    key, stamp = inputs_key(), config.PROCESSED / INPUTS_STAMP
+    outputs = [config.PROCESSED / f"{name}.parquet" for name in ("topic_passages", *OUTPUTS)]
+    if (not getattr(args, "refit", False) and key and stamp.exists() and stamp.read_text() == key
+            and all(p.exists() for p in outputs)):
+        top = read_table(OUTPUTS["topics"], config.PROCESSED / "topics.parquet")
+        print(summary(top, "inputs unchanged: nothing recomputed", time.perf_counter() - t))
+        return 0
     result = run(refit=getattr(args, "refit", False))
     write_json(result.timings, config.PROCESSED / "topics_timings.json")
-    print(summary(result))
+    if key:
+        write_text(key, stamp)
+    print(summary(result.tables["topics"], "fitted" if result.refitted else "reloaded from cache",
+                  sum(result.timings.values())))
     return 0
