@@ -34,6 +34,7 @@ def _build(root: Path, with_others: bool, monkeypatch) -> tuple:
     monkeypatch.setattr(config, "INTERIM", root / "interim")
     monkeypatch.setattr(config, "CACHE", root / "cache")
     monkeypatch.setattr(config, "CATALOG", root / "episodes.yaml")
+    monkeypatch.setattr(config, "WORKERS", 1)  # worker processes would not see the patched paths
     build = build_corpus(catalog=root / "episodes.yaml", out_dir=root / "out", progress=False)
     assert not build.errors, build.errors
     key = evaluation.evaluation_inputs(build.tables["utterances"])[0]

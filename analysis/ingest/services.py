@@ -45,6 +45,11 @@ def _objects(value: Any, what: str, t: Transcript) -> list[dict]:
     return value
 
 
+def _dicts(value: Any) -> list[dict]:
+    """The objects of an optional list (anything else, or a missing key, gives none)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def _get(data: Any, *path: str | int) -> Any:
     for key in path:
         if isinstance(key, int):
@@ -107,7 +112,7 @@ def parse_deepgram(text: str, t: Transcript) -> None:
                                   seconds(u.get("start"), "start", i, t), seconds(u.get("end"), "end", i, t)))
     elif _get(alt, "paragraphs", "paragraphs"):
         for i, p in enumerate(_objects(alt["paragraphs"]["paragraphs"], "paragraphs", t)):
-            sentences = [s for s in (p.get("sentences") or []) if isinstance(s, dict)]
+            sentences = _dicts(p.get("sentences"))
             pieces.append(Segment(" ".join(text_of(s.get("text")) for s in sentences).strip(),
                                   _speaker(p.get("speaker")), seconds(p.get("start"), "start", i, t),
                                   seconds(p.get("end"), "end", i, t)))
@@ -120,7 +125,7 @@ def parse_deepgram(text: str, t: Transcript) -> None:
     else:
         raise ParseError("Deepgram JSON has no results.utterances, paragraphs, words or transcript", t.path)
     if not _get(results, "utterances"):  # the paragraphs, words or transcript read are channel 0's
-        for k, channel in enumerate((_get(results, "channels") or [])[1:], 1):
+        for k, channel in enumerate(_dicts(_get(results, "channels"))[1:], 1):
             if isinstance(text := _get(channel, "alternatives", 0, "transcript"), str) and text.strip():
                 t.skip(text, f"channel {k} not read (only the first channel is; results.utterances has all)")
     if isinstance(_get(data, "metadata", "request_id"), str):
@@ -145,10 +150,9 @@ def parse_aws(text: str, t: Transcript) -> None:
     results = _get(data, "results")
     items = _objects(_get(results, "items"), "results.items", t)
     spans = []
-    for i, seg in enumerate(_get(results, "speaker_labels", "segments") or []):
-        if isinstance(seg, dict):
-            spans.append((seconds(seg.get("start_time"), "start_time", i, t),
-                          seconds(seg.get("end_time"), "end_time", i, t), label_of(seg.get("speaker_label"))))
+    for i, seg in enumerate(_dicts(_get(results, "speaker_labels", "segments"))):
+        spans.append((seconds(seg.get("start_time"), "start_time", i, t),
+                      seconds(seg.get("end_time"), "end_time", i, t), label_of(seg.get("speaker_label"))))
     spans = [(a, b, who) for a, b, who in spans if a is not None and b is not None]
     pieces: list[Segment] = []
     for i, item in enumerate(items):
@@ -182,7 +186,7 @@ def parse_revai(text: str, t: Transcript) -> None:
     data = load_json(text, t)
     pieces = []
     for i, mono in enumerate(_objects(_get(data, "monologues"), "monologues", t)):
-        elements = [e for e in (mono.get("elements") or []) if isinstance(e, dict)]
+        elements = _dicts(mono.get("elements"))
         parts, times = [], []
         for e in elements:
             value = e.get("value") if isinstance(e.get("value"), str) else ""
@@ -211,7 +215,7 @@ def parse_json3(text: str, t: Transcript) -> None:
     data = load_json(text, t)
     cues = []
     for i, ev in enumerate(_objects(_get(data, "events"), "events", t)):
-        segs = [s for s in (ev.get("segs") or []) if isinstance(s, dict)]
+        segs = _dicts(ev.get("segs"))
         payload = "".join(s["utf8"] for s in segs if isinstance(s.get("utf8"), str))
         start = seconds(ev.get("tStartMs"), "tStartMs", i, t, 0.001)
         if not payload.strip() or start is None:
