@@ -86,7 +86,8 @@ def compare(who: str, tables: dict[str, pd.DataFrame] | None = None) -> Comparis
 
     corpus = tables or load_corpus()
     sid, name = _person(corpus[SPEAKERS.name], who)
-    derived = load_tables(TALK, THEME_SPK, TOPIC_SPK, ENT_SPK, directory=config.PROCESSED)
+    wanted = (TALK, THEME_SPK, TOPIC_SPK, ENT_SPK)  # from ``tables`` when given there (the site), else data/processed
+    derived = corpus if all(t.name in corpus for t in wanted) else load_tables(*wanted, directory=config.PROCESSED)
     talk = derived[TALK.name]
     talk = talk[talk["speaker_id"] == sid]
     eps = corpus[EPISODES.name].merge(talk[["episode_id", "talk_share", "word_share", "words"]], on="episode_id")
