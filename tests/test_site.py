@@ -345,4 +345,4 @@ def test_themes_page_is_generated_from_the_theme_tables_with_charts_and_light(si
     assert "Times in this episode are estimated" in themes  # the Lenny transcript has no timestamps
     if site["facts"] is not None:
         assert site["facts"]["themes.html"]["charts"] >= 3
-        assert site["facts"]["episodes/lenny-2026-02-12-sherwin-wu.html"]["charts"] >= 3
+        assert site["facts"]["episodes/lenny-2026-02-12-sherwin-wu.html"]["charts"] >= 2  # balance, themes

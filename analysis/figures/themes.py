@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from .palette import QUALITATIVE, ROLE_COLORS, ROLE_ORDER, name_colors
 
-TAGS_NOTE = "theme tags made by a model (embeddings + keywords), see evaluate-themes"
+TAGS_NOTE = "theme tags made by a model (embeddings + keywords), measured against a hand-labelled sample"
 ENTITY_NOTE = "entities found by spaCy NER and an alias table"
 
 
