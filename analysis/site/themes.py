@@ -160,7 +160,8 @@ def _people(data: SiteData) -> str:
             parts.append(f"in {link(rel(PAGE, episode_page(e.episode_id)), data.names.get(e.episode_id, e.episode_id))} "
                          f"({date(e.published)}) {esc(person.name)} holds {pct(e.talk_share)} of the talk"
                          + (f" and talks most about {lead}" if lead else ""))
-        text = f"<p>{_listing(parts)[0].upper() + _listing(parts)[1:]}."
+        sentence = _listing(parts)
+        text = f"<p>{sentence[:1].upper()}{sentence[1:]}."
         if len(c.themes.columns) > 1 and len(c.themes):
             spread = (c.themes.max(axis=1) - c.themes.min(axis=1)).sort_values(ascending=False)
             t = spread.index[0]
@@ -238,7 +239,8 @@ def _search_examples(data: SiteData) -> str:
     html = ("<p>Search finds passages by meaning as well as by their words: it ranks every passage by the similarity "
             "of its embedding to the query's and by keyword match, and fuses both rankings. "
             f"On {len(per_query)} hand-written queries, each with the passages a careful reader expects, "
-            f"{pct(recall)} of the expected passages (up to five per query) are among the top five results, and a "
+            f"on average {pct(recall)} of the expected passages (up to five per query) are among the top five "
+            "results, and a "
             f"query finds at least one of them in {pct((per_query['found'] > 0).mean())} of cases. "
             "Some of those queries and what the search returns:</p>")
     for q, v in list(zip(queries, vectors))[:EXAMPLE_QUERIES]:
