@@ -13,7 +13,7 @@ from ..figures.export import to_html
 from ..figures.palette import name_colors
 from .data import SiteData, episode_page, transcript_page
 from .format import DASH, clock, date, esc, link, missing, number, pct, table
-from .pages import Page, estimated, quote_html, raw, rel, utterance_anchor
+from .pages import Page, estimated, md, quote_html, raw, rel, utterance_anchor
 
 PAGE = "themes.qmd"
 TOP_THEMES = 5  # themes drawn along an episode
@@ -68,7 +68,7 @@ def themes_page(data: SiteData) -> Page | None:
     body += "## Themes across episodes\n\n" + raw(_across(data, names))
     people = _people(data)
     if people:
-        body += "## The same person on different shows\n\n" + people
+        body += "## The same person across episodes\n\n" + people
     if data.has("entities_per_episode") and len(data["entities_per_episode"]):
         body += "## Who and what is mentioned\n\n" + raw(_entities(data))
     examples = _search_examples(data)
@@ -168,7 +168,7 @@ def _people(data: SiteData) -> str:
             text += (f" The theme that differs most between episodes is {esc(t)}: "
                      + _listing([f"{pct(c.themes.at[t, e])} in {esc(data.names.get(e, e))}" for e in c.themes.columns]) + ".")
         fig = figures.themes_of_person(data["themes_per_speaker"], person.speaker_id, data.names)
-        out += f"### {esc(person.name)}\n\n" + raw(text + "</p>" + to_html(fig, height=fig.layout.height)
+        out += f"### {md(person.name)}\n\n" + raw(text + "</p>" + to_html(fig, height=fig.layout.height)
                                                    + _pairs(data, c))
     return out
 
