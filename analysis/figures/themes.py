@@ -5,6 +5,8 @@ e.g. :func:`analysis.figures.palette.name_colors` over every theme in lexicon or
 has one colour on every chart; speaker bands are coloured by role."""
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -13,6 +15,12 @@ from .palette import QUALITATIVE, ROLE_COLORS, ROLE_ORDER, name_colors
 
 TAGS_NOTE = "theme tags made by a model (embeddings + keywords), measured against a hand-labelled sample"
 ENTITY_NOTE = "entities found by spaCy NER and an alias table"
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` characters (Plotly ``<br>``), so axis
+    labels fit a phone screen."""
+    return "<br>".join(textwrap.wrap(str(text), width)) or str(text)
 
 
 def _episode_labels(df: pd.DataFrame, names: dict[str, str] | None = None) -> dict[str, str]:
@@ -82,12 +90,14 @@ def themes_across_episodes(per_episode: pd.DataFrame, names: dict[str, str] | No
     labels = _episode_labels(df, names)
     order = list(dict.fromkeys(df["episode_id"]))
     grid = df.pivot_table(index="theme", columns="episode_id", values="share", sort=False).reindex(columns=order)
-    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[labels[e] for e in order], y=grid.index, colorscale="Blues",
+    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_wrap(labels[e], 16) for e in order],
+                               y=[_wrap(t, 20) for t in grid.index], colorscale="Blues",
                                zmin=0, hovertemplate="%{y}<br>%{x}: %{z:.0%}<extra></extra>",
                                colorbar={"title": "share", "tickformat": ".0%"}))
     fig.update_layout(title=f"Themes per episode, in publication order<br><sup>{TAGS_NOTE}; "
                             "a passage may carry several themes</sup>",
-                      height=max(350, 30 * len(grid) + 160), yaxis_autorange="reversed", margin={"l": 10})
+                      height=max(350, 36 * len(grid) + 160), yaxis_autorange="reversed",
+                      margin={"l": 10})
     return fig
 
 
