@@ -86,7 +86,14 @@ def compare(who: str, tables: dict[str, pd.DataFrame] | None = None) -> Comparis
 
     corpus = tables or load_corpus()
     sid, name = _person(corpus[SPEAKERS.name], who)
-    derived = load_tables(TALK, THEME_SPK, TOPIC_SPK, ENT_SPK, directory=config.PROCESSED)
+    derived = {}  # from ``tables`` when there (the site), else data/processed; topics and entities may be absent
+    for t in (TALK, THEME_SPK, TOPIC_SPK, ENT_SPK):
+        if t.name in corpus:
+            derived[t.name] = corpus[t.name]
+        elif t in (TOPIC_SPK, ENT_SPK) and not (config.PROCESSED / f"{t.name}.parquet").exists():
+            derived[t.name] = pd.DataFrame({c.name: pd.Series(dtype=object) for c in t.columns})
+        else:
+            derived.update(load_tables(t, directory=config.PROCESSED))
     talk = derived[TALK.name]
     talk = talk[talk["speaker_id"] == sid]
     eps = corpus[EPISODES.name].merge(talk[["episode_id", "talk_share", "word_share", "words"]], on="episode_id")

@@ -142,12 +142,15 @@ def load_queries(path: Path | None = None) -> list[dict]:
     return queries
 
 
-def recall_at(index: SearchIndex, queries: list[dict], k: int = 5) -> tuple[pd.DataFrame, float]:
+def recall_at(index: SearchIndex, queries: list[dict], k: int = 5,
+              vectors: np.ndarray | None = None) -> tuple[pd.DataFrame, float]:
     """Per query: relevant passages found in the top ``k`` / min(k, relevant); and the mean.
-    Relevant keys absent from the index are reported (they count as not found)."""
+    Relevant keys absent from the index are reported (they count as not found). ``vectors``:
+    the queries' embeddings when already at hand (default: encode them, cache untouched)."""
     from .embeddings import embed
 
-    vectors = embed([q["query"] for q in queries], use_cache=False)
+    if vectors is None:
+        vectors = embed([q["query"] for q in queries], use_cache=False)
     known = set(index.passages["passage_key"])
     rows = []
     for q, v in zip(queries, vectors):

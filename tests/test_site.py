@@ -10,8 +10,10 @@ import re
 import shutil
 import subprocess
 import sys
+import zlib
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -27,6 +29,43 @@ XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 ADDED = "field-notes-2024-06-01-marcus-obi"
 ADDED_TITLE = "Rooftop bees <b>live</b> & more"
 READER_NOTEBOOKS = ["01-corpus-overview", "02-talk-time"]  # 03 needs a topic model fit
+ENTITY_WORDS = {"OpenAI": "ORG", "ChatGPT": "PRODUCT", "Codex": "PRODUCT", "API": "PRODUCT"}
+
+
+def word_vectors(texts, **_) -> np.ndarray:
+    """Stand-in for the embedding model (no model in these tests): a hashed bag of words, unit
+    length, so passages with the same words are close."""
+    out = np.zeros((len(texts), 512), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for w in re.findall(r"[a-z]+", str(text).lower()):
+            out[i, zlib.crc32(w.encode()) % 512] += 1
+    norm = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norm == 0, 1, norm)
+
+
+def _theme_and_entity_tables(mp) -> None:
+    """The real theme stage (with :func:`word_vectors`) and entity tables from mentions of a few
+    names found by a regular expression (spaCy is not loaded here), into config.PROCESSED."""
+    from analysis import embeddings
+    from analysis.corpus import load_corpus
+    from analysis.entities.extract import MENTIONS
+    from analysis.entities.tables import build_tables
+    from analysis.io import write_table
+    from analysis.themes import pipeline
+
+    mp.setattr(embeddings, "embed", word_vectors)  # compare and search import it when called
+    mp.setattr(pipeline, "embed", word_vectors)
+    corpus = load_corpus()
+    pipeline.run(tables=corpus)
+    utt = corpus["utterances"][corpus["utterances"]["is_conversation"]]
+    rows = [{"episode_id": u.episode_id, "order": u.order, "char_start": m.start(), "entity": m.group(0),
+             "label": ENTITY_WORDS[m.group(0)], "text": m.group(0), "source": "alias", "speaker_id": u.speaker_id,
+             "speaker": u.speaker, "start_s": u.start_s, "time_source": u.time_source}
+            for u in utt.itertuples() for m in re.finditer("|".join(ENTITY_WORDS), str(u.text))]
+    mentions = pd.DataFrame(rows).drop_duplicates(["episode_id", "order", "char_start"])
+    write_table(mentions, MENTIONS, config.PROCESSED / f"{MENTIONS.name}.parquet")
+    for name, df in build_tables(mentions, pipeline.conversation_passages(corpus)).items():
+        df.to_parquet(config.PROCESSED / f"{name}.parquet")
 
 
 def _catalog_with_added_episode(tmp) -> tuple:
@@ -72,9 +111,11 @@ def site(tmp_path_factory):
         for key, value in env.items():
             mp.setenv(key, value)  # the kernel inherits these
         mp.setattr(config, "PROCESSED", tmp / "processed")
+        mp.setattr(config, "CACHE", tmp / "cache")
         runs = notebooks.execute_notebooks(source_dir=sources, out_dir=out / "notebooks")
         again = notebooks.execute_notebooks(source_dir=sources, out_dir=out / "notebooks")
-    built = build_site(tmp / "processed", site=out, notebooks=sources)
+        _theme_and_entity_tables(mp)
+        built = build_site(tmp / "processed", site=out, notebooks=sources)
     previews = build_preview(out)
     problems, facts = check.visit(out / "_preview") if check.CHROMIUM else (None, None)
     return {"tmp": tmp, "site": out, "built": built, "previews": previews, "problems": problems, "facts": facts,
@@ -189,7 +230,7 @@ needs_chromium = pytest.mark.skipif(check.CHROMIUM is None, reason="headless Chr
 def test_every_preview_page_loads_offline_draws_its_charts_and_resolves_its_links(site):
     facts = site["facts"]
     expected = {p.path.relative_to(site["site"] / "_preview").as_posix() for p in site["previews"]}
-    assert set(facts) == expected and len(expected) == 2 * site["n_episodes"] + 7 + len(READER_NOTEBOOKS)
+    assert set(facts) == expected and len(expected) == 2 * site["n_episodes"] + 8 + len(READER_NOTEBOOKS)
     assert site["problems"] == []
     assert facts["index.html"]["charts"] >= 4 and facts["talk-time.html"]["charts"] >= 3
     assert facts["index.html"]["tables"] == 1  # the episode list became a sortable, searchable table
@@ -237,25 +278,71 @@ def test_optional_tables_add_sections_only_when_present(site, tmp_path):
     from analysis.site import optional, pages
 
     processed = tmp_path / "processed"
-    shutil.copytree(site["processed"], processed)
+    shutil.copytree(site["processed"], processed, ignore=shutil.ignore_patterns("theme*", "entit*"))
     data = SiteData(processed)
+    assert optional.themes_page(data) is None and optional.episode_themes(data, ADDED, "x.qmd") == ""
     assert optional.themes_page(data) is None and optional.episode_summary(data, ADDED, "x.qmd") == ""
     assert optional.llm_topic_labels(data) is None
     pd.DataFrame({"episode_id": [ADDED, ADDED], "section": ["episode", "chapter"], "chapter_index": [0, 0],
                   "start_s": [None, 3850.0], "title": [None, "Hive logs"], "text": ["About bees <i>x</i>.", "Logs."],
                   "citations": ["u3", "u9"], "model": ["gpt-test", "gpt-test"], "prompt_version": ["1", "1"]}
                  ).to_parquet(processed / "llm_summaries.parquet")
-    pd.DataFrame({"episode_id": [ADDED], "theme_id": [0], "label": ["bees"], "share": [0.5], "start_s": [12.0]}
-                 ).to_parquet(processed / "theme_segments.parquet")
     data = SiteData(processed)
     summary = optional.episode_summary(data, ADDED, f"episodes/{ADDED}.qmd")
     assert "Model-made by gpt-test" in summary and "&lt;i&gt;x&lt;/i&gt;" in summary
     assert f"../transcripts/{ADDED}.html#u" in summary
-    themes = optional.themes_page(data)
-    assert themes is not None and "bees" in themes.body
-    assert "bees" in optional.episode_themes(data, ADDED, f"episodes/{ADDED}.qmd")
     # an expected share with an interval (columns *_low / *_high) is shown as a range
     speakers = data["talktime_speakers"].query("episode_id == @ADDED").assign(
         talk_share_low=0.1, talk_share_high=0.9, expected_share=0.4, expected_share_low=0.3, expected_share_high=0.5)
     html = pages._speaker_table(speakers)
     assert "(10%–90%)" in html and "Expected share" in html and "40% (30%–50%)" in html
+
+
+def test_quarto_project_renders_existing_pages_without_executing(site):
+    """Quarto only renders (execution off) what the build wrote: every page the navbar names
+    exists, and Explore lists every numbered notebook, the project's themes notebook included."""
+    from analysis.site import build, reference
+
+    out = site["site"]
+    project = yaml.safe_load((out / "_quarto.yml").read_text())
+    assert project["execute"]["enabled"] is False
+    navbar = project["website"]["navbar"]["left"]
+    for entry in (e for item in navbar for e in item.get("menu", [item])):
+        assert (out / entry["href"]).is_file(), entry  # the executed notebooks included
+    explore = next(item for item in navbar if item["text"] == "Explore")["menu"]
+    assert [e["href"] for e in explore] == ["explore.qmd"] + [f"notebooks/{n}.ipynb" for n in READER_NOTEBOOKS]
+    own = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    assert "04-themes.ipynb" in [p.name for p in own]
+    menu = next(i for i in build._navbar(SiteData(site["processed"]), [], own) if i["text"] == "Explore")["menu"]
+    assert [e["href"] for e in menu[1:]] == [f"notebooks/{p.name}" for p in own]
+    assert all(f'href="notebooks/{p.stem}.html"' in reference.explore(own).body for p in own)
+
+
+def test_themes_page_is_generated_from_the_theme_tables_with_charts_and_light(site):
+    """With theme and entity tables the site gets a Themes page (in the navbar) and a Themes
+    section on each episode page: charts, generated prose, compact tables, no per-mention dump."""
+    from analysis.search import load_queries
+
+    out = site["site"]
+    page = (out / "themes.qmd").read_text()
+    navbar = yaml.safe_load((out / "_quarto.yml").read_text())["website"]["navbar"]["left"]
+    assert "themes.qmd" in [item.get("href") for item in navbar]
+    assert "model" in page and "not by a person" in page  # tags are said to be model-made
+    assert page.count('class="plotly-graph-div') >= 3  # themes per episode, per person, top entities
+    assert "### Sherwin Wu" in page  # the seeds list one person in two episodes; the prose names them
+    pair = page.split('<div class="quote-pair">')[1]
+    assert pair.count("<blockquote") == 2 and pair.count("../transcripts/") == 0  # themes.qmd is at the top
+    assert re.search(r'href="transcripts/[^"#]+\.html#u\d+"', pair)
+    assert page.count('<p class="query">') == min(3, len(load_queries()))
+    assert "itables" not in page and "interactive" not in page  # compact tables, not table dumps
+    mentions = pd.read_parquet(site["processed"] / "entity_mentions.parquet")
+    assert len(mentions) > 15 and page.count("<tr>") < 60  # no row per mention or per passage
+    weights = {p.source: p.bytes for p in site["previews"]}
+    assert weights["themes.qmd"] < 1.5e6
+    episode = (out / "episodes" / "lenny-2026-02-12-sherwin-wu.qmd").read_text()
+    themes = episode.split("## Themes")[1].split("\n## ")[0]
+    assert 'class="plotly-graph-div' in themes and "Most mentioned" in themes
+    assert "Times in this episode are estimated" in themes  # the Lenny transcript has no timestamps
+    if site["facts"] is not None:
+        assert site["facts"]["themes.html"]["charts"] >= 3
+        assert site["facts"]["episodes/lenny-2026-02-12-sherwin-wu.html"]["charts"] >= 2  # balance, themes

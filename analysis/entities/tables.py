@@ -10,7 +10,8 @@ import pandas as pd
 from .. import config
 from ..schema import Column, Table, register
 
-NOTE = "Entities are found by spaCy's NER (model-made) and the alias table; checked by hand: `python -m analysis entities --check`."
+NOTE = ("Entities are found by spaCy's NER (model-made) and the alias table; the corpus's top entities are "
+        "checked by hand (data/annotations/entities.top30.tsv).")
 
 PER_EPISODE = register(Table("entities_per_episode", f"Mentions of each entity per episode, ranked. {NOTE}", (
     Column("episode_id", "str", "Episode slug."),

@@ -24,6 +24,12 @@ def id_colors(ids) -> dict[int, str]:
     return {i: (OUTLIER_COLOR if i < 0 else QUALITATIVE[i % len(QUALITATIVE)]) for i in ordered(ids)}
 
 
+def name_colors(names) -> dict[str, str]:
+    """A stable colour per name (themes: pass every theme in lexicon order, so a theme keeps
+    its colour on every page whichever themes a chart shows)."""
+    return {n: QUALITATIVE[i % len(QUALITATIVE)] for i, n in enumerate(dict.fromkeys(names))}
+
+
 def label_colors(table: pd.DataFrame, id_col: str = "topic_id", label_col: str = "label") -> dict[str, str]:
     """Colour per label of a topics/themes table, keyed by label (what Plotly legends show)."""
     colors = id_colors(table[id_col])

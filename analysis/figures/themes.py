@@ -1,98 +1,122 @@
 """Figures of themes and entities (tables from ``analysis.themes`` / ``analysis.entities`` in,
 go.Figure out). Titles say that tags and entities are model-made; estimated times are drawn
-lighter, with a note."""
+lighter, with a note. Colours come from the shared palette: pass ``colors`` (theme -> colour,
+e.g. :func:`analysis.figures.palette.name_colors` over every theme in lexicon order) so a theme
+has one colour on every chart; speaker bands are coloured by role."""
 from __future__ import annotations
+
+import textwrap
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-TAGS_NOTE = "theme tags made by a model (embeddings + keywords), see evaluate-themes"
+from .palette import QUALITATIVE, ROLE_COLORS, ROLE_ORDER, name_colors
+
+TAGS_NOTE = "theme tags made by a model (embeddings + keywords), measured against a hand-labelled sample"
 ENTITY_NOTE = "entities found by spaCy NER and an alias table"
-PALETTE = px.colors.qualitative.Dark24
 
 
-def _episode_labels(df: pd.DataFrame) -> dict[str, str]:
-    """episode_id -> 'YYYY-MM show' for axis labels."""
+def _wrap(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` characters (Plotly ``<br>``), so axis
+    labels fit a phone screen."""
+    return "<br>".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def _episode_labels(df: pd.DataFrame, names: dict[str, str] | None = None) -> dict[str, str]:
+    """episode_id -> 'YYYY-MM show' (or 'YYYY-MM name' with ``names``) for axis labels."""
     rows = df.drop_duplicates("episode_id")
-    return {r.episode_id: (f"{pd.Timestamp(r.published):%Y-%m} " if pd.notna(r.published) else "") + str(r.show)
-            for r in rows.itertuples()}
+    return {r.episode_id: (f"{pd.Timestamp(r.published):%Y-%m} " if pd.notna(r.published) else "")
+            + str((names or {}).get(r.episode_id, getattr(r, "show", r.episode_id))) for r in rows.itertuples()}
 
 
 def episode_timeline(timeline: pd.DataFrame, episode_id: str, kind: str = "theme", names: list[str] | None = None,
-                     turns: pd.DataFrame | None = None, chapters: pd.DataFrame | None = None) -> go.Figure:
-    """Smoothed intensity (share of each time bin's words) of themes or topics along one episode,
-    with speaker bands underneath (table talktime_turns) and chapter markers (table chapters,
-    where they have start times). Bins whose times are estimated are marked with lighter bands
-    and a note in the title."""
+                     turns: pd.DataFrame | None = None, chapters: pd.DataFrame | None = None,
+                     colors: dict[str, str] | None = None, title: str | None = None) -> go.Figure:
+    """Smoothed intensity (share of each time bin's words) of themes or topics along one episode
+    (x in minutes), with speaker bands underneath coloured by role (table talktime_turns) and
+    chapter markers (table chapters, where they have start times; the title shows on hover).
+    Bins whose times are estimated are marked with lighter bands and a note in the title."""
     df = timeline[(timeline["episode_id"] == episode_id) & (timeline["kind"] == kind)]
     if names:
         df = df[df["name"].isin(names)]
+    order = list(names) if names else sorted(df["name"].unique())
+    colors = colors or name_colors(order)
+    top = max(0.5, float(df["smoothed"].max()) + 0.08) if len(df) else 1.0
     fig = go.Figure()
-    for i, (name, g) in enumerate(df.groupby("name", sort=True)):
-        fig.add_trace(go.Scatter(x=g["minute"], y=g["smoothed"], mode="lines", name=name, 
-                                 line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+    for name in [n for n in order if n in set(df["name"])]:
+        g = df[df["name"] == name]
+        fig.add_trace(go.Scatter(x=g["minute"], y=g["smoothed"], mode="lines", name=name,
+                                 line={"color": colors.get(name, QUALITATIVE[0]), "width": 2},
                                  customdata=g[["share", "words"]].to_numpy(),
                                  hovertemplate=f"{name}<br>minute %{{x:.0f}}: %{{y:.0%}} smoothed"
                                                "<br>(%{customdata[0]:.0%} in this bin)<extra></extra>"))
     estimated = bool(df["estimated"].any()) if len(df) else False
     if turns is not None:
         t = turns[turns["episode_id"] == episode_id]
-        speakers = sorted(t["speaker"].fillna("unknown").unique())
-        colors = {s: px.colors.qualitative.Pastel[i % 10] for i, s in enumerate(speakers)}
-        for s in speakers:
-            rows = t[t["speaker"].fillna("unknown") == s]
+        for role in [r for r in ROLE_ORDER if r in set(t["role"])]:
+            rows = t[t["role"] == role]
             fig.add_trace(go.Bar(x=(rows["end_s"] - rows["start_s"]) / 60, base=rows["start_s"] / 60,
-                                 y=[-0.06] * len(rows), width=0.05, orientation="h", name=f"speaking: {s}",
-                                 marker={"color": colors[s], "opacity": 0.45 if estimated else 0.9},
-                                 legendgroup="speakers", hovertemplate=f"{s}<extra></extra>"))
-    if chapters is not None:
-        ch = chapters[(chapters["episode_id"] == episode_id) & chapters["start_s"].notna()]
+                                 y=[-0.05] * len(rows), width=0.05, orientation="h", name=f"speaking: {role}",
+                                 marker={"color": ROLE_COLORS[role], "opacity": 0.4 if estimated else 0.85},
+                                 customdata=rows[["speaker"]].fillna("unknown").to_numpy(),
+                                 legendgroup="speakers", hovertemplate="%{customdata[0]} (" + role + ")<extra></extra>"))
+    if chapters is not None and len(chapters):
+        ch = chapters[(chapters["episode_id"] == episode_id) & chapters["start_s"].notna()].sort_values("start_s")
         for r in ch.itertuples():
-            fig.add_vline(x=r.start_s / 60, line={"color": "#999", "dash": "dot", "width": 1})
-            fig.add_annotation(x=r.start_s / 60, y=1.0, yref="paper", text=str(r.title or "")[:28], textangle=-60,
-                               showarrow=False, font={"size": 9, "color": "#666"}, xanchor="left", yanchor="bottom")
+            fig.add_vline(x=r.start_s / 60, line={"color": "#b0b0b0", "dash": "dot", "width": 1})
+        if len(ch):
+            fig.add_trace(go.Scatter(x=ch["start_s"] / 60, y=[top - 0.02] * len(ch), mode="markers+text",
+                                     text=[str(i) for i in range(1, len(ch) + 1)], textposition="top center",
+                                     marker={"symbol": "triangle-down", "color": "#888", "size": 8},
+                                     hovertext=ch["title"].fillna("").astype(str), name="chapter starts",
+                                     hovertemplate="chapter %{text}: %{hovertext}<extra></extra>"))
     what = "Themes" if kind == "theme" else "Topics"
     note = TAGS_NOTE if kind == "theme" else "labels made by the topic model"
     sub = note + ("; times are ESTIMATED (no timestamps in the file), bands drawn lighter" if estimated else "")
-    fig.update_layout(title=f"{what} along {episode_id}<br><sup>{sub}</sup>", xaxis_title="minute",
+    fig.update_layout(title=f"{title or what + ' along ' + episode_id}<br><sup>{sub}</sup>", xaxis_title="minute",
                       yaxis_title="share of the bin's words (smoothed)", yaxis_tickformat=".0%",
-                      yaxis_range=[-0.1, max(0.5, float(df["smoothed"].max()) + 0.05) if len(df) else 1],
-                      barmode="overlay", legend_title=None, margin={"t": 190}, title_y=0.98, title_yanchor="top")
+                      yaxis_range=[-0.1, top + 0.05], barmode="overlay", legend_title=None, height=460)
     if df.empty:
         fig.add_annotation(text="no passage of this episode has a start time", showarrow=False,
                            xref="paper", yref="paper", x=0.5, y=0.5)
     return fig
 
 
-def themes_across_episodes(per_episode: pd.DataFrame) -> go.Figure:
-    """Heatmap: share of each episode's passage words per theme, episodes in publication order."""
+def themes_across_episodes(per_episode: pd.DataFrame, names: dict[str, str] | None = None) -> go.Figure:
+    """Heatmap: share of each episode's passage words per theme, episodes in publication order
+    (labelled 'YYYY-MM show', or 'YYYY-MM name' with ``names``: episode_id -> display name)."""
     df = per_episode.sort_values(["published", "episode_id"], kind="stable")
-    labels = _episode_labels(df)
+    labels = _episode_labels(df, names)
     order = list(dict.fromkeys(df["episode_id"]))
     grid = df.pivot_table(index="theme", columns="episode_id", values="share", sort=False).reindex(columns=order)
-    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[labels[e] for e in order], y=grid.index, colorscale="Blues",
+    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_wrap(labels[e], 16) for e in order],
+                               y=[_wrap(t, 20) for t in grid.index], colorscale="Blues",
                                zmin=0, hovertemplate="%{y}<br>%{x}: %{z:.0%}<extra></extra>",
                                colorbar={"title": "share", "tickformat": ".0%"}))
     fig.update_layout(title=f"Themes per episode, in publication order<br><sup>{TAGS_NOTE}; "
                             "a passage may carry several themes</sup>",
-                      height=max(350, 30 * len(grid) + 160), yaxis_autorange="reversed", margin={"l": 10})
+                      height=max(350, 36 * len(grid) + 160), yaxis_autorange="reversed",
+                      margin={"l": 10})
     return fig
 
 
-def themes_of_person(per_speaker: pd.DataFrame, speaker_id: str) -> go.Figure:
-    """Grouped bars: share of one person's passage words per theme in each of their episodes."""
+def themes_of_person(per_speaker: pd.DataFrame, speaker_id: str, names: dict[str, str] | None = None,
+                     n: int = 8) -> go.Figure:
+    """Grouped bars: share of one person's passage words per theme in each of their episodes
+    (the ``n`` themes with the highest share in any of them; episodes in publication order)."""
     df = per_speaker[per_speaker["speaker_id"] == speaker_id].copy()
-    eps = df.drop_duplicates("episode_id").sort_values("published")
-    df["episode"] = df["episode_id"] + (" (" + df["published"].dt.strftime("%Y-%m") + ")").fillna("")
+    labels = _episode_labels(df.sort_values(["published", "episode_id"], kind="stable"), names)
+    df["episode"] = df["episode_id"].map(labels)
+    themes = df.groupby("theme")["share"].max().sort_values(ascending=False).head(n).index.tolist()
+    df = df[df["theme"].isin(themes)]
     name = df["speaker"].iloc[0] if len(df) else speaker_id
     fig = px.bar(df, x="share", y="theme", color="episode", barmode="group", orientation="h",
-                 category_orders={"episode": [f"{e} ({pd.Timestamp(p):%Y-%m})" if pd.notna(p) else e
-                                              for e, p in zip(eps["episode_id"], eps["published"])]},
-                 hover_data={"passages": True, "share": ":.0%"})
+                 category_orders={"episode": list(labels.values()), "theme": themes},
+                 color_discrete_sequence=QUALITATIVE, hover_data={"passages": True, "share": ":.0%"})
     fig.update_layout(title=f"What {name} talks about, per episode<br><sup>{TAGS_NOTE}</sup>",
                       xaxis_tickformat=".0%", xaxis_title="share of their passage words", yaxis_title=None,
-                      height=max(400, 40 * df["theme"].nunique() + 150), legend_title=None)
+                      height=max(400, 30 * len(themes) * max(1, len(labels)) + 150), legend_title=None)
     return fig
 
 
@@ -101,7 +125,8 @@ def top_entities(per_episode: pd.DataFrame, n: int = 15) -> go.Figure:
     totals = per_episode.groupby("entity")["mentions"].sum().sort_values(ascending=False).head(n)
     df = per_episode[per_episode["entity"].isin(totals.index)]
     fig = px.bar(df, x="mentions", y="entity", color="episode_id", orientation="h",
-                 category_orders={"entity": totals.index.tolist()}, hover_data={"label": True})
+                 category_orders={"entity": totals.index.tolist()}, hover_data={"label": True},
+                 color_discrete_sequence=QUALITATIVE)
     fig.update_layout(title=f"Most mentioned entities<br><sup>{ENTITY_NOTE}</sup>", yaxis_title=None,
                       legend_title="episode", height=max(350, 26 * n + 150))
     return fig

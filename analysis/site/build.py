@@ -126,7 +126,7 @@ def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path
     for page in built:
         (site / page.path).parent.mkdir(parents=True, exist_ok=True)
         write_text(_front_matter(page) + "\n" + page.body, site / page.path)
-    navbar = _navbar(data, extra)
+    navbar = _navbar(data, extra, sources)
     write_text(_quarto_yml(navbar, assets, downloads), site / "_quarto.yml")
     (site / "notebooks").mkdir(exist_ok=True)
     write_text("# Written by `python -m analysis site`: the notebooks load the site's plotly.js once.\n"
@@ -134,14 +134,17 @@ def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path
     return SiteBuild(site, built, navbar)
 
 
-def _navbar(data: SiteData, extra: list[pages.Page]) -> list[dict]:
+def _navbar(data: SiteData, extra: list[pages.Page], notebooks: list[Path]) -> list[dict]:
+    """Home, episodes, the reader pages, and Explore: its overview and every numbered notebook."""
     episodes = [{"href": f"episodes/{e}.qmd", "text": pages.md(data.names[e])} for e in data.episodes["episode_id"]]
+    explore = [{"href": "explore.qmd", "text": "All notebooks"}] + [
+        {"href": f"notebooks/{name}", "text": pages.md(title)} for name, title, _ in reference.notebook_titles(notebooks)]
     return ([{"href": "index.qmd", "text": "Home"}, {"text": "Episodes", "menu": episodes},
              {"href": "talk-time.qmd", "text": "Talk time"}, {"href": "topics.qmd", "text": "Topics"},
              {"href": "speakers.qmd", "text": "Speakers"}]
             + [{"href": p.path, "text": p.title} for p in extra]
             + [{"href": "methods.qmd", "text": "Methods"}, {"href": "data.qmd", "text": "Data"},
-               {"href": "explore.qmd", "text": "Explore"}])
+               {"text": "Explore", "menu": explore}])
 
 
 def _quarto_yml(navbar: list[dict], assets: list[str], downloads) -> str:

@@ -2,6 +2,7 @@
 canonical table as CSV and Parquet, with its dictionary) and Explore (the notebooks)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -11,6 +12,8 @@ import yaml
 from .data import SiteData
 from .format import FLAG_WORDS, Html, clock, esc, link, number, pct, table
 from .pages import Page, raw
+
+_COMMAND = re.compile(r"`python -m analysis ([a-z-]+)[^`]*`")
 
 FLAG_METHODS = {
     "nonspeech": "a cue such as “(upbeat music)” instead of speech",
@@ -67,7 +70,9 @@ def methods(data: SiteData) -> Page:
     body += "## Reproduce\n\n" + raw(
         "<p><code>make all</code> rebuilds every table, figure and page from the raw transcripts; "
         "<code>python -m analysis evaluate-speakers</code> and <code>python -m analysis evaluate-topics</code> "
-        "print the evaluations above.</p>")
+        "print the evaluations above; <code>python -m analysis evaluate-themes</code>, "
+        "<code>python -m analysis entities --check</code> and <code>python -m analysis evaluate-search</code> "
+        "those of the Themes page.</p>")
     return Page("methods.qmd", "Methods", body, subtitle="How speakers, times, topics and noise were obtained, and how accurate each is")
 
 
@@ -159,7 +164,7 @@ def data_page(data: SiteData, downloads: list[tuple[str, str, int, str, int]]) -
 
     rows = pd.DataFrame([{
         "table": Html(f'<a href="#table-{esc(n)}"><code>{esc(n)}</code></a>'),
-        "what": REGISTRY[n].description if n in REGISTRY else "", "rows": number(len(data[n])),
+        "what": reader_text(REGISTRY[n].description) if n in REGISTRY else "", "rows": number(len(data[n])),
         "csv": link(csv, f"CSV ({_size(cb)})", cls="download"), "parquet": link(pq, f"Parquet ({_size(pb)})", cls="download")}
         for n, csv, cb, pq, pb in downloads])
     body = raw("<p>Every table behind this site, as CSV (opens in a spreadsheet) and Parquet (keeps the types). "
@@ -173,12 +178,18 @@ def data_page(data: SiteData, downloads: list[tuple[str, str, int, str, int]]) -
         t = REGISTRY[n]
         cols = pd.DataFrame([{"c": Html(f"<code>{esc(c.name)}</code>"), "type": c.type,
                               "null": "yes" if c.nullable else "no",
-                              "meaning": c.description + (f" One of: {', '.join(c.allowed)}." if c.allowed else "")}
+                              "meaning": reader_text(c.description) + (f" One of: {', '.join(c.allowed)}." if c.allowed else "")}
                              for c in t.columns])
         key = f"Key: {', '.join(t.key)}. " if t.key else ""
-        body += f"### {n} {{#table-{n}}}\n\n" + raw(f"<p>{esc(t.description)} {esc(key)}</p>" + table(
+        body += f"### {n} {{#table-{n}}}\n\n" + raw(f"<p>{esc(reader_text(t.description))} {esc(key)}</p>" + table(
             cols, {"c": "Column", "type": "Type", "null": "Can be empty", "meaning": "Meaning"}))
     return Page("data.qmd", "Data", body, subtitle="Download every table, with its dictionary")
+
+
+def reader_text(description: str) -> str:
+    """A schema description for readers: an inline command (`python -m analysis NAME ...`)
+    becomes "the NAME command (see Methods)"; Methods lists the commands."""
+    return _COMMAND.sub(lambda m: f"the {m.group(1)} command (see Methods)", description)
 
 
 def _size(n: int) -> str:
