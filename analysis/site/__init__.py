@@ -1,10 +1,12 @@
 """The report site, generated from the tables: ``data`` reads them, ``format`` makes values
 and tables readable (and escapes every piece of data), ``pages`` and ``reference`` build the
-pages, ``optional`` adds sections for tables other stages may write, ``build`` writes the
+pages, ``themes`` the Themes page and each episode's theme section, ``optional`` adds sections for
+tables other stages may write, ``build`` writes the
 Quarto inputs into site/, ``preview`` renders them without Quarto (pandoc, nbconvert) and
 ``check`` opens every preview page in headless Chromium. Quarto only renders."""
 from __future__ import annotations
 
+import shutil
 import sys
 
 
@@ -17,6 +19,10 @@ def main_site(args) -> int:
     built = build_site()
     print(f"wrote {len(built.pages)} pages, _quarto.yml and assets into {built.site}")
     if args.no_preview:
+        return 0
+    if shutil.which("pandoc") is None:
+        print("pandoc is not installed: skipped the previews in site/_preview/ (the Quarto inputs are written); "
+              "install Debian's 'pandoc' (or see pandoc.org) for previews and their browser check.")
         return 0
     previews = build_preview(built.site)
     print(weights_text(previews))

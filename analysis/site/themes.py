@@ -78,9 +78,9 @@ def themes_page(data: SiteData) -> Page | None:
 
 
 def tagging_accuracy(data: SiteData, names: list[str]) -> dict | None:
-    """The tagger against the hand-labelled sample (analysis.themes.evaluate.report: settings
-    chosen on the tune split, figures on the test split), or None when the sample does not
-    cover these passages."""
+    """The tagger against the hand-labelled sample (analysis.themes.evaluate.report: leave one
+    episode out, the rule calibrated on the other episodes, held-out predictions pooled), or
+    None when the sample does not cover these passages."""
     from ..themes.evaluate import SAMPLE, SampleError, load_sample, report
 
     path = config.ANNOTATIONS / SAMPLE
@@ -94,7 +94,7 @@ def tagging_accuracy(data: SiteData, names: list[str]) -> dict | None:
     if not sample["passage_key"].isin(tags["passage_key"]).any():
         return None
     result = report(tags, names, sample)[1]
-    return result if result["test"]["passages"] else None
+    return result if result["passages"] else None
 
 
 def _accuracy(data: SiteData, names: list[str]) -> str:
@@ -102,22 +102,23 @@ def _accuracy(data: SiteData, names: list[str]) -> str:
     if result is None:
         return ("<p>The tagging has not been measured against a hand-labelled sample of this corpus, "
                 "so treat the tags as unchecked.</p>")
-    test = result["test"]
-    p, r = test["macro_precision"], test["macro_recall"]
+    cv = result["cv"]
+    p, r = cv["macro_precision"], cv["macro_recall"]
     verdict = ("meeting both targets" if p >= 0.8 and r >= 0.7 else
                "below the targets of 0.80 and 0.70" if p < 0.8 and r < 0.7 else
                "precision below its 0.80 target" if p < 0.8 else "recall below its 0.70 target")
-    rows = pd.DataFrame(test["per_theme"]).sort_values("theme", key=lambda s: s.map({n: i for i, n in enumerate(names)}))
+    rows = pd.DataFrame(cv["per_theme"]).sort_values("theme", key=lambda s: s.map({n: i for i, n in enumerate(names)}))
     shown = pd.DataFrame({"theme": rows["theme"], "support": [number(v) for v in rows["support"]],
                           "predicted": [number(v) for v in rows["predicted"]],
                           "precision": [DASH if missing(v) else f"{v:.2f}" for v in rows["precision"]],
                           "recall": [DASH if missing(v) else f"{v:.2f}" for v in rows["recall"]]})
-    return (f"<p><strong>How well the tags agree with a careful reader.</strong> On {test['passages']} hand-labelled "
-            f"passages held out from tuning, macro precision is {p:.2f} and macro recall {r:.2f}, {verdict}. "
-            f"The threshold and keyword bonus were chosen on {result['tune']['passages']} other labelled passages. "
-            "Few held-out passages carry each theme, so one passage moves a theme's figures a lot.</p>"
+    return (f"<p><strong>How well the tags agree with a careful reader.</strong> On {result['passages']} "
+            f"hand-labelled passages from {result['episodes']} episodes, each episode scored with the threshold "
+            f"and keyword bonus calibrated on the others (leave one episode out), macro precision is {p:.2f} "
+            f"and macro recall {r:.2f}, {verdict}. Few passages carry each theme, so one passage moves a "
+            "theme's figures a lot; a low recall means theme shares are undercounted.</p>"
             + '<details><summary>Precision and recall per theme</summary>'
-            + table(shown, {"theme": "Theme", "support": "Held-out passages with the theme", "predicted": "Tagged",
+            + table(shown, {"theme": "Theme", "support": "Labelled passages with the theme", "predicted": "Tagged",
                             "precision": "Precision", "recall": "Recall"},
                     numeric=("support", "predicted", "precision", "recall")) + "</details>")
 
