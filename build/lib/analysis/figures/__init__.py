@@ -1,1 +1,0 @@
-"""Plotly figure builders: each takes analysis tables and returns a ``plotly.graph_objects.Figure``."""
