@@ -261,12 +261,26 @@ def _chapter_marks(fig, chapters: pd.DataFrame):
 
 
 def _interval(row, col: str, digits: int = 0) -> str:
-    """``row[col]`` as a percentage, with its interval when ``col``_low/_high exist."""
-    text = pct(row[col], digits)
+    """``row[col]`` as a percentage; where ``col``_low/_high bound it, the expected value they
+    belong to (``col``_expected when present) with the interval, which is left out when it
+    rounds to a single value."""
     lo, hi = row.get(f"{col}_low"), row.get(f"{col}_high")
-    if lo is not None and hi is not None and not missing(lo) and not missing(hi):
-        text += f" ({pct(lo, digits)}–{pct(hi, digits)})"
-    return text
+    if lo is None or hi is None or missing(lo) or missing(hi):
+        return pct(row[col], digits)
+    mid = row.get(f"{col}_expected")
+    low, high = pct(lo, digits), pct(hi, digits)
+    return pct(row[col] if mid is None or missing(mid) else mid, digits) + ("" if low == high else f" ({low}–{high})")
+
+
+def _guest_from_host(te: pd.DataFrame) -> pd.DataFrame:
+    """``te`` with the guests' expected talk share and interval, the complement of the hosts',
+    on episodes whose counted talk is all host or guest (elsewhere the guests' share as is)."""
+    if "host_talk_share_expected" not in te:
+        return te
+    two = (te["host_talk_share"] + te["guest_talk_share"] - 1).abs() < 1e-9
+    return te.assign(guest_talk_share_expected=(1 - te["host_talk_share_expected"]).where(two, te["guest_talk_share"]),
+                     guest_talk_share_low=(1 - te["host_talk_share_high"]).where(two),
+                     guest_talk_share_high=(1 - te["host_talk_share_low"]).where(two))
 
 
 def _extra_intervals(rows: pd.DataFrame, shown: set[str]) -> dict[str, str]:
@@ -449,7 +463,7 @@ def talk_time(data: SiteData) -> Page:
 
 def talk_tables(data: SiteData, page: str) -> Html:
     """Episodes side by side: talk metrics, then how each was measured."""
-    te = data["talktime_episodes"]
+    te = _guest_from_host(data["talktime_episodes"])
     extra = _extra_intervals(te, {"host_talk_share", "guest_talk_share", "host_word_share"})
     episodes = [link(rel(page, episode_page(e)), data.names.get(e, e)) for e in te["episode_id"]]
     rows = pd.DataFrame({
