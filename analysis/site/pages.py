@@ -283,15 +283,8 @@ def _guest_from_host(te: pd.DataFrame) -> pd.DataFrame:
                      guest_talk_share_high=(1 - te["host_talk_share_low"]).where(two))
 
 
-def _extra_intervals(rows: pd.DataFrame, shown: set[str]) -> dict[str, str]:
-    """Columns with ``_low``/``_high`` bounds that a page does not show yet, e.g. an expected share."""
-    bases = [c[:-4] for c in rows.columns if c.endswith("_low") and f"{c[:-4]}_high" in rows.columns]
-    return {b: b.replace("_", " ").capitalize() for b in bases if b in rows.columns and b not in shown}
-
-
 def _speaker_table(speakers: pd.DataFrame) -> Html:
     rows = speakers.sort_values(["role", "talk_s"], ascending=[False, False])
-    extra = _extra_intervals(rows, {"talk_share", "word_share"})
     out = pd.DataFrame({
         "speaker": rows["speaker"], "role": rows["role"],
         "share": [_interval(r, "talk_share") for _, r in rows.iterrows()],
@@ -299,12 +292,11 @@ def _speaker_table(speakers: pd.DataFrame) -> Html:
         "median": [clock(v) for v in rows["median_turn_s"]], "longest": [clock(v) for v in rows["longest_turn_s"]],
         "questions": [number(v) for v in rows["questions"]],
         "how": [method_mix(v) for v in rows["attribution_method"]],
-        **{c: [_interval(r, c) for _, r in rows.iterrows()] for c in extra},
     })
-    return table(out, {"speaker": "Speaker", "role": "Role", "share": "Share of talk time", **extra,
+    return table(out, {"speaker": "Speaker", "role": "Role", "share": "Share of talk time",
                        "words": "Words", "turns": "Turns", "median": "Median turn", "longest": "Longest turn",
                        "questions": "Questions", "how": "How the speaker was found"},
-                 numeric=("share", "words", "turns", "median", "longest", "questions", *extra))
+                 numeric=("share", "words", "turns", "median", "longest", "questions"))
 
 
 def _topic_share_table(data: SiteData, per: pd.DataFrame) -> Html:
@@ -464,22 +456,20 @@ def talk_time(data: SiteData) -> Page:
 def talk_tables(data: SiteData, page: str) -> Html:
     """Episodes side by side: talk metrics, then how each was measured."""
     te = _guest_from_host(data["talktime_episodes"])
-    extra = _extra_intervals(te, {"host_talk_share", "guest_talk_share", "host_word_share"})
     episodes = [link(rel(page, episode_page(e)), data.names.get(e, e)) for e in te["episode_id"]]
     rows = pd.DataFrame({
         "episode": episodes,
         "guest": [_interval(r, "guest_talk_share") for _, r in te.iterrows()],
         "host": [_interval(r, "host_talk_share") for _, r in te.iterrows()],
-        **{c: [_interval(r, c) for _, r in te.iterrows()] for c in extra},
         "talk": [clock(v) for v in te["talk_s"]], "turns": [number(v) for v in te["turns"]],
         "switches": [number(v, 1) for v in te["switches_per_5min"]],
         "questions": [number(v) for v in te["questions_per_hour"]],
         "longest": [clock(v) for v in te["longest_turn_s"]], "balance": te["balance_label"]})
     out = table(rows, {
-        "episode": "Episode", "guest": "Guest share of talk", "host": "Host share of talk", **extra,
+        "episode": "Episode", "guest": "Guest share of talk", "host": "Host share of talk",
         "talk": "Talk time", "turns": "Turns", "switches": "Switches per 5 min", "questions": "Questions per hour",
         "longest": "Longest turn", "balance": "Balance"},
-        numeric=("guest", "host", "talk", "turns", "switches", "questions", "longest", *extra))
+        numeric=("guest", "host", "talk", "turns", "switches", "questions", "longest"))
     how = pd.DataFrame({
         "episode": episodes, "times": [method_mix(v) for v in te["time_method"]],
         "speakers": [method_mix(v) for v in te["attribution_method"]],
