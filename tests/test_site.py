@@ -293,11 +293,15 @@ def test_optional_tables_add_sections_only_when_present(site, tmp_path):
     summary = optional.episode_summary(data, ADDED, f"episodes/{ADDED}.qmd")
     assert "Model-made by gpt-test" in summary and "&lt;i&gt;x&lt;/i&gt;" in summary
     assert f"../transcripts/{ADDED}.html#u" in summary
-    # an expected share with an interval (columns *_low / *_high) is shown as a range
-    speakers = data["talktime_speakers"].query("episode_id == @ADDED").assign(
-        talk_share_low=0.1, talk_share_high=0.9, expected_share=0.4, expected_share_low=0.3, expected_share_high=0.5)
-    html = pages._speaker_table(speakers)
-    assert "(10%–90%)" in html and "Expected share" in html and "40% (30%–50%)" in html
+    # a share with an interval shows the expected value the interval belongs to, and no range
+    # where the interval rounds to one value
+    speakers = data["talktime_speakers"].query("episode_id == @ADDED")
+    html = pages._speaker_table(speakers.assign(talk_share=0.2, talk_share_expected=0.4, talk_share_low=0.3,
+                                                talk_share_high=0.5))
+    assert "40% (30%–50%)" in html and "20%" not in html
+    html = pages._speaker_table(speakers.assign(talk_share=0.4, talk_share_expected=0.4, talk_share_low=0.4,
+                                                talk_share_high=0.4))
+    assert "40%" in html and "(40%–40%)" not in html
 
 
 def test_quarto_project_renders_existing_pages_without_executing(site):
