@@ -53,6 +53,8 @@ LABEL_TRUST = 0.95  # emission of a sentence whose speaker the file gives (label
 TURN_SEGMENTED = 1.5  # an unlabelled episode with more sentences per utterance than this marks turns
 CLAMPED_SOURCES = ("file_label", "catalog_correction", "introduction", reference.SOURCE)  # speakers the decoder takes as given
 N_DRAWS = 200  # posterior draws per episode (talk shares with intervals)
+OFFSET_GRID = np.arange(-2.0, 2.01, 0.25)  # per-episode logit offsets to the turn-end hazards (turn_offsets)
+OFFSET_PRIOR_SD = 1.0  # normal prior on those offsets, in logit units (set a priori, not tuned)
 MIN_WORDS = 100  # an episode with fewer conversation words is not attributed
 MAX_WORDS_PER_MARK = 60  # fewer sentence marks than one per this many words: no punctuation to read
 REFUSED = "refused"  # identity.SOURCES value where the text cannot support attribution
@@ -212,20 +214,65 @@ def fit(train: pd.DataFrame) -> SpeakerModel:
     return SpeakerModel(clf, boundary, float(np.mean(switch)), counts[:, :, 1] / counts.sum(axis=2))
 
 
-def switch_probabilities(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1) -> np.ndarray:
-    """[boundary before sentence t, role, run]: P(the speaker changes there)."""
+def switch_probabilities(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1,
+                         offsets: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """[boundary before sentence t, role, run]: P(the speaker changes there). ``offsets``
+    (host, guest) are added to the logit of the turn-end hazards at free boundaries
+    (:func:`turn_offsets` fits them to one episode)."""
     n = len(sents)
     out = np.zeros((n, 2, MAX_RUN))
     if n < 2:
         return out
-    texts = sents["text"].tolist()
-    shift = _logit(model.boundary_clf.predict_proba(_boundary_features(texts[:-1], texts[1:]))[:, 1]) \
-        - _logit(model.boundary_base)
-    free = 1 / (1 + np.exp(-(_logit(model.hazard)[None] + shift[:, None, None])))
+    free = 1 / (1 + np.exp(-(_free_logits(model, sents) + np.asarray(offsets, dtype=float)[None, :, None])))
     kinds = sents["boundary"].to_numpy()[1:]
     out[1:] = np.where((kinds == "free")[:, None, None], free, 0.0)
     out[1:][kinds == "turn"] = TURN_SWITCH[min(n_hosts, 2)]
     return out
+
+
+def _free_logits(model: SpeakerModel, sents: pd.DataFrame) -> np.ndarray:
+    """[boundary before sentence t >= 1, role, run]: logit P(the speaker changes) at a free
+    boundary: the turn-end hazard shifted by the boundary classifier's evidence."""
+    texts = sents["text"].tolist()
+    shift = _logit(model.boundary_clf.predict_proba(_boundary_features(texts[:-1], texts[1:]))[:, 1]) \
+        - _logit(model.boundary_base)
+    return _logit(model.hazard)[None] + shift[:, None, None]
+
+
+def turn_offsets(model: SpeakerModel, sents: pd.DataFrame, emit: np.ndarray, n_hosts: int = 1) -> tuple[float, float]:
+    """The episode's own turn-taking: (host, guest) offsets to the logit of the turn-end
+    hazards, the maximum a posteriori point on the grid OFFSET_GRID under a normal prior
+    (sd OFFSET_PRIOR_SD) and the likelihood of the episode's sentences given ``emit``
+    (at CONFIDENCE_POWER; class-balanced probabilities are likelihoods up to a factor that
+    is the same for every path). How long a guest answers and how often a host cuts in
+    differ from show to show; the references give the shape, the episode's text the level.
+    (0, 0) where the episode has no free boundaries."""
+    n = len(sents)
+    kinds = sents["boundary"].to_numpy()
+    if n < 2 or not (kinds[1:] == "free").any():
+        return 0.0, 0.0
+    grid = np.array([(h, g) for h in OFFSET_GRID for g in OFFSET_GRID])  # [G, role]
+    logits = _free_logits(model, sents)
+    fixed = TURN_SWITCH[min(n_hosts, 2)]
+    a = np.repeat((_init() * emit[0][:, None])[None], len(grid), axis=0)
+    loglik = np.log(a.sum(axis=(1, 2)))
+    a /= a.sum(axis=(1, 2), keepdims=True)
+    for t in range(1, n):
+        sw = (1 / (1 + np.exp(-(logits[t - 1][None] + grid[:, :, None])))) if kinds[t] == "free" else \
+            (fixed if kinds[t] == "turn" else 0.0)
+        a = _step(a, sw) * emit[t][None, :, None]
+        z = a.sum(axis=(1, 2))
+        loglik += np.log(z)
+        a /= z[:, None, None]
+    best = int(np.argmax(loglik - (grid ** 2).sum(axis=1) / (2 * OFFSET_PRIOR_SD ** 2)))
+    return float(grid[best, 0]), float(grid[best, 1])
+
+
+def share_switch(model: SpeakerModel, sents: pd.DataFrame, p_host: np.ndarray, n_hosts: int = 1) -> np.ndarray:
+    """:func:`switch_probabilities` with the episode's own :func:`turn_offsets`: the chain the
+    posterior (confidence, draws, expected shares) is taken on."""
+    emit = emissions(p_host, sents["role"], CONFIDENCE_POWER)
+    return switch_probabilities(model, sents, n_hosts, turn_offsets(model, sents, emit, n_hosts))
 
 
 def emissions(p_host: np.ndarray, roles: pd.Series, power: float = EMISSION_POWER) -> np.ndarray:
@@ -237,13 +284,14 @@ def emissions(p_host: np.ndarray, roles: pd.Series, power: float = EMISSION_POWE
     return e
 
 
-def _step(prev: np.ndarray, switch: np.ndarray) -> np.ndarray:
-    """One forward transition of the (role, run) chain: prev[role, run] -> next[role, run]."""
+def _step(prev: np.ndarray, switch) -> np.ndarray:
+    """One forward transition of the (role, run) chain: prev[..., role, run] -> next[..., role, run]
+    (leading axes: several chains at once)."""
     stay, leave = prev * (1 - switch), prev * switch
     nxt = np.zeros_like(prev)
-    nxt[:, 1:] = stay[:, :-1]
-    nxt[:, -1] += stay[:, -1]
-    nxt[:, 0] = leave.sum(axis=1)[::-1]
+    nxt[..., 1:] = stay[..., :-1]
+    nxt[..., -1] += stay[..., -1]
+    nxt[..., 0] = leave.sum(axis=-1)[..., ::-1]
     return nxt
 
 
@@ -348,15 +396,19 @@ def viterbi(emit: np.ndarray, switch: np.ndarray) -> np.ndarray:
 
 
 def attribute_episode(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1,
-                      p_host: np.ndarray | None = None) -> pd.DataFrame:
-    """``sents`` with ``pred_role`` (Viterbi) and ``confidence`` (posterior of that role at
-    CONFIDENCE_POWER) added. ``p_host`` replaces the model's sentence scores (P(host) per
-    sentence), so other sentence classifiers can be decoded the same way."""
+                      p_host: np.ndarray | None = None, posterior_switch: np.ndarray | None = None) -> pd.DataFrame:
+    """``sents`` with ``pred_role`` (Viterbi on the references' turn model) and ``confidence``
+    (posterior of that role at CONFIDENCE_POWER on the episode's own turn-taking,
+    :func:`share_switch`, or ``posterior_switch`` when the caller has it). ``p_host``
+    replaces the model's sentence scores (P(host) per sentence), so other sentence
+    classifiers can be decoded the same way."""
     switch = switch_probabilities(model, sents, n_hosts)
     if p_host is None:
         p_host = model.p_host(sents["text"].tolist()) if len(sents) else np.zeros(0)
+    if posterior_switch is None:
+        posterior_switch = share_switch(model, sents, p_host, n_hosts)
     path = viterbi(emissions(p_host, sents["role"]), switch)
-    post = posteriors(emissions(p_host, sents["role"], CONFIDENCE_POWER), switch)
+    post = posteriors(emissions(p_host, sents["role"], CONFIDENCE_POWER), posterior_switch)
     out = sents.copy()
     out["pred_role"] = [ROLES[i] for i in path]
     out["confidence"] = post[np.arange(len(path)), path]
@@ -546,7 +598,8 @@ def _attribute_one(model: SpeakerModel | None, u: pd.DataFrame, ep: Episode) -> 
         return EpisodeAttribution(rows[SPEAKER_COLUMNS], DRAWS.empty(), refused)
     sents = sentences(u, ep)
     p_host = model.p_host(sents["text"].tolist())
-    per = to_utterances(attribute_episode(model, sents, len(ep.hosts), p_host))
+    post_switch = share_switch(model, sents, p_host, len(ep.hosts))
+    per = to_utterances(attribute_episode(model, sents, len(ep.hosts), p_host, post_switch))
     conv = conv.assign(pred_role=per.loc[conv["order"], "pred_role"].to_numpy(),
                        confidence=per.loc[conv["order"], "confidence"].to_numpy())
     named_host = split_hosts(conv.assign(pred_role="host"), ep) if len(ep.hosts) > 1 else [ep.hosts[0]] * len(conv)
@@ -566,8 +619,7 @@ def _attribute_one(model: SpeakerModel | None, u: pd.DataFrame, ep: Episode) -> 
             one_by_one.append((int(c["order"]), host or either(ep.hosts), either(ep.guests)))
         rows[int(c["order"])] = ([None, c["speaker_label"], "unknown", "none", None] if person is None else
                                  [person.id, person.name, person.role, METHOD, round(float(conf), 4)])
-    draws = sample_paths(emissions(p_host, sents["role"], CONFIDENCE_POWER),
-                         switch_probabilities(model, sents, len(ep.hosts)), N_DRAWS)
+    draws = sample_paths(emissions(p_host, sents["role"], CONFIDENCE_POWER), post_switch, N_DRAWS)
     host_w = pd.DataFrame((draws == 0).T * sents["words"].to_numpy()[:, None]).groupby(sents["order"].to_numpy()).sum()
     words = sents.groupby("order")["words"].sum()
     draw_rows = [{"episode_id": ep.id, "order": order, "host_speaker_id": h.id, "host_speaker": h.name,

@@ -99,13 +99,13 @@ def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | 
                  else model.p_host(truth["text"].tolist()))
             if p is None:  # the scorer has no scores for this episode (e.g. LLM responses missing)
                 continue
-            pred = attribution.attribute_episode(model, truth, len(ep.hosts), p_host=p)
+            post_switch = attribution.share_switch(model, truth, p, len(ep.hosts))
+            pred = attribution.attribute_episode(model, truth, len(ep.hosts), p_host=p, posterior_switch=post_switch)
             share, w = truth["host_share"].to_numpy()[known], truth["words"].to_numpy()[known]
             pred_host = (pred["pred_role"] == "host").to_numpy()[known]
             word_acc, sent_acc = _scores(share, pred_host, w)
             draws = attribution.sample_paths(attribution.emissions(p, truth["role"], attribution.CONFIDENCE_POWER),
-                                             attribution.switch_probabilities(model, truth, len(ep.hosts)),
-                                             attribution.N_DRAWS)
+                                             post_switch, attribution.N_DRAWS)
             drawn = ((draws[:, known] == 0) * w).sum(axis=1) / w.sum()
             clf_host = p[known] >= 0.5
             right = (pred_host == (share >= 0.5))
