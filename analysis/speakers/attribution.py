@@ -246,7 +246,10 @@ def turn_offsets(model: SpeakerModel, sents: pd.DataFrame, emit: np.ndarray, n_h
     (at CONFIDENCE_POWER; class-balanced probabilities are likelihoods up to a factor that
     is the same for every path). How long a guest answers and how often a host cuts in
     differ from show to show; the references give the shape, the episode's text the level.
-    (0, 0) where the episode has no free boundaries."""
+    The offsets are kept only where they improve the log-likelihood by more than the BIC
+    penalty of two parameters (ln of the number of free boundaries): on a short episode, or
+    where the sentence scores mislead, adapting the turn model amplifies their errors.
+    (0, 0) otherwise, and where the episode has no free boundaries."""
     n = len(sents)
     kinds = sents["boundary"].to_numpy()
     if n < 2 or not (kinds[1:] == "free").any():
@@ -265,6 +268,9 @@ def turn_offsets(model: SpeakerModel, sents: pd.DataFrame, emit: np.ndarray, n_h
         loglik += np.log(z)
         a /= z[:, None, None]
     best = int(np.argmax(loglik - (grid ** 2).sum(axis=1) / (2 * OFFSET_PRIOR_SD ** 2)))
+    none = int(np.flatnonzero((grid == 0).all(axis=1))[0])
+    if loglik[best] - loglik[none] <= np.log((kinds[1:] == "free").sum()):  # BIC, 2 parameters: not worth it
+        return 0.0, 0.0
     return float(grid[best, 0]), float(grid[best, 1])
 
 
