@@ -313,3 +313,22 @@ def test_posterior_adapts_to_the_episodes_turn_taking_only_when_the_evidence_is_
     marked = _long_answers(30, 8)
     marked = marked.assign(role=None, boundary=np.where(marked["role"] != marked["role"].shift(), "turn", "within"))
     assert A.turn_offsets(model, marked, np.full((len(marked), 2), 0.5)) == (0.0, 0.0)  # no free boundary: nothing to learn
+
+
+def test_a_change_of_label_marks_a_change_of_voice():
+    ep = _episode(hosts=("Kelly Brandt", "Allie Moreau"), guests=("Nina Feld",))
+    rows = [("Kelly Brandt", "host", "file_label", "Welcome. Nina, what is a starter?"),
+            ("Unknown Speaker", None, None, "It is flour and water. Yeast lives in it."),
+            ("Unknown Speaker", None, None, "Wait, how often do you feed it?"),
+            ("Allie Moreau", "host", "file_label", "I forget mine."),
+            ("Allie Moreau", "host", "file_label", "Every week.")]
+    u = pd.DataFrame([{"order": i, "speaker_label": lab, "speaker_role": role, "speaker_source": src, "text": text,
+                       "is_conversation": True, "word_count": len(text.split())}
+                      for i, (lab, role, src, text) in enumerate(rows)])
+    s = A.sentences(u, ep)
+    assert s["boundary"].tolist() == ["free", "within",  # Kelly's two sentences
+                                      "turn", "within",  # another label: another voice
+                                      "free",  # the same catch-all label again: maybe the same voice
+                                      "turn", "free"]  # a named voice after the catch-all; then the same voice again
+    hidden = A.sentences(u, ep, hide_labels=True)  # held out for evaluation: no labels, no label evidence
+    assert "turn" not in set(hidden["boundary"])

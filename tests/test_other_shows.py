@@ -96,6 +96,12 @@ def test_a_catch_all_label_is_attributed_utterance_by_utterance(builds):
     assert (kitchen["speaker_source"] != "introduction").all()
     guest = kitchen.loc[kitchen["speaker_id"] == "nina-feld", "word_count"].sum() / kitchen["word_count"].sum()
     assert 0.2 < guest < 0.8  # neither host nor guest gets (almost) everything
+    # a change of label is a change of voice: between the hosts' labelled questions, the
+    # "Unknown Speaker" segments are the guest's answers; the opening and the one follow-up
+    # question ("Wait, so should we ...?", the same label as the answer after it) are the hosts'
+    hosts = unknown["text"].str.startswith(("Hi, everybody", "Wait, so should we"))
+    assert (unknown.loc[hosts, "speaker_role"] == "host").all()
+    assert (unknown.loc[~hosts, "speaker_id"] == "nina-feld").all()
 
 
 def test_unpunctuated_captions_are_refused_with_a_reason(builds):

@@ -103,7 +103,8 @@ def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = Fa
     The file's utterance boundaries count as turn boundaries when it names no speakers and
     its utterances average more than TURN_SEGMENTED sentences (paragraphs, dash-separated
     turns), unless ``turn_marks`` is False. In a file that labels speakers, an utterance is one
-    voice's: no speaker change inside it. With ``hide_labels`` the file's speakers are ignored
+    voice's: no speaker change inside it, and a change of label between two utterances ("Unknown
+    Speaker" after "Kelly Brandt") is a marked turn (a change of voice). With ``hide_labels`` the file's speakers are ignored
     (``role`` None), which is how a labelled episode is held out for evaluation."""
     conv = utterances[utterances["is_conversation"] & (utterances["word_count"] > 0)].sort_values("order")
     labelled = conv["speaker_source"].isin(CLAMPED_SOURCES) & conv["speaker_role"].isin(ROLES)
@@ -111,12 +112,14 @@ def sentences(utterances: pd.DataFrame, episode: Episode, hide_labels: bool = Fa
     turns = (turn_marks and len(conv) > 0 and n_sent.mean() > TURN_SEGMENTED
              and (hide_labels or not labelled.any()))
     by_voice = labelled.any() and not hide_labels  # a file that labels voices keeps each utterance to one voice
+    label = conv["speaker_label"].where(conv["speaker_label"].map(lambda lab: isinstance(lab, str)))
+    new_voice = (by_voice & label.notna() & label.shift().notna() & (label != label.shift())).to_numpy()
     rows = []
-    for (_, u), known in zip(conv.iterrows(), labelled):
+    for (_, u), known, voice in zip(conv.iterrows(), labelled, new_voice):
         for k, s in enumerate(sentence_texts(u["text"])):
             rows.append({"episode_id": episode.id, "order": int(u["order"]), "text": _mask_names(s, episode),
                          "words": len(s.split()),
-                         "boundary": "within" if (turns or by_voice) and k else "turn" if turns else "free",
+                         "boundary": "within" if (turns or by_voice) and k else "turn" if turns or voice else "free",
                          "role": u["speaker_role"] if known and not hide_labels else None})
     out = pd.DataFrame(rows, columns=["episode_id", "order", "text", "words", "boundary", "role"])
     if len(out):
