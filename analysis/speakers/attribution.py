@@ -9,7 +9,8 @@ whole sequence with forward-backward/Viterbi over states (role, sentences so far
 turn), where the chance of a speaker change depends on the role, on how long the turn has
 lasted (hazard learned from labelled episodes) and on the boundary text (a question
 before, "Yeah," after; a second logistic regression). Confidence is the decoder's posterior
-of the chosen role. In episodes with several hosts a host turn is given to one host only when
+of the chosen role, taken on the episode's own turn-taking where its text supports that
+(:func:`turn_offsets`); so are the posterior draws. In episodes with several hosts a host turn is given to one host only when
 it names the speaker (self-introduction, the other host addressed), else to "A / B".
 The model is a versioned artifact of the references (:func:`reference_model`); the corpus stage
 (:func:`attribute_stage`) decodes each episode behind a per-episode cache, attributes catch-all
