@@ -7,8 +7,9 @@ Attribution: each reference episode is held out in turn; its labels and turn mar
 hidden (text split into sentences), the model trained on the other references decodes it
 (the same model the corpus uses for it). Reported: sentence and word accuracy, the same for
 the per-sentence classifier alone (no decoder), host word share (best path, and the
-posterior expectation with its 90% interval over the decoder's draws), and how often
-confident sentences are right.
+posterior expectation with its 90% interval over the decoder's draws, on the episode's own
+turn-taking where its text supports it: :func:`attribution.turn_offsets`, fitted without its
+labels), and how often confident sentences are right.
 
 Timing: an episode's file times are hidden and re-estimated from a role-independent
 default speaking rate (nothing calibrated on that episode) with the catalog runtime as end
@@ -99,7 +100,9 @@ def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | 
                  else model.p_host(truth["text"].tolist()))
             if p is None:  # the scorer has no scores for this episode (e.g. LLM responses missing)
                 continue
-            post_switch = attribution.share_switch(model, truth, p, len(ep.hosts))
+            offsets = attribution.turn_offsets(
+                model, truth, attribution.emissions(p, truth["role"], attribution.CONFIDENCE_POWER), len(ep.hosts))
+            post_switch = attribution.switch_probabilities(model, truth, len(ep.hosts), offsets)
             pred = attribution.attribute_episode(model, truth, len(ep.hosts), p_host=p, posterior_switch=post_switch)
             share, w = truth["host_share"].to_numpy()[known], truth["words"].to_numpy()[known]
             pred_host = (pred["pred_role"] == "host").to_numpy()[known]
@@ -117,7 +120,7 @@ def evaluate_attribution(utterances: pd.DataFrame, episodes: list, refs: dict | 
                  "classifier_only_word_accuracy": _scores(share, clf_host, w)[0],
                  "host_word_share_true": float((share * w).sum() / w.sum()),
                  "host_word_share_pred": float(w[pred_host].sum() / w.sum()),
-                 "host_word_share_expected": float(drawn.mean()),
+                 "host_word_share_expected": float(drawn.mean()), "turn_offsets": list(offsets),
                  "host_word_share_low": float(np.quantile(drawn, INTERVAL[0])),
                  "host_word_share_high": float(np.quantile(drawn, INTERVAL[1])),
                  "confident_fraction": float(conf.mean()),
@@ -282,6 +285,9 @@ def report(result: dict) -> str:
         marks = ("kept" if a["turn_marks"] else "none") + ("*" if a["as_processed"] else "")
         lines.append(f"  {a['episode_id']:<42} {marks:<10} {a['sentence_accuracy']:>8.1%} {a['word_accuracy']:>8.1%} "
                      f"{a['classifier_only_word_accuracy']:>8.1%} {share:>50} {a['confident_fraction']:>9.1%} {acc_conf:>8}")
+        if any(a["turn_offsets"]):
+            lines.append(f"  {'':<42} posterior on the episode's own turn-taking: turn-end hazard logit offsets "
+                         f"host {a['turn_offsets'][0]:+.2f}, guest {a['turn_offsets'][1]:+.2f} (BIC-tested)")
         if "host_turns_named_in_reference" in a:
             right = f", right for {a['which_host_accuracy']:.0%} of them" if a["which_host_accuracy"] is not None else ""
             lines.append(f"  {'':<42} which host: named in {a['host_turns_named_by_model']} of the "
