@@ -352,3 +352,12 @@ def test_themes_page_is_generated_from_the_theme_tables_with_charts_and_light(si
     if site["facts"] is not None:
         assert site["facts"]["themes.html"]["charts"] >= 3
         assert site["facts"]["episodes/lenny-2026-02-12-sherwin-wu.html"]["charts"] >= 2  # balance, themes
+
+
+def test_methods_table_shows_the_expected_host_share_and_its_interval_where_it_is_shown():
+    """The methods page quotes the share the site shows (expected, interval) next to the best path."""
+    from analysis.site.reference import host_share_cell
+    held_out = {"host_word_share_true": 0.173, "host_word_share_pred": 0.138}
+    assert host_share_cell(held_out) == "17.3% → 13.8%"
+    shown = dict(held_out, host_word_share_expected=0.166, shown_low=0.096, shown_high=0.233)
+    assert host_share_cell(shown) == "17.3% → 13.8% / 16.6% (9.6%–23.3%)"

@@ -76,6 +76,16 @@ def methods(data: SiteData) -> Page:
     return Page("methods.qmd", "Methods", body, subtitle="How speakers, times, topics and noise were obtained, and how accurate each is")
 
 
+def host_share_cell(a: dict) -> str:
+    """One held-out episode's host word share: reference → best path, and, as processed, the expected
+    share shown on the site with its interval (the posterior's, widened by the other episodes' error)."""
+    cell = f"{pct(a['host_word_share_true'], 1)} → {pct(a['host_word_share_pred'], 1)}"
+    if "shown_low" in a:
+        cell += (f" / {pct(a['host_word_share_expected'], 1)} "
+                 f"({pct(a['shown_low'], 1)}–{pct(a['shown_high'], 1)})")
+    return cell
+
+
 def speaker_accuracy(ev: dict, names: dict[str, str]) -> Html:
     """The speaker evaluation (speaker_evaluation.json) as tables: attribution, file labels."""
     out = []
@@ -84,13 +94,14 @@ def speaker_accuracy(ev: dict, names: dict[str, str]) -> Html:
         "marks": ("kept" if a["turn_marks"] else "hidden") + (" (as processed)" if a["as_processed"] else ""),
         "word": pct(a["word_accuracy"], 1), "sentence": pct(a["sentence_accuracy"], 1),
         "clf": pct(a["classifier_only_word_accuracy"], 1),
-        "host": f"{pct(a['host_word_share_true'], 1)} → {pct(a['host_word_share_pred'], 1)}",
+        "host": host_share_cell(a),
         "conf": pct(a["confident_fraction"]),
         "accconf": pct(a["confident_accuracy"], 1) if a["confident_accuracy"] is not None else "–"}
         for a in ev["attribution"]])
     out.append(table(rows, {"episode": "Held-out episode", "truth": "Scored against", "marks": "Turn marks",
                              "word": "Words right", "sentence": "Sentences right", "clf": "Classifier alone",
-                             "host": "Host word share, true → model", "conf": "Confident sentences",
+                             "host": "Host word share: reference → best path / shown (interval)",
+                             "conf": "Confident sentences",
                              "accconf": "Right when confident"},
                       numeric=("word", "sentence", "clf", "conf", "accconf"),
                       caption="Speaker attribution, leave-one-episode-out"))
