@@ -16,6 +16,7 @@ from .. import config
 from .tagging import MAX_KEYWORDS, TagRule, combine, evidence_mask
 
 SAMPLE = "themes.sample.tsv"
+SPLITS = ("tune", "test", "cv")  # labelling batches (history only: every row is used by the cross-validation)
 THRESHOLDS = np.round(np.arange(0.20, 0.801, 0.01), 2)  # the calibration grid
 BONUSES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)
 SOLOS = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7)  # similarity above which no keyword is needed
@@ -49,8 +50,8 @@ def load_sample(path: Path | None = None, themes: list[str] | None = None) -> pd
         unknown = names - set(themes) if themes is not None else set()
         if unknown:
             raise SampleError(f"{path}, line {n}: unknown theme(s) {sorted(unknown)}")
-        if rec.get("split") not in ("tune", "test"):
-            raise SampleError(f"{path}, line {n}: split must be tune or test, not {rec.get('split')!r}")
+        if rec.get("split") not in SPLITS:
+            raise SampleError(f"{path}, line {n}: split must be one of {SPLITS}, not {rec.get('split')!r}")
         if rec["passage_key"] in seen:
             raise SampleError(f"{path}, line {n}: passage {rec['passage_key']} already labelled at line {seen[rec['passage_key']]}")
         seen[rec["passage_key"]] = n
