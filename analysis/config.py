@@ -50,6 +50,10 @@ def data_relative(path: Path) -> str:
         return str(path)
 
 
+def _optional_path(value: str) -> Path | None:
+    return None if value.strip().lower() in ("", "none") else Path(value)
+
+
 def _optional_float(value: str) -> float | None:
     """A float setting that "none" (or "") turns off."""
     return None if value.strip().lower() in ("", "none") else float(value)
@@ -59,7 +63,13 @@ def _optional_float(value: str) -> float | None:
 THEMES = Path(os.environ.get("PODLENS_THEMES", DATA / "themes.yaml"))  # the theme lexicon
 ENTITY_ALIASES = Path(os.environ.get("PODLENS_ENTITY_ALIASES", DATA / "entities.yaml"))  # canonical names and variants
 SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")  # installed package or local path
-# Theme tagging (analysis.themes.tagging.TagRule): a passage carries a theme when (highest cosine
+# Theme tagging: the logistic theme model (analysis.themes.tagging.ThemeModel) stored in THEME_MODEL,
+# fitted on data/annotations/themes.sample.tsv by `python -m analysis evaluate-themes --calibrate`
+# (threshold chosen by inner leave-one-episode-out cross-validation; README "Themes, entities and
+# search"). PODLENS_THEME_MODEL=none falls back to the simple rule below.
+THEME_MODEL = _optional_path(os.environ.get("PODLENS_THEME_MODEL", str(DATA / "themes.model.json")))
+THEME_MODEL_C = float(os.environ.get("PODLENS_THEME_MODEL_C", "0.3"))  # the model's inverse L2 strength
+# Simple rule (analysis.themes.tagging.TagRule), used without a model: a passage carries a theme when (highest cosine
 # similarity to the theme's description/seeds) + THEME_KEYWORD_BONUS x (distinct keywords found,
 # at most 2) >= THEME_THRESHOLD. Two optional conditions ("none" = off, the default; cross-
 # validation did not favour them): a keyword is required unless similarity >= THEME_SOLO_SIMILARITY;

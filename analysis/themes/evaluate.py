@@ -2,7 +2,9 @@
 precision and recall per theme and macro averages, estimated by leave-one-episode-out
 cross-validation (the rule is calibrated on three episodes' passages and scored on the fourth;
 the held-out predictions of all folds are pooled). Several rule families (``VARIANTS``) are
-compared this way; the chosen one is then calibrated on the whole sample for config.py."""
+compared this way, with the logistic theme model (``ThemeModel``, the shipped tagger), whose
+threshold is itself chosen by an inner leave-one-episode-out loop over the training episodes only.
+``--calibrate`` refits the model on the whole sample and stores it (config.THEME_MODEL)."""
 from __future__ import annotations
 
 import csv
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from .tagging import MAX_KEYWORDS, TagRule, combine, evidence_mask
+from .tagging import MAX_KEYWORDS, TagRule, ThemeModel, combine, evidence_mask
 
 SAMPLE = "themes.sample.tsv"
 SPLITS = ("tune", "test", "cv")  # labelling batches (history only: every row is used by the cross-validation)
@@ -31,6 +33,8 @@ VARIANTS = {
     "keyword + margin, per-theme thresholds": ((None,) + SOLOS, (None,) + MARGINS, True),
 }
 TARGET_PRECISION, TARGET_RECALL = 0.80, 0.70
+MODEL_FAMILY = "logistic model (passage + context similarity, keywords)"
+MODEL_THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)  # probability grid for the model's threshold
 
 
 class SampleError(ValueError):
@@ -188,6 +192,46 @@ def cross_validate(sim: np.ndarray, hits: np.ndarray, truth: np.ndarray, episode
     return CrossValidation(variant, score(truth, pred, names), pd.DataFrame(rows), pred)
 
 
+def held_out_probabilities(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, c: float) -> np.ndarray:
+    """(passages x themes) probabilities, each episode's from a model fitted on the other episodes."""
+    prob = np.zeros(truth.shape)
+    for ep in sorted(set(episodes)):
+        held = episodes == ep
+        prob[held] = ThemeModel.fit(x[~held], truth[~held], 0.5, c).probability(x[held])
+    return prob
+
+
+def fit_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, c: float | None = None,
+              about: str = "") -> ThemeModel:
+    """The theme model fitted on these passages; its threshold is the middle of the best-macro-F1
+    run of MODEL_THRESHOLDS on leave-one-episode-out probabilities within them (so it is chosen
+    on predictions for passages the model did not see; needs >= 2 episodes)."""
+    c = config.THEME_MODEL_C if c is None else c
+    prob = held_out_probabilities(x, truth, episodes, c)
+    pred = prob[None] >= MODEL_THRESHOLDS[:, None, None]
+    p, r = _precision_recall((pred & truth).sum(1), pred.sum(1), truth.sum(0))
+    threshold = float(MODEL_THRESHOLDS[_middle_of_best(_f1(_macro(p), _macro(r)))])
+    return ThemeModel.fit(x, truth, threshold, c, about)
+
+
+def cross_validate_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, names: list[str],
+                         c: float | None = None) -> CrossValidation:
+    """Leave one episode out: fit the model (threshold included, see ``fit_model``) on the other
+    episodes, predict the held-out one; pooled held-out predictions scored (needs >= 3 episodes)."""
+    if len(set(episodes)) < 3:
+        raise ValueError("cross-validating the theme model needs labelled passages from at least three episodes")
+    pred = np.zeros_like(truth)
+    rows = []
+    for ep in sorted(set(episodes)):
+        held = episodes == ep
+        model = fit_model(x[~held], truth[~held], episodes[~held], c)
+        pred[held] = model.probability(x[held]) >= model.threshold
+        s = score(truth[held], pred[held], names)
+        rows.append({"episode": ep, "passages": int(held.sum()), "rule": f"probability >= {model.threshold:.2f}",
+                     "macro_precision": s.macro_precision, "macro_recall": s.macro_recall})
+    return CrossValidation(MODEL_FAMILY, score(truth, pred, names), pd.DataFrame(rows), pred)
+
+
 def choose_variant(results: list[CrossValidation]) -> CrossValidation:
     """The variant to ship: among those whose pooled cross-validated macro recall meets the
     target, the best macro precision; if none meets it, the best macro F1 (ties: listed first,
@@ -219,23 +263,33 @@ def _rule_config(rule: TagRule) -> str:
             f"PODLENS_THEME_SOLO_SIMILARITY={opt(rule.solo)} PODLENS_THEME_MARGIN={opt(rule.margin)}")
 
 
-def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibrate: bool = False) -> tuple[str, dict]:
+def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibrate: bool = False,
+           features: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[str, dict]:
     """Text report and a dict of the figures: the cross-validated (leave one episode out)
-    precision/recall of every rule family, per theme and per fold for the chosen one, and the
-    configured rule's in-sample figures (optimistic: it was calibrated on these passages). With
-    ``recalibrate``, also the chosen family calibrated on the whole sample (what config.py should hold)."""
+    precision/recall of every rule family and, given ``features`` (passage keys and their
+    (passages x themes x FEATURES) evidence), of the theme model, which is then the reported
+    (shipped) tagger; per theme and per fold for the reported one, and the configured rule's
+    in-sample figures (optimistic: it was calibrated on these passages). With ``recalibrate``,
+    also the reported family fitted on the whole sample (the model is stored in config.THEME_MODEL)."""
     sim, hits, truth, found, missing = sample_matrices(tags, sample, names)
     episodes = episode_of(found["passage_key"])
     n_eps = len(set(episodes))
     results = [cross_validate(sim, hits, truth, episodes, names, v) for v in VARIANTS]
-    chosen = choose_variant(results)
+    x = None
+    if features is not None:
+        position = pd.Series(np.arange(len(features[0])), index=features[0])
+        x = features[1][position.loc[found["passage_key"]].to_numpy()]
+        results.append(cross_validate_model(x, truth, episodes, names))
+    chosen = results[-1] if x is not None else choose_variant(results)
     lines = [(f"leave-one-episode-out cross-validation on {len(found)} labelled passages from {n_eps} episodes: "
-              "each rule family is calibrated (macro F1 grid search) on the other episodes and scored on the "
+              "each family is calibrated on the other episodes (rules: macro F1 grid search; model: fitted, its "
+              "threshold chosen by an inner leave-one-episode-out loop on those episodes) and scored on the "
               "held-out one; held-out predictions pooled"),
-             f"  {'rule family':<40} {'prec':>5} {'rec':>5} {'F1':>5}"]
+             f"  {'family':<56} {'prec':>5} {'rec':>5} {'F1':>5}"]
     for r in results:
-        mark = "  <- chosen (best precision with recall >= 0.70, else best F1)" if r is chosen else ""
-        lines.append(f"  {r.variant:<40} {r.pooled.macro_precision:5.2f} {r.pooled.macro_recall:5.2f} "
+        mark = ("" if r is not chosen else "  <- shipped tagger" if x is not None
+                else "  <- chosen (best precision with recall >= 0.70, else best F1)")
+        lines.append(f"  {r.variant:<56} {r.pooled.macro_precision:5.2f} {r.pooled.macro_recall:5.2f} "
                      f"{r.pooled.macro_f1:5.2f}{mark}")
     lines.append(f"\nchosen family '{chosen.variant}', pooled held-out predictions per theme  <- reported figure")
     lines += _theme_table(chosen.pooled)
@@ -260,7 +314,18 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
                      "folds": chosen.folds.to_dict("records")},
               "configured": {"rule": configured.describe(), "macro_precision": conf.macro_precision,
                              "macro_recall": conf.macro_recall}}
-    if recalibrate:
+    if recalibrate and x is not None:
+        model = fit_model(x, truth, episodes, about=(
+            f"fitted on {len(found)} passages of data/annotations/{SAMPLE} by `python -m analysis evaluate-themes "
+            f"--calibrate`; leave-one-episode-out macro precision {chosen.pooled.macro_precision:.2f}, "
+            f"recall {chosen.pooled.macro_recall:.2f}"))
+        model.save(config.THEME_MODEL)
+        full = score(truth, model.probability(x) >= model.threshold, names)
+        lines.append(f"\nmodel fitted on all {len(found)} passages (threshold {model.threshold:.2f}, chosen by "
+                     f"leave-one-episode-out within them), written to {config.THEME_MODEL}; in-sample macro "
+                     f"precision {full.macro_precision:.2f}, recall {full.macro_recall:.2f} (optimistic)")
+        result["calibrated"] = {"model": str(config.THEME_MODEL), "threshold": model.threshold}
+    elif recalibrate:
         rule = calibrate(sim, hits, truth, chosen.variant)
         full = score(truth, combine(sim, hits, rule)[1], names)
         lines.append(f"\ncalibrated on all {len(found)} passages, family '{chosen.variant}': {rule.describe()}; "
