@@ -80,6 +80,12 @@ THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.61"))
 THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.25"))
 THEME_SOLO_SIMILARITY = _optional_float(os.environ.get("PODLENS_THEME_SOLO_SIMILARITY", "none"))
 THEME_MARGIN = _optional_float(os.environ.get("PODLENS_THEME_MARGIN", "none"))
+# Search (analysis.search): semantic score = SEARCH_PASSAGE_WEIGHT x cosine(query, passage) + the
+# rest x cosine(query, passage's context window); fused with the keyword rank at SEARCH_KEYWORD_WEIGHT.
+# Chosen on data/annotations/search.queries.yaml; `python -m analysis evaluate-search` prints the
+# grid and the leave-one-query-out recall.
+SEARCH_PASSAGE_WEIGHT = float(os.environ.get("PODLENS_SEARCH_PASSAGE_WEIGHT", "0.25"))
+SEARCH_KEYWORD_WEIGHT = float(os.environ.get("PODLENS_SEARCH_KEYWORD_WEIGHT", "0.5"))
 THEME_BIN_MIN = float(os.environ.get("PODLENS_THEME_BIN_MIN", "2"))  # timeline bin width, minutes
 THEME_SMOOTH_BINS = int(os.environ.get("PODLENS_THEME_SMOOTH_BINS", "3"))  # centred moving average, bins
 
