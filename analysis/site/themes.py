@@ -79,9 +79,11 @@ def themes_page(data: SiteData) -> Page | None:
 
 def tagging_accuracy(data: SiteData, names: list[str]) -> dict | None:
     """The tagger against the hand-labelled sample (analysis.themes.evaluate.report: leave one
-    episode out, the rule calibrated on the other episodes, held-out predictions pooled), or
+    episode out, the tagger fitted on the other episodes, held-out predictions pooled), or
     None when the sample does not cover these passages."""
     from ..themes.evaluate import SAMPLE, SampleError, load_sample, report
+    from ..themes.lexicon import load_lexicon
+    from ..themes.pipeline import passage_evidence
 
     path = config.ANNOTATIONS / SAMPLE
     if not data.has("theme_tags") or not path.exists():
@@ -93,7 +95,9 @@ def tagging_accuracy(data: SiteData, names: list[str]) -> dict | None:
     tags = data["theme_tags"]
     if not sample["passage_key"].isin(tags["passage_key"]).any():
         return None
-    result = report(tags, names, sample)[1]
+    themes = [t for t in load_lexicon() if t.name in names]
+    features = passage_evidence(themes, tables=data.tables) if [t.name for t in themes] == names else None
+    result = report(tags, names, sample, features=features)[1]
     return result if result["passages"] else None
 
 
@@ -113,10 +117,11 @@ def _accuracy(data: SiteData, names: list[str]) -> str:
                           "precision": [DASH if missing(v) else f"{v:.2f}" for v in rows["precision"]],
                           "recall": [DASH if missing(v) else f"{v:.2f}" for v in rows["recall"]]})
     return (f"<p><strong>How well the tags agree with a careful reader.</strong> On {result['passages']} "
-            f"hand-labelled passages from {result['episodes']} episodes, each episode scored with the threshold "
-            f"and keyword bonus calibrated on the others (leave one episode out), macro precision is {p:.2f} "
+            f"hand-labelled passages from {result['episodes']} episodes, each episode tagged by the tagger "
+            f"fitted on the other episodes only (leave one episode out), macro precision is {p:.2f} "
             f"and macro recall {r:.2f}, {verdict}. Few passages carry each theme, so one passage moves a "
-            "theme's figures a lot; a low recall means theme shares are undercounted.</p>"
+            "theme's figures a lot; a low recall means theme shares are undercounted, a low precision that "
+            "they are overcounted.</p>"
             + '<details><summary>Precision and recall per theme</summary>'
             + table(shown, {"theme": "Theme", "support": "Labelled passages with the theme", "predicted": "Tagged",
                             "precision": "Precision", "recall": "Recall"},

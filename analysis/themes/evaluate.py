@@ -301,9 +301,15 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
                      f"rec {f.macro_recall:.2f}  [{f.rule}]")
     configured = TagRule.configured()
     conf = score(truth, combine(sim, hits, configured)[1], names)
-    lines.append(f"\nconfigured rule ({configured.describe()}) on all {len(found)} passages: macro precision "
-                 f"{conf.macro_precision:.2f}, macro recall {conf.macro_recall:.2f}  (in-sample, optimistic: the "
-                 "rule was calibrated on these passages)")
+    lines.append(f"\nconfigured rule ({configured.describe()}; used without a theme model) on all {len(found)} "
+                 f"passages: macro precision {conf.macro_precision:.2f}, macro recall {conf.macro_recall:.2f}  "
+                 "(in-sample, optimistic: the rule was calibrated on these passages)")
+    model = ThemeModel.configured() if x is not None else None
+    if model is not None:
+        stored = score(truth, model.probability(x) >= model.threshold, names)
+        lines.append(f"stored theme model ({config.THEME_MODEL.name}, threshold {model.threshold:.2f}) on all "
+                     f"{len(found)} passages: macro precision {stored.macro_precision:.2f}, macro recall "
+                     f"{stored.macro_recall:.2f}  (in-sample, optimistic: fitted on these passages)")
     result = {"method": "leave-one-episode-out cross-validation", "passages": len(found), "episodes": n_eps,
               "missing": len(missing), "chosen_variant": chosen.variant,
               "variants": {r.variant: {"macro_precision": r.pooled.macro_precision,

@@ -113,6 +113,15 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
     return ThemeRun(themes, out, True, timings)
 
 
+def passage_evidence(themes: list[Theme], passages: pd.DataFrame | None = None,
+                     tables: dict[str, pd.DataFrame] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Passage keys and their (passages x themes x FEATURES) evidence, for measuring the theme
+    model (analysis.themes.evaluate.report). Embeddings come through the cache."""
+    passages = conversation_passages(tables) if passages is None else passages
+    x, _ = evidence(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes))
+    return passage_keys(passages).to_numpy(), x
+
+
 def profile(tables: dict[str, pd.DataFrame] | None = None) -> dict[str, float]:
     """Per-step timings (seconds) of a run that recomputes everything of this stage (theme
     phrases encoded afresh; passage embeddings from the topic stage's cache), writing nothing."""
@@ -156,13 +165,11 @@ def main_evaluate_themes(args) -> int:
     themes = load_lexicon()
     names = [t.name for t in themes]
     passages = conversation_passages()
-    vectors, tv = embed(passages["text"].tolist()), theme_vectors(themes)
     # evidence only: the stored model is not needed here (--calibrate replaces it)
-    tags = tag_passages(passages, vectors, themes, tv, TagRule.configured())
-    x, _ = evidence(passages, vectors, themes, tv)
+    tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes), TagRule.configured())
     text, figures = report(tags, names, load_sample(themes=names),
                            recalibrate=getattr(args, "calibrate", False),
-                           features=(passage_keys(passages).to_numpy(), x))
+                           features=passage_evidence(themes, passages))
     print(json.dumps(figures, indent=2, default=float) if getattr(args, "json", False) else text)
     write_json(figures, config.PROCESSED / "theme_evaluation.json")
     return 0
