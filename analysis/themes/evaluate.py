@@ -174,22 +174,34 @@ def episode_of(keys: pd.Series) -> np.ndarray:
     return keys.str.rsplit("@", n=1).str[0].to_numpy()
 
 
+def _by_episode(truth: np.ndarray, episodes: np.ndarray, names: list[str], family: str,
+                fit_predict) -> CrossValidation:
+    """Leave one episode out: ``fit_predict(train, held)`` (boolean masks) calibrates on the
+    training passages and returns the held-out predictions and a description of what it fitted;
+    the pooled held-out predictions are scored."""
+    pred = np.zeros_like(truth)
+    rows = []
+    for ep in sorted(set(episodes)):
+        held = episodes == ep
+        pred[held], described = fit_predict(~held, held)
+        s = score(truth[held], pred[held], names)
+        rows.append({"episode": ep, "passages": int(held.sum()), "rule": described,
+                     "macro_precision": s.macro_precision, "macro_recall": s.macro_recall})
+    return CrossValidation(family, score(truth, pred, names), pd.DataFrame(rows), pred)
+
+
 def cross_validate(sim: np.ndarray, hits: np.ndarray, truth: np.ndarray, episodes: np.ndarray,
                    names: list[str], variant: str) -> CrossValidation:
     """Leave one episode out: calibrate ``variant`` on the other episodes' passages, predict
     the held-out episode's, and score the pooled held-out predictions (needs >= 2 episodes)."""
     if len(set(episodes)) < 2:
         raise ValueError("cross-validation by episode needs labelled passages from at least two episodes")
-    pred = np.zeros_like(truth)
-    rows = []
-    for ep in sorted(set(episodes)):
-        held = episodes == ep
-        rule = calibrate(sim[~held], hits[~held], truth[~held], variant)
-        pred[held] = combine(sim[held], hits[held], rule)[1]
-        s = score(truth[held], pred[held], names)
-        rows.append({"episode": ep, "passages": int(held.sum()), "rule": rule.describe(),
-                     "macro_precision": s.macro_precision, "macro_recall": s.macro_recall})
-    return CrossValidation(variant, score(truth, pred, names), pd.DataFrame(rows), pred)
+
+    def fit_predict(train, held):
+        rule = calibrate(sim[train], hits[train], truth[train], variant)
+        return combine(sim[held], hits[held], rule)[1], rule.describe()
+
+    return _by_episode(truth, episodes, names, variant, fit_predict)
 
 
 def held_out_probabilities(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, c: float) -> np.ndarray:
@@ -220,16 +232,12 @@ def cross_validate_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray,
     episodes, predict the held-out one; pooled held-out predictions scored (needs >= 3 episodes)."""
     if len(set(episodes)) < 3:
         raise ValueError("cross-validating the theme model needs labelled passages from at least three episodes")
-    pred = np.zeros_like(truth)
-    rows = []
-    for ep in sorted(set(episodes)):
-        held = episodes == ep
-        model = fit_model(x[~held], truth[~held], episodes[~held], c)
-        pred[held] = model.probability(x[held]) >= model.threshold
-        s = score(truth[held], pred[held], names)
-        rows.append({"episode": ep, "passages": int(held.sum()), "rule": f"probability >= {model.threshold:.2f}",
-                     "macro_precision": s.macro_precision, "macro_recall": s.macro_recall})
-    return CrossValidation(MODEL_FAMILY, score(truth, pred, names), pd.DataFrame(rows), pred)
+
+    def fit_predict(train, held):
+        model = fit_model(x[train], truth[train], episodes[train], c)
+        return model.probability(x[held]) >= model.threshold, f"probability >= {model.threshold:.2f}"
+
+    return _by_episode(truth, episodes, names, MODEL_FAMILY, fit_predict)
 
 
 def choose_variant(results: list[CrossValidation]) -> CrossValidation:
