@@ -201,9 +201,8 @@ def main_search(args) -> int:
 
 def main_evaluate_search(args) -> int:
     """``python -m analysis evaluate-search [--k 5]``: recall@k on data/annotations/search.queries.yaml."""
-    from .io import write_json
-
     from .embeddings import embed
+    from .io import write_json
 
     index = build_index()
     queries = load_queries()

@@ -6,9 +6,8 @@ features, fitted on the hand-labelled sample and stored in config.THEME_MODEL) a
 (similarity + keyword bonus over a threshold; used when no model file is configured)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,8 @@ from ..schema import Column, Table, register
 from .lexicon import Theme
 
 TAGS = register(Table("theme_tags", "Every (passage, theme) pair with its evidence and whether the theme applies. "
-                      "Tags are made by the theme tagger (similarity to data/themes.yaml plus keywords), "
+                      "Tags are made by the theme tagger (a model over similarity to data/themes.yaml and keywords, "
+                      "of the passage and its context window), "
                       "not by a person; its measured accuracy: `python -m analysis evaluate-themes`.", (
     Column("passage_id", "str", "Passage (table topic_passages)."),
     Column("passage_key", "str", "Stable key '<episode_id>@<first utterance order>.<part>' (see analysis.themes.passage_keys)."),
@@ -28,8 +28,8 @@ TAGS = register(Table("theme_tags", "Every (passage, theme) pair with its eviden
     Column("similarity", "float", "Highest cosine similarity of the passage to the theme's description or a seed phrase, -1 to 1."),
     Column("keyword_hits", "int", "Distinct theme keywords found in the passage."),
     Column("keywords", "str", "';'-joined keywords found (lower case); '' when none."),
-    Column("context_similarity", "float", "Highest cosine similarity of the passage's context (it and its neighbours "
-           "in the episode, averaged) to the theme's texts, -1 to 1."),
+    Column("context_similarity", "float", "Highest cosine similarity of the passage's context window (it, counted "
+           "twice, and the previous and next passage of the episode) to the theme's texts, -1 to 1."),
     Column("score", "float", "The tagger's score: with the theme model (config.THEME_MODEL) the probability, 0 to 1, "
            "that the theme applies; without it similarity + keyword bonus (config.THEME_KEYWORD_BONUS per keyword, at most 2)."),
     Column("tagged", "bool", "The theme applies: score >= the model's threshold (stored with it), or without a model "
