@@ -243,7 +243,8 @@ def _search_examples(data: SiteData) -> str:
     vectors = embed([q["query"] for q in queries])
     per_query, recall = recall_at(index, queries, 5, vectors)
     html = ("<p>Search finds passages by meaning as well as by their words: it ranks every passage by the similarity "
-            "of its embedding to the query's and by keyword match, and fuses both rankings. "
+            "of its embedding (and of the passages around it) to the query's and by keyword match, and fuses both "
+            "rankings. "
             f"On {len(per_query)} hand-written queries, each with the passages a careful reader expects, "
             f"on average {pct(recall)} of the expected passages (up to five per query) are among the top five "
             "results, and a "
