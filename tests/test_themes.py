@@ -366,8 +366,12 @@ def test_a_malformed_lexicon_stops_the_command_with_the_line(tmp_path, monkeypat
 @pytest.mark.slow
 def test_the_shipped_model_on_shows_about_other_subjects(tmp_path, monkeypatch):
     """The other-show test episodes (baking, bookkeeping, a city budget, boat building, the audio
-    business, open-source maintainers): the model, fitted on four AI podcasts, leaves the baking
-    episode alone and tags few passages; its known misses are in README (theme shortfalls)."""
+    business, open-source maintainers): the model, fitted on four AI podcasts, tags none of their
+    passages with a theme a reader would not give (read by hand: the maintainers' talk is open-source
+    software, the boat builder's change of trade a career; every other passage has no theme of the
+    lexicon). Words such as revenue, price, audio, video, team or interview are not keywords of the
+    lexicon, so they no longer tag a city budget or an audio business. Prints the figures
+    (pytest -s); its known misses are in README (theme shortfalls)."""
     import shutil
 
     from analysis.corpus import build_corpus
@@ -386,6 +390,13 @@ def test_the_shipped_model_on_shows_about_other_subjects(tmp_path, monkeypatch):
     themes = load_lexicon()
     tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes))
     per_passage = tags.groupby("passage_id")["tagged"].any()
+    reader = {("panel-hour-2024-11-20-roundtable", "open source and open weights"),
+              ("quiet-hour-2024-02-02-ian-cole", "hiring, careers and culture")}
+    tagged = tags[tags["tagged"]]
+    false = tagged[np.array([(e, t) not in reader for e, t in zip(tagged["episode_id"], tagged["theme"])], dtype=bool)]
+    print(f"\nother shows: {per_passage.mean():.0%} of {len(per_passage)} passages tagged, "
+          f"{false['passage_id'].nunique()} with a theme a reader would not give: "
+          + "; ".join(f"{k} {t} [{w}]" for k, t, w in zip(false["passage_key"], false["theme"], false["keywords"])))
     assert passages["episode_id"].nunique() >= 5 and len(passages) >= 40
     assert not tags.loc[tags["episode_id"].str.startswith("kitchen-table"), "tagged"].any()
-    assert per_passage.mean() < 0.25
+    assert false["passage_id"].nunique() <= 1 and per_passage.mean() < 0.10

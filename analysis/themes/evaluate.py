@@ -3,8 +3,9 @@ precision and recall per theme and macro averages, estimated by leave-one-episod
 cross-validation (the rule is calibrated on three episodes' passages and scored on the fourth;
 the held-out predictions of all folds are pooled). Several rule families (``VARIANTS``) are
 compared this way, with the logistic theme model (``ThemeModel``, the shipped tagger), whose
-threshold is itself chosen by an inner leave-one-episode-out loop over the training episodes only.
-``--calibrate`` refits the model on the whole sample and stores it (config.THEME_MODEL)."""
+threshold and relative threshold are themselves chosen by an inner leave-one-episode-out loop over
+the training episodes only. The batch labelled last (split 'fresh') is also scored on its own by
+the model fitted on the other passages. ``--calibrate`` refits the model on the whole sample and stores it (config.THEME_MODEL)."""
 from __future__ import annotations
 
 import csv
@@ -15,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from .tagging import MAX_KEYWORDS, TagRule, ThemeModel, combine, evidence_mask
+from .tagging import MAX_KEYWORDS, TagRule, ThemeModel, combine, evidence_mask, relative_tags
 
 SAMPLE = "themes.sample.tsv"
-SPLITS = ("tune", "test", "cv")  # labelling batches (history only: every row is used by the cross-validation)
+SPLITS = ("tune", "test", "cv", "fresh")  # labelling batches; "fresh" is also scored on its own (see report)
 THRESHOLDS = np.round(np.arange(0.20, 0.801, 0.01), 2)  # the calibration grid
 BONUSES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)
 SOLOS = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7)  # similarity above which no keyword is needed
@@ -35,6 +36,9 @@ VARIANTS = {
 TARGET_PRECISION, TARGET_RECALL = 0.80, 0.70
 MODEL_FAMILY = "logistic model (passage + context similarity, keywords)"
 MODEL_THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)  # probability grid for the model's threshold
+# grid for the model's relative threshold (share of the passage's best theme's probability); None = off
+MODEL_RELATIVES = (None, 0.8, 0.85, 0.9, 0.95)
+FRESH = "fresh"  # the split labelled last, before the tagger's last change; also scored on its own
 
 
 class SampleError(ValueError):
@@ -215,15 +219,27 @@ def held_out_probabilities(x: np.ndarray, truth: np.ndarray, episodes: np.ndarra
 
 def fit_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, c: float | None = None,
               about: str = "") -> ThemeModel:
-    """The theme model fitted on these passages; its threshold is the middle of the best-macro-F1
-    run of MODEL_THRESHOLDS on leave-one-episode-out probabilities within them (so it is chosen
-    on predictions for passages the model did not see; needs >= 2 episodes)."""
+    """The theme model fitted on these passages; its threshold and relative threshold are the
+    best macro F1 of MODEL_THRESHOLDS x MODEL_RELATIVES on leave-one-episode-out probabilities
+    within them (so they are chosen on predictions for passages the model did not see; for each
+    relative threshold the middle of the best run of thresholds; ties between relative thresholds:
+    listed first, i.e. off or looser; needs >= 2 episodes)."""
     c = config.THEME_MODEL_C if c is None else c
     prob = held_out_probabilities(x, truth, episodes, c)
-    pred = prob[None] >= MODEL_THRESHOLDS[:, None, None]
-    p, r = _precision_recall((pred & truth).sum(1), pred.sum(1), truth.sum(0))
-    threshold = float(MODEL_THRESHOLDS[_middle_of_best(_f1(_macro(p), _macro(r)))])
-    return ThemeModel.fit(x, truth, threshold, c, about)
+    best = None
+    for relative in MODEL_RELATIVES:
+        pred = np.stack([relative_tags(prob, t, relative) for t in MODEL_THRESHOLDS])
+        p, r = _precision_recall((pred & truth).sum(1), pred.sum(1), truth.sum(0))
+        f1 = _f1(_macro(p), _macro(r))
+        k = _middle_of_best(f1)
+        if best is None or f1[k] > best[0] + 1e-12:
+            best = (float(f1[k]), float(MODEL_THRESHOLDS[k]), relative)
+    return ThemeModel.fit(x, truth, best[1], c, about, best[2])
+
+
+def _describe(model: ThemeModel) -> str:
+    rel = "" if model.relative is None else f" and >= {model.relative:.2f} x the passage's best"
+    return f"probability >= {model.threshold:.2f}{rel}"
 
 
 def cross_validate_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, names: list[str],
@@ -235,7 +251,7 @@ def cross_validate_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray,
 
     def fit_predict(train, held):
         model = fit_model(x[train], truth[train], episodes[train], c)
-        return model.probability(x[held]) >= model.threshold, f"probability >= {model.threshold:.2f}"
+        return model.tag(x[held])[1], _describe(model)
 
     return _by_episode(truth, episodes, names, MODEL_FAMILY, fit_predict)
 
@@ -307,6 +323,18 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
     for f in chosen.folds.itertuples():
         lines.append(f"  {f.episode:<42} {f.passages:>3} passages  prec {f.macro_precision:.2f} "
                      f"rec {f.macro_recall:.2f}  [{f.rule}]")
+    fresh = (found["split"] == FRESH).to_numpy()
+    if x is not None and fresh.any() and len(set(episodes[~fresh])) >= 2:
+        model = fit_model(x[~fresh], truth[~fresh], episodes[~fresh])
+        fr = score(truth[fresh], model.tag(x[fresh])[1], names)
+        lines.append(f"\nfresh batch (split '{FRESH}', {int(fresh.sum())} passages labelled before the last tagger "
+                     f"change): the model fitted on the other {int((~fresh).sum())} passages ({_describe(model)}) "
+                     f"scores macro precision {fr.macro_precision:.2f}, macro recall {fr.macro_recall:.2f}")
+        lines += _theme_table(fr, "    ")
+        result_fresh = {"passages": int(fresh.sum()), "macro_precision": fr.macro_precision,
+                        "macro_recall": fr.macro_recall, "per_theme": fr.per_theme.to_dict("records")}
+    else:
+        result_fresh = None
     configured = TagRule.configured()
     conf = score(truth, combine(sim, hits, configured)[1], names)
     lines.append(f"\nconfigured rule ({configured.describe()}; used without a theme model) on all {len(found)} "
@@ -314,8 +342,8 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
                  "(in-sample, optimistic: the rule was calibrated on these passages)")
     model = ThemeModel.configured() if x is not None else None
     if model is not None:
-        stored = score(truth, model.probability(x) >= model.threshold, names)
-        lines.append(f"stored theme model ({config.THEME_MODEL.name}, threshold {model.threshold:.2f}) on all "
+        stored = score(truth, model.tag(x)[1], names)
+        lines.append(f"stored theme model ({config.THEME_MODEL.name}, {_describe(model)}) on all "
                      f"{len(found)} passages: macro precision {stored.macro_precision:.2f}, macro recall "
                      f"{stored.macro_recall:.2f}  (in-sample, optimistic: fitted on these passages)")
     result = {"method": "leave-one-episode-out cross-validation", "passages": len(found), "episodes": n_eps,
@@ -326,6 +354,7 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
               "cv": {"macro_precision": chosen.pooled.macro_precision, "macro_recall": chosen.pooled.macro_recall,
                      "per_theme": chosen.pooled.per_theme.to_dict("records"),
                      "folds": chosen.folds.to_dict("records")},
+              "fresh": result_fresh,
               "configured": {"rule": configured.describe(), "macro_precision": conf.macro_precision,
                              "macro_recall": conf.macro_recall}}
     if recalibrate and x is not None:
@@ -334,11 +363,12 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
             f"--calibrate`; leave-one-episode-out macro precision {chosen.pooled.macro_precision:.2f}, "
             f"recall {chosen.pooled.macro_recall:.2f}"))
         model.save(config.THEME_MODEL)
-        full = score(truth, model.probability(x) >= model.threshold, names)
-        lines.append(f"\nmodel fitted on all {len(found)} passages (threshold {model.threshold:.2f}, chosen by "
+        full = score(truth, model.tag(x)[1], names)
+        lines.append(f"\nmodel fitted on all {len(found)} passages ({_describe(model)}, chosen by "
                      f"leave-one-episode-out within them), written to {config.THEME_MODEL}; in-sample macro "
                      f"precision {full.macro_precision:.2f}, recall {full.macro_recall:.2f} (optimistic)")
-        result["calibrated"] = {"model": str(config.THEME_MODEL), "threshold": model.threshold}
+        result["calibrated"] = {"model": str(config.THEME_MODEL), "threshold": model.threshold,
+                                "relative": model.relative}
     elif recalibrate:
         rule = calibrate(sim, hits, truth, chosen.variant)
         full = score(truth, combine(sim, hits, rule)[1], names)

@@ -32,7 +32,8 @@ TAGS = register(Table("theme_tags", "Every (passage, theme) pair with its eviden
            "twice, and the previous and next passage of the episode) to the theme's texts, -1 to 1."),
     Column("score", "float", "The tagger's score: with the theme model (config.THEME_MODEL) the probability, 0 to 1, "
            "that the theme applies; without it similarity + keyword bonus (config.THEME_KEYWORD_BONUS per keyword, at most 2)."),
-    Column("tagged", "bool", "The theme applies: score >= the model's threshold (stored with it), or without a model "
+    Column("tagged", "bool", "The theme applies: score >= the model's threshold and >= its relative share of the "
+           "passage's best theme's score (both stored with it), or without a model "
            "score >= config.THEME_THRESHOLD (and the optional TagRule conditions of config.py)."),
 ), key=("passage_id", "theme")))
 
@@ -102,13 +103,16 @@ def theme_features(episode_ids: np.ndarray, passage_vectors: np.ndarray, theme_v
 @dataclass(frozen=True)
 class ThemeModel:
     """Logistic model of P(theme applies | FEATURES), shared by all themes (it names none, so a
-    theme added to the lexicon is scored the same way); tags where the probability >= ``threshold``.
-    ``about``: how it was fitted (sample, cross-validated figures)."""
+    theme added to the lexicon is scored the same way); tags where the probability >= ``threshold``
+    and, when ``relative`` is set, >= ``relative`` x the passage's highest probability over the
+    lexicon's themes (a passage clearly about one theme is not also tagged with the themes it only
+    touches). ``about``: how it was fitted (sample, cross-validated figures)."""
     features: tuple[str, ...]
     coef: tuple[float, ...]
     intercept: float
     threshold: float
     about: str = ""
+    relative: float | None = None
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """(passages x themes) probabilities from (passages x themes x features) evidence."""
@@ -118,29 +122,37 @@ class ThemeModel:
         z = x @ np.asarray(self.coef) + self.intercept
         return 1 / (1 + np.exp(-z))
 
+    def tag(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(passages x themes) probabilities and tags (see the class docstring)."""
+        prob = self.probability(x)
+        return prob, relative_tags(prob, self.threshold, self.relative)
+
     @classmethod
-    def fit(cls, x: np.ndarray, truth: np.ndarray, threshold: float, c: float, about: str = "") -> ThemeModel:
+    def fit(cls, x: np.ndarray, truth: np.ndarray, threshold: float, c: float, about: str = "",
+            relative: float | None = None) -> ThemeModel:
         """Fit on (passages x themes x features) evidence and boolean (passages x themes) labels:
         L2-regularised (inverse strength ``c``), classes weighted to balance."""
         from sklearn.linear_model import LogisticRegression
 
         lr = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
         lr.fit(x.reshape(-1, x.shape[-1]), truth.ravel())
-        return cls(FEATURES, tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), float(threshold), about)
+        return cls(FEATURES, tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), float(threshold), about,
+                   None if relative is None else float(relative))
 
     def save(self, path: Path) -> None:
         from ..io import write_json
 
         write_json({"features": list(self.features), "coef": list(self.coef), "intercept": self.intercept,
-                    "threshold": self.threshold, "about": self.about}, Path(path))
+                    "threshold": self.threshold, "relative": self.relative, "about": self.about}, Path(path))
 
     @classmethod
     def load(cls, path: Path) -> ThemeModel:
         """The model stored at ``path``; a clear error naming the file when it is malformed."""
         try:
             d = json.loads(Path(path).read_text(encoding="utf-8"))
+            relative = d.get("relative")
             return cls(tuple(d["features"]), tuple(float(v) for v in d["coef"]), float(d["intercept"]),
-                       float(d["threshold"]), str(d.get("about", "")))
+                       float(d["threshold"]), str(d.get("about", "")), None if relative is None else float(relative))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a theme model ({exc})") from exc
 
@@ -149,6 +161,15 @@ class ThemeModel:
         """The model of config.THEME_MODEL, or None when that is unset or absent."""
         path = config.THEME_MODEL
         return cls.load(path) if path is not None and Path(path).exists() else None
+
+
+def relative_tags(prob: np.ndarray, threshold: float, relative: float | None) -> np.ndarray:
+    """Boolean (passages x themes): probability >= ``threshold`` and, unless ``relative`` is None,
+    >= ``relative`` x the row's highest probability."""
+    tagged = prob >= threshold
+    if relative is not None and prob.size:
+        tagged &= prob >= relative * prob.max(axis=1, keepdims=True)
+    return tagged
 
 
 def keyword_evidence(texts: list[str], themes: list[Theme]) -> list[list[list[str]]]:
@@ -229,8 +250,7 @@ def tag_passages(passages: pd.DataFrame, passage_vectors: np.ndarray, themes: li
     tagger = tagger or ThemeModel.configured() or TagRule.configured()
     sim, hits = x[..., FEATURES.index("similarity")], x[..., FEATURES.index("keywords")]
     if isinstance(tagger, ThemeModel):
-        score = tagger.probability(x)
-        tagged = score >= tagger.threshold
+        score, tagged = tagger.tag(x)
     else:
         score, tagged = combine(sim, hits, tagger)
     n, m = sim.shape
