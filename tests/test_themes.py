@@ -2,6 +2,8 @@
 timeline binning, and (slow) tagging with the real embedding model."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from analysis import config
 from analysis.themes.evaluate import (
     MODEL_FAMILY,
+    MODEL_RELATIVES,
     SampleError,
     calibrate,
     choose_variant,
@@ -27,6 +30,7 @@ from analysis.themes.tagging import (
     combine,
     keyword_evidence,
     passage_keys,
+    relative_tags,
     tag_passages,
     theme_features,
 )
@@ -182,10 +186,13 @@ def test_with_evidence_the_report_cross_validates_and_stores_the_model(tmp_path,
     x = rng.normal(0, 0.05, (len(keys), 2, len(FEATURES))) + truth[..., None] * 0.5
     tags = pd.DataFrame({"passage_key": np.repeat(keys, 2), "theme": np.tile(names, len(keys)),
                          "similarity": x[..., 0].ravel(), "keyword_hits": 0})
-    sample = pd.DataFrame({"passage_key": keys[::-1], "split": "cv", "line": range(len(keys)),
+    sample = pd.DataFrame({"passage_key": keys[::-1], "split": ["fresh" if k.endswith(("@0.0", "@1.0")) else "cv"
+                                                                for k in keys[::-1]], "line": range(len(keys)),
                            "themes": [frozenset(n for n, t in zip(names, row) if t) for row in truth[::-1]]})
     text, figures = report(tags, names, sample, recalibrate=True, features=(keys, x))
     assert figures["chosen_variant"] == MODEL_FAMILY and "<- shipped tagger" in text
+    assert figures["fresh"]["passages"] == 8 and "fresh batch (split 'fresh', 8 passages" in text
+    assert figures["fresh"]["macro_precision"] == 1.0  # fitted on the other 24 passages, separable
     assert figures["cv"]["macro_precision"] == 1.0 and figures["cv"]["macro_recall"] == 1.0
     stored = ThemeModel.load(tmp_path / "model.json")
     assert figures["calibrated"]["threshold"] == stored.threshold and "fitted on 32 passages" in stored.about
@@ -209,7 +216,8 @@ def test_precision_recall_per_theme_and_macro():
 def test_the_labelled_sample_is_valid_and_covers_every_episode():
     names = [t.name for t in load_lexicon()]
     sample = load_sample(themes=names)
-    assert len(sample) >= 80 and set(sample["split"]) <= {"tune", "test", "cv"}
+    assert len(sample) >= 80 and set(sample["split"]) <= {"tune", "test", "cv", "fresh"}
+    assert (sample["split"] == "fresh").sum() >= 40  # the batch scored on its own (evaluate-themes)
     assert sample["passage_key"].str.split("@").str[0].nunique() == 4
 
 
@@ -309,6 +317,25 @@ def test_the_theme_model_round_trips_and_rejects_a_stale_or_broken_file(tmp_path
     stale = ThemeModel(("similarity",), (1.0,), 0.0, 0.5)
     with pytest.raises(ValueError, match="evaluate-themes --calibrate"):
         stale.probability(x)
+    relative = ThemeModel.fit(x, truth, 0.5, 1.0, "test", relative=0.9)
+    relative.save(tmp_path / "r.json")
+    assert ThemeModel.load(tmp_path / "r.json") == relative and relative.relative == 0.9
+    (tmp_path / "old.json").write_text(json.dumps({k: v for k, v in json.loads((tmp_path / "r.json").read_text()).items()
+                                                   if k != "relative"}))
+    assert ThemeModel.load(tmp_path / "old.json").relative is None  # a model stored before the relative threshold
+
+
+def test_the_relative_threshold_keeps_only_themes_near_the_passage_best():
+    prob = np.array([[0.95, 0.90, 0.80, 0.10],   # 0.80 < 0.9 x 0.95: dropped although over 0.5
+                     [0.60, 0.58, 0.20, 0.55],   # 0.58 >= 0.54 kept; 0.55 >= 0.54 kept
+                     [0.40, 0.39, 0.10, 0.00]])  # nothing reaches the threshold
+    assert relative_tags(prob, 0.5, None).sum() == 6
+    assert relative_tags(prob, 0.5, 0.9).tolist() == [[True, True, False, False], [True, True, False, True],
+                                                      [False, False, False, False]]
+    model = ThemeModel(FEATURES, (0.0,) * (len(FEATURES) - 1) + (1.0,), 0.0, 0.5, relative=0.9)
+    x = np.zeros((1, 3, len(FEATURES)))
+    x[0, :, -1] = [3.0, 2.9, 1.0]  # logits: probabilities 0.95, 0.948, 0.73
+    assert model.tag(x)[1].tolist() == [[True, True, False]]
 
 
 def test_the_model_threshold_is_chosen_on_held_out_probabilities_and_cross_validated():
@@ -321,6 +348,7 @@ def test_the_model_threshold_is_chosen_on_held_out_probabilities_and_cross_valid
     cv = cross_validate_model(x, truth, episodes, ["x", "y"], c=1.0)
     assert cv.pooled.macro_precision > 0.8 and cv.pooled.macro_recall > 0.8  # well separated
     assert len(cv.folds) == 4 and cv.folds["rule"].str.startswith("probability >= ").all()
+    assert model.relative in MODEL_RELATIVES
     with pytest.raises(ValueError, match="at least three episodes"):
         cross_validate_model(x[:30], truth[:30], episodes[:30], ["x", "y"])
 

@@ -63,7 +63,8 @@ def themes_page(data: SiteData) -> Page | None:
     per_ep = data["themes_per_episode"]
     body = raw(f"<p>{len(names)} themes an analyst asks about, from the editable lexicon, traced through "
                f"{per_ep['episode_id'].nunique()} episodes. Each theme has a description, seed phrases and keywords; "
-               "a conversation passage carries a theme when its score clears a threshold calibrated on a "
+               "a conversation passage carries a theme when its score clears a threshold, and comes near the score of "
+               "the passage's best theme, both calibrated on a "
                f"hand-labelled sample. <strong>{esc(MADE_BY)}</strong></p>" + _accuracy(data, names))
     body += "## Themes across episodes\n\n" + raw(_across(data, names))
     people = _people(data)
