@@ -307,7 +307,7 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
     chosen = results[-1] if x is not None else choose_variant(results)
     lines = [(f"leave-one-episode-out cross-validation on {len(found)} labelled passages from {n_eps} episodes: "
               "each family is calibrated on the other episodes (rules: macro F1 grid search; model: fitted, its "
-              "threshold chosen by an inner leave-one-episode-out loop on those episodes) and scored on the "
+              "thresholds (absolute and relative to the passage's best theme) chosen by an inner leave-one-episode-out loop on those episodes) and scored on the "
               "held-out one; held-out predictions pooled"),
              f"  {'family':<56} {'prec':>5} {'rec':>5} {'F1':>5}"]
     for r in results:
