@@ -50,6 +50,10 @@ def data_relative(path: Path) -> str:
         return str(path)
 
 
+def _optional_path(value: str) -> Path | None:
+    return None if value.strip().lower() in ("", "none") else Path(value)
+
+
 def _optional_float(value: str) -> float | None:
     """A float setting that "none" (or "") turns off."""
     return None if value.strip().lower() in ("", "none") else float(value)
@@ -59,7 +63,13 @@ def _optional_float(value: str) -> float | None:
 THEMES = Path(os.environ.get("PODLENS_THEMES", DATA / "themes.yaml"))  # the theme lexicon
 ENTITY_ALIASES = Path(os.environ.get("PODLENS_ENTITY_ALIASES", DATA / "entities.yaml"))  # canonical names and variants
 SPACY_MODEL = os.environ.get("PODLENS_SPACY_MODEL", "en_core_web_sm")  # installed package or local path
-# Theme tagging (analysis.themes.tagging.TagRule): a passage carries a theme when (highest cosine
+# Theme tagging: the logistic theme model (analysis.themes.tagging.ThemeModel) stored in THEME_MODEL,
+# fitted on data/annotations/themes.sample.tsv by `python -m analysis evaluate-themes --calibrate`
+# (threshold chosen by inner leave-one-episode-out cross-validation; README "Themes, entities and
+# search"). PODLENS_THEME_MODEL=none falls back to the simple rule below.
+THEME_MODEL = _optional_path(os.environ.get("PODLENS_THEME_MODEL", str(DATA / "themes.model.json")))
+THEME_MODEL_C = float(os.environ.get("PODLENS_THEME_MODEL_C", "0.3"))  # the model's inverse L2 strength
+# Simple rule (analysis.themes.tagging.TagRule), used without a model: a passage carries a theme when (highest cosine
 # similarity to the theme's description/seeds) + THEME_KEYWORD_BONUS x (distinct keywords found,
 # at most 2) >= THEME_THRESHOLD. Two optional conditions ("none" = off, the default; cross-
 # validation did not favour them): a keyword is required unless similarity >= THEME_SOLO_SIMILARITY;
@@ -70,6 +80,12 @@ THEME_THRESHOLD = float(os.environ.get("PODLENS_THEME_THRESHOLD", "0.61"))
 THEME_KEYWORD_BONUS = float(os.environ.get("PODLENS_THEME_KEYWORD_BONUS", "0.25"))
 THEME_SOLO_SIMILARITY = _optional_float(os.environ.get("PODLENS_THEME_SOLO_SIMILARITY", "none"))
 THEME_MARGIN = _optional_float(os.environ.get("PODLENS_THEME_MARGIN", "none"))
+# Search (analysis.search): semantic score = SEARCH_PASSAGE_WEIGHT x cosine(query, passage) + the
+# rest x cosine(query, passage's context window); fused with the keyword rank at SEARCH_KEYWORD_WEIGHT.
+# Chosen on data/annotations/search.queries.yaml; `python -m analysis evaluate-search` prints the
+# grid and the leave-one-query-out recall.
+SEARCH_PASSAGE_WEIGHT = float(os.environ.get("PODLENS_SEARCH_PASSAGE_WEIGHT", "0.25"))
+SEARCH_KEYWORD_WEIGHT = float(os.environ.get("PODLENS_SEARCH_KEYWORD_WEIGHT", "0.5"))
 THEME_BIN_MIN = float(os.environ.get("PODLENS_THEME_BIN_MIN", "2"))  # timeline bin width, minutes
 THEME_SMOOTH_BINS = int(os.environ.get("PODLENS_THEME_SMOOTH_BINS", "3"))  # centred moving average, bins
 

@@ -1,6 +1,7 @@
-"""Search the conversation by meaning: passages ranked by embedding similarity to the query and
-by keyword (TF-IDF) match, fused by reciprocal rank, returned as quotes with speaker, episode,
-time (``~`` when estimated) and a video deep link; and its recall@k on hand-written queries."""
+"""Search the conversation by meaning: passages ranked by embedding similarity to the query (of the
+passage and of its context window) and by keyword (TF-IDF) match, fused by weighted reciprocal
+rank, returned as quotes with speaker, episode, time (``~`` when estimated) and a video deep
+link; and its recall@k on hand-written queries, with the weights chosen by leave-one-query-out."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,18 +16,22 @@ from .quotes import deep_link
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al. 2009): score = sum 1 / (RRF_K + rank)
 QUERIES = "search.queries.yaml"  # hand-written queries and the passages they should find (config.ANNOTATIONS)
+# (passage weight, keyword weight) pairs compared by `evaluate-search`
+WEIGHT_GRID = tuple((a, w) for a in (1.0, 0.75, 0.5, 0.25) for w in (0.0, 0.5, 1.0))
 
 
 @dataclass
 class SearchIndex:
-    """Passages (table topic_passages plus ``passage_key``), their unit embeddings, a TF-IDF
-    matrix of their words and the episodes table."""
+    """Passages (table topic_passages plus ``passage_key``), their unit embeddings, those of their
+    context windows (analysis.themes.tagging.context_vectors), a TF-IDF matrix of their words and
+    the episodes table."""
 
     passages: pd.DataFrame
     vectors: np.ndarray
     vectorizer: object
     tfidf: object
     episodes: pd.DataFrame
+    context: np.ndarray
 
 
 def build_index(tables: dict[str, pd.DataFrame] | None = None) -> SearchIndex:
@@ -45,12 +50,13 @@ def index_passages(passages: pd.DataFrame, vectors: np.ndarray, episodes: pd.Dat
     """A :class:`SearchIndex` of ``passages`` (table topic_passages) with their unit ``vectors``."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from .themes.tagging import passage_keys
+    from .themes.tagging import context_vectors, passage_keys
 
     passages = passages.assign(passage_key=passage_keys(passages)).reset_index(drop=True)
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2), min_df=1)
     tfidf = vectorizer.fit_transform(passages["text"]) if len(passages) else None
-    return SearchIndex(passages, vectors, vectorizer, tfidf, episodes)
+    context = context_vectors(passages["episode_id"].to_numpy(), vectors) if len(passages) else vectors
+    return SearchIndex(passages, vectors, vectorizer, tfidf, episodes, context)
 
 
 def clock(seconds, estimated: bool) -> str:
@@ -72,11 +78,15 @@ def _ranks(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:
 
 
 def search(index: SearchIndex, query: str, speaker: str | None = None, episode: str | None = None,
-           top: int = 5, query_vector: np.ndarray | None = None) -> pd.DataFrame:
-    """The ``top`` passages for ``query``: reciprocal-rank fusion of the semantic rank (cosine to
-    the query's embedding) and the keyword rank (TF-IDF cosine; passages sharing no word are not
-    ranked by it). ``speaker``: a name or id (case-insensitive, a part of the name is enough);
-    ``episode``: an episode id or a unique prefix of one."""
+           top: int = 5, query_vector: np.ndarray | None = None,
+           weights: tuple[float, float] | None = None) -> pd.DataFrame:
+    """The ``top`` passages for ``query``: weighted reciprocal-rank fusion of the semantic rank
+    (cosine of the query's embedding to the passage's, weight a, and to its context window's,
+    1 - a) and the keyword rank (TF-IDF cosine, fused with weight w; passages sharing no word are
+    not ranked by it). ``weights`` = (a, w), default (config.SEARCH_PASSAGE_WEIGHT,
+    config.SEARCH_KEYWORD_WEIGHT). ``speaker``: a name or id (case-insensitive, a part of the
+    name is enough); ``episode``: an episode id or a unique prefix of one."""
+    a, w = weights or (config.SEARCH_PASSAGE_WEIGHT, config.SEARCH_KEYWORD_WEIGHT)
     p = index.passages
     keep = np.ones(len(p), dtype=bool)
     if speaker:
@@ -91,10 +101,10 @@ def search(index: SearchIndex, query: str, speaker: str | None = None, episode: 
         from .embeddings import embed
 
         query_vector = embed([query], use_cache=False)[0]
-    semantic = index.vectors @ query_vector
+    semantic = a * (index.vectors @ query_vector) + (1 - a) * (index.context @ query_vector)
     keyword = (index.tfidf @ index.vectorizer.transform([query]).T).toarray().ravel()
     sem_rank, kw_rank = _ranks(semantic, keep), _ranks(keyword, keep & (keyword > 0))
-    fused = 1 / (RRF_K + sem_rank) + 1 / (RRF_K + kw_rank)
+    fused = 1 / (RRF_K + sem_rank) + w / (RRF_K + kw_rank)
     best = np.lexsort((np.arange(len(p)), -fused))[:min(top, int(keep.sum()))]
     return _results(p.iloc[best], index.episodes, fused[best], semantic[best], keyword[best])
 
@@ -142,11 +152,12 @@ def load_queries(path: Path | None = None) -> list[dict]:
     return queries
 
 
-def recall_at(index: SearchIndex, queries: list[dict], k: int = 5,
-              vectors: np.ndarray | None = None) -> tuple[pd.DataFrame, float]:
+def recall_at(index: SearchIndex, queries: list[dict], k: int = 5, vectors: np.ndarray | None = None,
+              weights: tuple[float, float] | None = None) -> tuple[pd.DataFrame, float]:
     """Per query: relevant passages found in the top ``k`` / min(k, relevant); and the mean.
     Relevant keys absent from the index are reported (they count as not found). ``vectors``:
-    the queries' embeddings when already at hand (default: encode them, cache untouched)."""
+    the queries' embeddings when already at hand (default: encode them, cache untouched);
+    ``weights``: as for :func:`search`."""
     from .embeddings import embed
 
     if vectors is None:
@@ -154,7 +165,7 @@ def recall_at(index: SearchIndex, queries: list[dict], k: int = 5,
     known = set(index.passages["passage_key"])
     rows = []
     for q, v in zip(queries, vectors):
-        hits = search(index, q["query"], q.get("speaker"), q.get("episode"), top=k, query_vector=v)
+        hits = search(index, q["query"], q.get("speaker"), q.get("episode"), top=k, query_vector=v, weights=weights)
         relevant = set(q["relevant"])
         found = relevant & set(hits["passage_key"])
         rows.append({"query": q["query"], "relevant": len(relevant), "found": len(found),
@@ -162,6 +173,23 @@ def recall_at(index: SearchIndex, queries: list[dict], k: int = 5,
                      "first_hit_rank": next((r for r, key in zip(hits["rank"], hits["passage_key"]) if key in relevant), None)})
     df = pd.DataFrame(rows)
     return df, float(df["recall"].mean()) if len(df) else 0.0
+
+
+def cross_validated_recall(index: SearchIndex, queries: list[dict], k: int = 5,
+                           vectors: np.ndarray | None = None) -> tuple[float, pd.DataFrame]:
+    """Leave one query out: for each query, the WEIGHT_GRID weights with the best mean recall@k
+    on the other queries, and its recall@k with them; returns the mean of those held-out
+    recalls and the grid's recall@k over all queries (columns passage_weight, keyword_weight,
+    recall)."""
+    from .embeddings import embed
+
+    if vectors is None:
+        vectors = embed([q["query"] for q in queries], use_cache=False)
+    per = np.array([recall_at(index, queries, k, vectors, wt)[0]["recall"].to_numpy() for wt in WEIGHT_GRID]).T
+    held_out = [per[i, int(np.argmax(np.delete(per, i, axis=0).mean(axis=0)))] for i in range(len(queries))]
+    grid = pd.DataFrame({"passage_weight": [a for a, _ in WEIGHT_GRID], "keyword_weight": [w for _, w in WEIGHT_GRID],
+                         "recall": per.mean(axis=0)})
+    return float(np.mean(held_out)) if held_out else 0.0, grid
 
 
 def main_search(args) -> int:
@@ -173,17 +201,27 @@ def main_search(args) -> int:
 
 def main_evaluate_search(args) -> int:
     """``python -m analysis evaluate-search [--k 5]``: recall@k on data/annotations/search.queries.yaml."""
+    from .embeddings import embed
     from .io import write_json
 
     index = build_index()
-    df, mean = recall_at(index, load_queries(), args.k)
+    queries = load_queries()
+    vectors = embed([q["query"] for q in queries], use_cache=False)
+    df, mean = recall_at(index, queries, args.k, vectors)
     for r in df.itertuples():
         first = "-" if r.first_hit_rank is None or pd.isna(r.first_hit_rank) else int(r.first_hit_rank)
         print(f"  {r.recall:4.2f}  {r.found}/{min(args.k, r.relevant)} (first hit {first})  {r.query}"
               + (f"  [{r.missing_keys} relevant passage(s) not in the corpus]" if r.missing_keys else ""))
     hit = (df["found"] > 0).mean()
     print(f"recall@{args.k}: {mean:.2f} over {len(df)} queries (mean of found / min({args.k}, relevant)); "
-          f"a relevant passage in the top {args.k} for {hit:.0%} of queries")
-    write_json({"k": args.k, "recall": mean, "hit_rate": hit, "queries": len(df)},
+          f"a relevant passage in the top {args.k} for {hit:.0%} of queries [weights: passage "
+          f"{config.SEARCH_PASSAGE_WEIGHT:.2f} / context {1 - config.SEARCH_PASSAGE_WEIGHT:.2f}, keyword "
+          f"{config.SEARCH_KEYWORD_WEIGHT:.2f}; chosen on these queries, so optimistic]")
+    cv, grid = cross_validated_recall(index, queries, args.k, vectors)
+    print(f"leave-one-query-out recall@{args.k} (weights chosen on the other {len(queries) - 1} queries): {cv:.2f}")
+    print("  recall@k of each weight pair on all queries (passage weight, keyword weight):  "
+          + "  ".join(f"({r.passage_weight:.2f}, {r.keyword_weight:.1f}) {r.recall:.2f}" for r in grid.itertuples()))
+    write_json({"k": args.k, "recall": mean, "hit_rate": hit, "queries": len(df), "cv_recall": cv,
+                "weights": {"passage": config.SEARCH_PASSAGE_WEIGHT, "keyword": config.SEARCH_KEYWORD_WEIGHT}},
                config.PROCESSED / "search_evaluation.json")
     return 0

@@ -74,3 +74,33 @@ def test_the_query_file_has_twenty_queries_with_known_passages():
     queries = load_queries()
     assert len(queries) >= 20
     assert all(len(q["relevant"]) >= 1 and "@" in q["relevant"][0] for q in queries)
+
+
+def test_the_semantic_score_mixes_passage_and_context_window_by_weight():
+    index = _fake_index()  # ep-a@0.0 = e0 and ep-a@1.0 = e1 are neighbours; ep-b's passages are e2, e3
+    q = np.array([0, 1, 0, 0], dtype=np.float32)
+    alone = search(index, "zzz", top=2, query_vector=q, weights=(1.0, 0.0))
+    assert alone["passage_key"].tolist() == ["ep-a@1.0", "ep-a@0.0"]
+    assert alone["semantic"].tolist() == pytest.approx([1.0, 0.0])
+    # contexts: ep-a@1.0 is (e0 + 2 e1) / sqrt(5), ep-a@0.0 is (2 e0 + e1) / sqrt(5); ep-b is untouched
+    ctx = search(index, "zzz", top=3, query_vector=q, weights=(0.0, 0.0))
+    assert ctx["semantic"].tolist() == pytest.approx([2 / np.sqrt(5), 1 / np.sqrt(5), 0.0])
+    half = search(index, "zzz", top=1, query_vector=q, weights=(0.5, 0.0))
+    assert half["semantic"].item() == pytest.approx(0.5 + 1 / np.sqrt(5))
+
+
+def test_leave_one_query_out_recall_picks_weights_without_the_held_out_query():
+    from analysis.search import WEIGHT_GRID, cross_validated_recall
+
+    index = _fake_index()
+    queries = [{"query": "price per token", "relevant": ["ep-a@1.0"]},
+               {"query": "hiking", "relevant": ["ep-b@1.0"]}]
+    vectors = np.array([[0, 1, 0, 0], [0, 0, 1, 0]], dtype=np.float32)
+    cv, grid = cross_validated_recall(index, queries, k=1, vectors=vectors)
+    assert len(grid) == len(WEIGHT_GRID) and grid["recall"].between(0, 1).all()
+    # "hiking" is found at rank 1 only through its keyword (weight > 0); the price query by either
+    assert grid.loc[grid["keyword_weight"] == 0, "recall"].max() == 0.5
+    assert grid.loc[grid["keyword_weight"] > 0, "recall"].min() == 1.0
+    # held out, "hiking" gets the weights the price query alone prefers (the first of its ties,
+    # no keyword weight) and is missed: 0.5, not the 1.0 of choosing weights on both queries
+    assert cv == 0.5 and grid["recall"].max() == 1.0

@@ -2,22 +2,38 @@
 timeline binning, and (slow) tagging with the real embedding model."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import config
 from analysis.themes.evaluate import (
+    MODEL_FAMILY,
+    MODEL_RELATIVES,
     SampleError,
     calibrate,
     choose_variant,
     cross_validate,
+    cross_validate_model,
+    fit_model,
     load_sample,
     report,
     score,
 )
 from analysis.themes.lexicon import LexiconError, Theme, load_lexicon
-from analysis.themes.tagging import TagRule, combine, keyword_evidence, passage_keys, tag_passages
+from analysis.themes.tagging import (
+    FEATURES,
+    TagRule,
+    ThemeModel,
+    combine,
+    keyword_evidence,
+    passage_keys,
+    relative_tags,
+    tag_passages,
+    theme_features,
+)
 from analysis.themes.timelines import bin_passages, per_episode, timeline
 
 ISSUE_THEMES = 12
@@ -161,6 +177,27 @@ def test_the_report_prints_cross_validated_figures_per_theme_and_fold():
     assert set(figures["variants"]) >= {"score only", "keyword + margin"}
 
 
+def test_with_evidence_the_report_cross_validates_and_stores_the_model(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "THEME_MODEL", tmp_path / "model.json")
+    names = ["x", "y"]
+    keys = np.array([f"{ep}@{i}.0" for ep in "abcd" for i in range(8)])
+    rng = np.random.default_rng(3)
+    truth = rng.random((len(keys), 2)) < 0.4
+    x = rng.normal(0, 0.05, (len(keys), 2, len(FEATURES))) + truth[..., None] * 0.5
+    tags = pd.DataFrame({"passage_key": np.repeat(keys, 2), "theme": np.tile(names, len(keys)),
+                         "similarity": x[..., 0].ravel(), "keyword_hits": 0})
+    sample = pd.DataFrame({"passage_key": keys[::-1], "split": ["fresh" if k.endswith(("@0.0", "@1.0")) else "cv"
+                                                                for k in keys[::-1]], "line": range(len(keys)),
+                           "themes": [frozenset(n for n, t in zip(names, row) if t) for row in truth[::-1]]})
+    text, figures = report(tags, names, sample, recalibrate=True, features=(keys, x))
+    assert figures["chosen_variant"] == MODEL_FAMILY and "<- shipped tagger" in text
+    assert figures["fresh"]["passages"] == 8 and "fresh batch (split 'fresh', 8 passages" in text
+    assert figures["fresh"]["macro_precision"] == 1.0  # fitted on the other 24 passages, separable
+    assert figures["cv"]["macro_precision"] == 1.0 and figures["cv"]["macro_recall"] == 1.0
+    stored = ThemeModel.load(tmp_path / "model.json")
+    assert figures["calibrated"]["threshold"] == stored.threshold and "fitted on 32 passages" in stored.about
+
+
 def test_passage_keys_do_not_depend_on_other_passages():
     p = pd.DataFrame({"episode_id": ["a", "a", "a", "b"], "first_order": [3, 3, 7, 3]})
     assert passage_keys(p).tolist() == ["a@3.0", "a@3.1", "a@7.0", "b@3.0"]
@@ -179,7 +216,8 @@ def test_precision_recall_per_theme_and_macro():
 def test_the_labelled_sample_is_valid_and_covers_every_episode():
     names = [t.name for t in load_lexicon()]
     sample = load_sample(themes=names)
-    assert len(sample) >= 80 and set(sample["split"]) == {"tune", "test"}
+    assert len(sample) >= 80 and set(sample["split"]) <= {"tune", "test", "cv", "fresh"}
+    assert (sample["split"] == "fresh").sum() >= 40  # the batch scored on its own (evaluate-themes)
     assert sample["passage_key"].str.split("@").str[0].nunique() == 4
 
 
@@ -228,19 +266,91 @@ def test_real_model_tags_function_calling_and_leaves_small_talk_alone(tmp_path, 
 
     monkeypatch.setattr(config, "CACHE", tmp_path)
     themes = load_lexicon()
-    passages = pd.DataFrame({"passage_id": ["t/0", "t/1", "t/2"], "episode_id": "t", "first_order": [0, 1, 2], "text": [
-        # (a paraphrase without any of the theme's words, "you give it a list of tools and it picks
-        # one", scores 0.38 and is missed at the calibrated threshold: README, theme shortfalls)
+    # one passage per episode: each is judged on its own (no neighbours, see the context test below)
+    passages = pd.DataFrame({"passage_id": ["t/0", "t/1", "t/2"], "episode_id": ["a", "b", "c"], "first_order": 0, "text": [
         ("You describe your functions to the model and it decides which function to call and returns "
          "JSON arguments that your code runs."),
         "We went hiking on the weekend and the weather was lovely, then we had pasta for dinner.",
         "We hired a bunch of new managers and spent time on how the team works together and how people grow.",
     ]})
-    tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes))
+    vectors, tv = embed(passages["text"].tolist()), theme_vectors(themes)
+    tags = tag_passages(passages, vectors, themes, tv)  # the shipped model (data/themes.model.json)
     got = {pid: set(g.loc[g["tagged"], "theme"]) for pid, g in tags.groupby("passage_id")}
-    assert "structured outputs and function calling" in got["t/0"]
-    assert got["t/1"] == set()
-    assert "hiring, careers and culture" in got["t/2"]
+    assert got == {"t/0": {"structured outputs and function calling"}, "t/1": set(),
+                   "t/2": {"hiring, careers and culture"}}
+    # the same three passages as one episode: the aside between two topical passages picks up its
+    # neighbours' context evidence (its own similarity does not change)
+    one = tag_passages(passages.assign(episode_id="t", first_order=[0, 1, 2]), vectors, themes, tv)
+    mid = one[one["passage_id"] == "t/1"].set_index("theme")
+    alone = tags[tags["passage_id"] == "t/1"].set_index("theme")
+    assert np.allclose(mid["similarity"], alone["similarity"])
+    assert mid.at["hiring, careers and culture", "score"] > alone.at["hiring, careers and culture", "score"]
+
+
+def test_context_evidence_comes_from_neighbours_of_the_same_episode_only():
+    vectors = np.stack([_unit(1, 0, 0), _unit(0, 1, 0), _unit(1, 0, 0), _unit(0, 0, 1)])
+    hits = np.array([[2.0], [0.0], [1.0], [1.0]])
+    tv = [np.stack([_unit(1, 0, 0)])]
+    x = theme_features(np.array(["a", "a", "a", "b"]), vectors, tv, hits, np.array([50, 50, 100, 10]))
+    f = {name: x[:, 0, i] for i, name in enumerate(FEATURES)}
+    assert f["similarity"].tolist() == pytest.approx([1, 0, 1, 0])
+    # a@1 sits between two passages on the theme: context 2*(0, 1, 0) + 2*(1, 0, 0), cosine 1/sqrt(2)
+    assert f["context_similarity"][1] == pytest.approx(1 / np.sqrt(2))
+    assert f["context_keywords"].tolist() == [2, 3, 1, 1]  # a@1: 2 + 0 + 1; b@0 has no neighbour in a
+    assert f["keywords_per_100_words"].tolist() == pytest.approx([4, 0, 1, 5])  # b: 10 per 100 words, capped
+    assert f["similarity_above_mean"].tolist() == [0, 0, 0, 0]  # one theme: nothing stands out
+    alone = theme_features(np.array(["a", "a", "a"]), vectors[:3], tv, hits[:3], np.array([50, 50, 100]))
+    assert np.array_equal(alone, x[:3])  # adding episode b changes nothing in a
+
+
+def test_the_theme_model_round_trips_and_rejects_a_stale_or_broken_file(tmp_path):
+    rng = np.random.default_rng(1)
+    truth = rng.random((40, 2)) < 0.3
+    x = rng.normal(0, 0.1, (40, 2, len(FEATURES))) + truth[..., None] * 0.5
+    model = ThemeModel.fit(x, truth, 0.5, 1.0, "test")
+    assert ((model.probability(x) >= 0.5) == truth).mean() > 0.9
+    model.save(tmp_path / "m.json")
+    assert ThemeModel.load(tmp_path / "m.json") == model
+    (tmp_path / "bad.json").write_text('{"coef": [1]}')
+    with pytest.raises(ValueError, match="bad.json: not a theme model"):
+        ThemeModel.load(tmp_path / "bad.json")
+    stale = ThemeModel(("similarity",), (1.0,), 0.0, 0.5)
+    with pytest.raises(ValueError, match="evaluate-themes --calibrate"):
+        stale.probability(x)
+    relative = ThemeModel.fit(x, truth, 0.5, 1.0, "test", relative=0.9)
+    relative.save(tmp_path / "r.json")
+    assert ThemeModel.load(tmp_path / "r.json") == relative and relative.relative == 0.9
+    (tmp_path / "old.json").write_text(json.dumps({k: v for k, v in json.loads((tmp_path / "r.json").read_text()).items()
+                                                   if k != "relative"}))
+    assert ThemeModel.load(tmp_path / "old.json").relative is None  # a model stored before the relative threshold
+
+
+def test_the_relative_threshold_keeps_only_themes_near_the_passage_best():
+    prob = np.array([[0.95, 0.90, 0.80, 0.10],   # 0.80 < 0.9 x 0.95: dropped although over 0.5
+                     [0.60, 0.58, 0.20, 0.55],   # 0.58 >= 0.54 kept; 0.55 >= 0.54 kept
+                     [0.40, 0.39, 0.10, 0.00]])  # nothing reaches the threshold
+    assert relative_tags(prob, 0.5, None).sum() == 6
+    assert relative_tags(prob, 0.5, 0.9).tolist() == [[True, True, False, False], [True, True, False, True],
+                                                      [False, False, False, False]]
+    model = ThemeModel(FEATURES, (0.0,) * (len(FEATURES) - 1) + (1.0,), 0.0, 0.5, relative=0.9)
+    x = np.zeros((1, 3, len(FEATURES)))
+    x[0, :, -1] = [3.0, 2.9, 1.0]  # logits: probabilities 0.95, 0.948, 0.73
+    assert model.tag(x)[1].tolist() == [[True, True, False]]
+
+
+def test_the_model_threshold_is_chosen_on_held_out_probabilities_and_cross_validated():
+    rng = np.random.default_rng(2)
+    episodes = np.repeat(["a", "b", "c", "d"], 15)
+    truth = rng.random((60, 2)) < 0.35
+    x = rng.normal(0, 0.2, (60, 2, len(FEATURES))) + truth[..., None] * 0.6
+    model = fit_model(x, truth, episodes, c=1.0)
+    assert 0.05 <= model.threshold <= 0.95
+    cv = cross_validate_model(x, truth, episodes, ["x", "y"], c=1.0)
+    assert cv.pooled.macro_precision > 0.8 and cv.pooled.macro_recall > 0.8  # well separated
+    assert len(cv.folds) == 4 and cv.folds["rule"].str.startswith("probability >= ").all()
+    assert model.relative in MODEL_RELATIVES
+    with pytest.raises(ValueError, match="at least three episodes"):
+        cross_validate_model(x[:30], truth[:30], episodes[:30], ["x", "y"])
 
 
 def test_the_stage_reruns_only_when_inputs_change(tmp_path, monkeypatch):
@@ -279,3 +389,42 @@ def test_a_malformed_lexicon_stops_the_command_with_the_line(tmp_path, monkeypat
     monkeypatch.setattr(config, "THEMES", bad)
     assert main(["themes"]) == 1
     assert "themes.yaml, line 2: theme without 'description'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_shipped_model_on_shows_about_other_subjects(tmp_path, monkeypatch):
+    """The other-show test episodes (baking, bookkeeping, a city budget, boat building, the audio
+    business, open-source maintainers): the model, fitted on four AI podcasts, tags none of their
+    passages with a theme a reader would not give (read by hand: the maintainers' talk is open-source
+    software, the boat builder's change of trade a career; every other passage has no theme of the
+    lexicon). Words such as revenue, price, audio, video, team or interview are not keywords of the
+    lexicon, so they no longer tag a city budget or an audio business. Prints the figures
+    (pytest -s); its known misses are in README (theme shortfalls)."""
+    import shutil
+
+    from analysis.corpus import build_corpus
+    from analysis.embeddings import embed
+    from analysis.themes.pipeline import conversation_passages, theme_vectors
+    from tests.conftest import SAMPLES
+
+    (tmp_path / "raw").mkdir()
+    for f in (SAMPLES / "episodes").iterdir():
+        shutil.copy(f, tmp_path / ("episodes.yaml" if f.name == "episodes.yaml" else f"raw/{f.name}"))
+    for name, value in (("DATA", tmp_path), ("INTERIM", tmp_path / "interim"), ("CACHE", tmp_path / "cache"),
+                        ("CATALOG", tmp_path / "episodes.yaml"), ("WORKERS", 1)):
+        monkeypatch.setattr(config, name, value)
+    build = build_corpus(catalog=tmp_path / "episodes.yaml", out_dir=tmp_path / "out", progress=False)
+    passages = conversation_passages(build.tables)
+    themes = load_lexicon()
+    tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes))
+    per_passage = tags.groupby("passage_id")["tagged"].any()
+    reader = {("panel-hour-2024-11-20-roundtable", "open source and open weights"),
+              ("quiet-hour-2024-02-02-ian-cole", "hiring, careers and culture")}
+    tagged = tags[tags["tagged"]]
+    false = tagged[np.array([(e, t) not in reader for e, t in zip(tagged["episode_id"], tagged["theme"])], dtype=bool)]
+    print(f"\nother shows: {per_passage.mean():.0%} of {len(per_passage)} passages tagged, "
+          f"{false['passage_id'].nunique()} with a theme a reader would not give: "
+          + "; ".join(f"{k} {t} [{w}]" for k, t, w in zip(false["passage_key"], false["theme"], false["keywords"])))
+    assert passages["episode_id"].nunique() >= 5 and len(passages) >= 40
+    assert not tags.loc[tags["episode_id"].str.startswith("kitchen-table"), "tagged"].any()
+    assert false["passage_id"].nunique() <= 1 and per_passage.mean() < 0.10

@@ -63,7 +63,8 @@ def themes_page(data: SiteData) -> Page | None:
     per_ep = data["themes_per_episode"]
     body = raw(f"<p>{len(names)} themes an analyst asks about, from the editable lexicon, traced through "
                f"{per_ep['episode_id'].nunique()} episodes. Each theme has a description, seed phrases and keywords; "
-               "a conversation passage carries a theme when its score clears a threshold calibrated on a "
+               "a conversation passage carries a theme when its score clears a threshold, and comes near the score of "
+               "the passage's best theme, both calibrated on a "
                f"hand-labelled sample. <strong>{esc(MADE_BY)}</strong></p>" + _accuracy(data, names))
     body += "## Themes across episodes\n\n" + raw(_across(data, names))
     people = _people(data)
@@ -79,9 +80,11 @@ def themes_page(data: SiteData) -> Page | None:
 
 def tagging_accuracy(data: SiteData, names: list[str]) -> dict | None:
     """The tagger against the hand-labelled sample (analysis.themes.evaluate.report: leave one
-    episode out, the rule calibrated on the other episodes, held-out predictions pooled), or
+    episode out, the tagger fitted on the other episodes, held-out predictions pooled), or
     None when the sample does not cover these passages."""
     from ..themes.evaluate import SAMPLE, SampleError, load_sample, report
+    from ..themes.lexicon import load_lexicon
+    from ..themes.pipeline import passage_evidence
 
     path = config.ANNOTATIONS / SAMPLE
     if not data.has("theme_tags") or not path.exists():
@@ -93,7 +96,9 @@ def tagging_accuracy(data: SiteData, names: list[str]) -> dict | None:
     tags = data["theme_tags"]
     if not sample["passage_key"].isin(tags["passage_key"]).any():
         return None
-    result = report(tags, names, sample)[1]
+    themes = [t for t in load_lexicon() if t.name in names]
+    features = passage_evidence(themes, tables=data.tables) if [t.name for t in themes] == names else None
+    result = report(tags, names, sample, features=features)[1]
     return result if result["passages"] else None
 
 
@@ -113,10 +118,11 @@ def _accuracy(data: SiteData, names: list[str]) -> str:
                           "precision": [DASH if missing(v) else f"{v:.2f}" for v in rows["precision"]],
                           "recall": [DASH if missing(v) else f"{v:.2f}" for v in rows["recall"]]})
     return (f"<p><strong>How well the tags agree with a careful reader.</strong> On {result['passages']} "
-            f"hand-labelled passages from {result['episodes']} episodes, each episode scored with the threshold "
-            f"and keyword bonus calibrated on the others (leave one episode out), macro precision is {p:.2f} "
+            f"hand-labelled passages from {result['episodes']} episodes, each episode tagged by the tagger "
+            f"fitted on the other episodes only (leave one episode out), macro precision is {p:.2f} "
             f"and macro recall {r:.2f}, {verdict}. Few passages carry each theme, so one passage moves a "
-            "theme's figures a lot; a low recall means theme shares are undercounted.</p>"
+            "theme's figures a lot; a low recall means theme shares are undercounted, a low precision that "
+            "they are overcounted.</p>"
             + '<details><summary>Precision and recall per theme</summary>'
             + table(shown, {"theme": "Theme", "support": "Labelled passages with the theme", "predicted": "Tagged",
                             "precision": "Precision", "recall": "Recall"},
@@ -238,7 +244,8 @@ def _search_examples(data: SiteData) -> str:
     vectors = embed([q["query"] for q in queries])
     per_query, recall = recall_at(index, queries, 5, vectors)
     html = ("<p>Search finds passages by meaning as well as by their words: it ranks every passage by the similarity "
-            "of its embedding to the query's and by keyword match, and fuses both rankings. "
+            "of its embedding (and of the passages around it) to the query's and by keyword match, and fuses both "
+            "rankings. "
             f"On {len(per_query)} hand-written queries, each with the passages a careful reader expects, "
             f"on average {pct(recall)} of the expected passages (up to five per query) are among the top five "
             "results, and a "

@@ -1,10 +1,12 @@
 """Themes an analyst asks about, traced through every episode.
 
-``lexicon`` loads the curated themes (data/themes.yaml); ``tagging`` scores every topic passage
-against every theme (embedding similarity + keywords) and tags those over the calibrated
-threshold; ``timelines`` turns tags into shares per episode, per speaker and along each
+``lexicon`` loads the curated themes (data/themes.yaml); ``tagging`` collects the evidence of
+every topic passage for every theme (embedding similarity of the passage and of its context
+window, keywords) and tags it by the theme model fitted on the labelled sample
+(data/themes.model.json); ``timelines`` turns tags into shares per episode, per speaker and along each
 episode's minutes; ``pipeline`` runs the stage incrementally and writes the tables;
-``evaluate`` measures the tags against the hand-labelled sample in data/annotations.
+``evaluate`` measures the tagger against the hand-labelled sample in data/annotations by
+leave-one-episode-out cross-validation and fits the model (``--calibrate``).
 Submodules load on first use."""
 from importlib import import_module
 

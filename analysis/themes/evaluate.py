@@ -2,7 +2,10 @@
 precision and recall per theme and macro averages, estimated by leave-one-episode-out
 cross-validation (the rule is calibrated on three episodes' passages and scored on the fourth;
 the held-out predictions of all folds are pooled). Several rule families (``VARIANTS``) are
-compared this way; the chosen one is then calibrated on the whole sample for config.py."""
+compared this way, with the logistic theme model (``ThemeModel``, the shipped tagger), whose
+threshold and relative threshold are themselves chosen by an inner leave-one-episode-out loop over
+the training episodes only. The batch labelled last (split 'fresh') is also scored on its own by
+the model fitted on the other passages. ``--calibrate`` refits the model on the whole sample and stores it (config.THEME_MODEL)."""
 from __future__ import annotations
 
 import csv
@@ -13,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from .tagging import MAX_KEYWORDS, TagRule, combine, evidence_mask
+from .tagging import MAX_KEYWORDS, TagRule, ThemeModel, combine, evidence_mask, relative_tags
 
 SAMPLE = "themes.sample.tsv"
+SPLITS = ("tune", "test", "cv", "fresh")  # labelling batches; "fresh" is also scored on its own (see report)
 THRESHOLDS = np.round(np.arange(0.20, 0.801, 0.01), 2)  # the calibration grid
 BONUSES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)
 SOLOS = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7)  # similarity above which no keyword is needed
@@ -30,6 +34,11 @@ VARIANTS = {
     "keyword + margin, per-theme thresholds": ((None,) + SOLOS, (None,) + MARGINS, True),
 }
 TARGET_PRECISION, TARGET_RECALL = 0.80, 0.70
+MODEL_FAMILY = "logistic model (passage + context similarity, keywords)"
+MODEL_THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)  # probability grid for the model's threshold
+# grid for the model's relative threshold (share of the passage's best theme's probability); None = off
+MODEL_RELATIVES = (None, 0.8, 0.85, 0.9, 0.95)
+FRESH = "fresh"  # the split labelled last, before the tagger's last change; also scored on its own
 
 
 class SampleError(ValueError):
@@ -49,8 +58,8 @@ def load_sample(path: Path | None = None, themes: list[str] | None = None) -> pd
         unknown = names - set(themes) if themes is not None else set()
         if unknown:
             raise SampleError(f"{path}, line {n}: unknown theme(s) {sorted(unknown)}")
-        if rec.get("split") not in ("tune", "test"):
-            raise SampleError(f"{path}, line {n}: split must be tune or test, not {rec.get('split')!r}")
+        if rec.get("split") not in SPLITS:
+            raise SampleError(f"{path}, line {n}: split must be one of {SPLITS}, not {rec.get('split')!r}")
         if rec["passage_key"] in seen:
             raise SampleError(f"{path}, line {n}: passage {rec['passage_key']} already labelled at line {seen[rec['passage_key']]}")
         seen[rec["passage_key"]] = n
@@ -169,22 +178,82 @@ def episode_of(keys: pd.Series) -> np.ndarray:
     return keys.str.rsplit("@", n=1).str[0].to_numpy()
 
 
+def _by_episode(truth: np.ndarray, episodes: np.ndarray, names: list[str], family: str,
+                fit_predict) -> CrossValidation:
+    """Leave one episode out: ``fit_predict(train, held)`` (boolean masks) calibrates on the
+    training passages and returns the held-out predictions and a description of what it fitted;
+    the pooled held-out predictions are scored."""
+    pred = np.zeros_like(truth)
+    rows = []
+    for ep in sorted(set(episodes)):
+        held = episodes == ep
+        pred[held], described = fit_predict(~held, held)
+        s = score(truth[held], pred[held], names)
+        rows.append({"episode": ep, "passages": int(held.sum()), "rule": described,
+                     "macro_precision": s.macro_precision, "macro_recall": s.macro_recall})
+    return CrossValidation(family, score(truth, pred, names), pd.DataFrame(rows), pred)
+
+
 def cross_validate(sim: np.ndarray, hits: np.ndarray, truth: np.ndarray, episodes: np.ndarray,
                    names: list[str], variant: str) -> CrossValidation:
     """Leave one episode out: calibrate ``variant`` on the other episodes' passages, predict
     the held-out episode's, and score the pooled held-out predictions (needs >= 2 episodes)."""
     if len(set(episodes)) < 2:
         raise ValueError("cross-validation by episode needs labelled passages from at least two episodes")
-    pred = np.zeros_like(truth)
-    rows = []
+
+    def fit_predict(train, held):
+        rule = calibrate(sim[train], hits[train], truth[train], variant)
+        return combine(sim[held], hits[held], rule)[1], rule.describe()
+
+    return _by_episode(truth, episodes, names, variant, fit_predict)
+
+
+def held_out_probabilities(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, c: float) -> np.ndarray:
+    """(passages x themes) probabilities, each episode's from a model fitted on the other episodes."""
+    prob = np.zeros(truth.shape)
     for ep in sorted(set(episodes)):
         held = episodes == ep
-        rule = calibrate(sim[~held], hits[~held], truth[~held], variant)
-        pred[held] = combine(sim[held], hits[held], rule)[1]
-        s = score(truth[held], pred[held], names)
-        rows.append({"episode": ep, "passages": int(held.sum()), "rule": rule.describe(),
-                     "macro_precision": s.macro_precision, "macro_recall": s.macro_recall})
-    return CrossValidation(variant, score(truth, pred, names), pd.DataFrame(rows), pred)
+        prob[held] = ThemeModel.fit(x[~held], truth[~held], 0.5, c).probability(x[held])
+    return prob
+
+
+def fit_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, c: float | None = None,
+              about: str = "") -> ThemeModel:
+    """The theme model fitted on these passages; its threshold and relative threshold are the
+    best macro F1 of MODEL_THRESHOLDS x MODEL_RELATIVES on leave-one-episode-out probabilities
+    within them (so they are chosen on predictions for passages the model did not see; for each
+    relative threshold the middle of the best run of thresholds; ties between relative thresholds:
+    listed first, i.e. off or looser; needs >= 2 episodes)."""
+    c = config.THEME_MODEL_C if c is None else c
+    prob = held_out_probabilities(x, truth, episodes, c)
+    best = None
+    for relative in MODEL_RELATIVES:
+        pred = np.stack([relative_tags(prob, t, relative) for t in MODEL_THRESHOLDS])
+        p, r = _precision_recall((pred & truth).sum(1), pred.sum(1), truth.sum(0))
+        f1 = _f1(_macro(p), _macro(r))
+        k = _middle_of_best(f1)
+        if best is None or f1[k] > best[0] + 1e-12:
+            best = (float(f1[k]), float(MODEL_THRESHOLDS[k]), relative)
+    return ThemeModel.fit(x, truth, best[1], c, about, best[2])
+
+
+def _describe(model: ThemeModel) -> str:
+    rel = "" if model.relative is None else f" and >= {model.relative:.2f} x the passage's best"
+    return f"probability >= {model.threshold:.2f}{rel}"
+
+
+def cross_validate_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, names: list[str],
+                         c: float | None = None) -> CrossValidation:
+    """Leave one episode out: fit the model (threshold included, see ``fit_model``) on the other
+    episodes, predict the held-out one; pooled held-out predictions scored (needs >= 3 episodes)."""
+    if len(set(episodes)) < 3:
+        raise ValueError("cross-validating the theme model needs labelled passages from at least three episodes")
+
+    def fit_predict(train, held):
+        model = fit_model(x[train], truth[train], episodes[train], c)
+        return model.tag(x[held])[1], _describe(model)
+
+    return _by_episode(truth, episodes, names, MODEL_FAMILY, fit_predict)
 
 
 def choose_variant(results: list[CrossValidation]) -> CrossValidation:
@@ -218,23 +287,33 @@ def _rule_config(rule: TagRule) -> str:
             f"PODLENS_THEME_SOLO_SIMILARITY={opt(rule.solo)} PODLENS_THEME_MARGIN={opt(rule.margin)}")
 
 
-def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibrate: bool = False) -> tuple[str, dict]:
+def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibrate: bool = False,
+           features: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[str, dict]:
     """Text report and a dict of the figures: the cross-validated (leave one episode out)
-    precision/recall of every rule family, per theme and per fold for the chosen one, and the
-    configured rule's in-sample figures (optimistic: it was calibrated on these passages). With
-    ``recalibrate``, also the chosen family calibrated on the whole sample (what config.py should hold)."""
+    precision/recall of every rule family and, given ``features`` (passage keys and their
+    (passages x themes x FEATURES) evidence), of the theme model, which is then the reported
+    (shipped) tagger; per theme and per fold for the reported one, and the configured rule's
+    in-sample figures (optimistic: it was calibrated on these passages). With ``recalibrate``,
+    also the reported family fitted on the whole sample (the model is stored in config.THEME_MODEL)."""
     sim, hits, truth, found, missing = sample_matrices(tags, sample, names)
     episodes = episode_of(found["passage_key"])
     n_eps = len(set(episodes))
     results = [cross_validate(sim, hits, truth, episodes, names, v) for v in VARIANTS]
-    chosen = choose_variant(results)
+    x = None
+    if features is not None:
+        position = pd.Series(np.arange(len(features[0])), index=features[0])
+        x = features[1][position.loc[found["passage_key"]].to_numpy()]
+        results.append(cross_validate_model(x, truth, episodes, names))
+    chosen = results[-1] if x is not None else choose_variant(results)
     lines = [(f"leave-one-episode-out cross-validation on {len(found)} labelled passages from {n_eps} episodes: "
-              "each rule family is calibrated (macro F1 grid search) on the other episodes and scored on the "
+              "each family is calibrated on the other episodes (rules: macro F1 grid search; model: fitted, its "
+              "thresholds (absolute and relative to the passage's best theme) chosen by an inner leave-one-episode-out loop on those episodes) and scored on the "
               "held-out one; held-out predictions pooled"),
-             f"  {'rule family':<40} {'prec':>5} {'rec':>5} {'F1':>5}"]
+             f"  {'family':<56} {'prec':>5} {'rec':>5} {'F1':>5}"]
     for r in results:
-        mark = "  <- chosen (best precision with recall >= 0.70, else best F1)" if r is chosen else ""
-        lines.append(f"  {r.variant:<40} {r.pooled.macro_precision:5.2f} {r.pooled.macro_recall:5.2f} "
+        mark = ("" if r is not chosen else "  <- shipped tagger" if x is not None
+                else "  <- chosen (best precision with recall >= 0.70, else best F1)")
+        lines.append(f"  {r.variant:<56} {r.pooled.macro_precision:5.2f} {r.pooled.macro_recall:5.2f} "
                      f"{r.pooled.macro_f1:5.2f}{mark}")
     lines.append(f"\nchosen family '{chosen.variant}', pooled held-out predictions per theme  <- reported figure")
     lines += _theme_table(chosen.pooled)
@@ -244,11 +323,29 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
     for f in chosen.folds.itertuples():
         lines.append(f"  {f.episode:<42} {f.passages:>3} passages  prec {f.macro_precision:.2f} "
                      f"rec {f.macro_recall:.2f}  [{f.rule}]")
+    fresh = (found["split"] == FRESH).to_numpy()
+    if x is not None and fresh.any() and len(set(episodes[~fresh])) >= 2:
+        model = fit_model(x[~fresh], truth[~fresh], episodes[~fresh])
+        fr = score(truth[fresh], model.tag(x[fresh])[1], names)
+        lines.append(f"\nfresh batch (split '{FRESH}', {int(fresh.sum())} passages labelled before the last tagger "
+                     f"change): the model fitted on the other {int((~fresh).sum())} passages ({_describe(model)}) "
+                     f"scores macro precision {fr.macro_precision:.2f}, macro recall {fr.macro_recall:.2f}")
+        lines += _theme_table(fr, "    ")
+        result_fresh = {"passages": int(fresh.sum()), "macro_precision": fr.macro_precision,
+                        "macro_recall": fr.macro_recall, "per_theme": fr.per_theme.to_dict("records")}
+    else:
+        result_fresh = None
     configured = TagRule.configured()
     conf = score(truth, combine(sim, hits, configured)[1], names)
-    lines.append(f"\nconfigured rule ({configured.describe()}) on all {len(found)} passages: macro precision "
-                 f"{conf.macro_precision:.2f}, macro recall {conf.macro_recall:.2f}  (in-sample, optimistic: the "
-                 "rule was calibrated on these passages)")
+    lines.append(f"\nconfigured rule ({configured.describe()}; used without a theme model) on all {len(found)} "
+                 f"passages: macro precision {conf.macro_precision:.2f}, macro recall {conf.macro_recall:.2f}  "
+                 "(in-sample, optimistic: the rule was calibrated on these passages)")
+    model = ThemeModel.configured() if x is not None else None
+    if model is not None:
+        stored = score(truth, model.tag(x)[1], names)
+        lines.append(f"stored theme model ({config.THEME_MODEL.name}, {_describe(model)}) on all "
+                     f"{len(found)} passages: macro precision {stored.macro_precision:.2f}, macro recall "
+                     f"{stored.macro_recall:.2f}  (in-sample, optimistic: fitted on these passages)")
     result = {"method": "leave-one-episode-out cross-validation", "passages": len(found), "episodes": n_eps,
               "missing": len(missing), "chosen_variant": chosen.variant,
               "variants": {r.variant: {"macro_precision": r.pooled.macro_precision,
@@ -257,9 +354,22 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
               "cv": {"macro_precision": chosen.pooled.macro_precision, "macro_recall": chosen.pooled.macro_recall,
                      "per_theme": chosen.pooled.per_theme.to_dict("records"),
                      "folds": chosen.folds.to_dict("records")},
+              "fresh": result_fresh,
               "configured": {"rule": configured.describe(), "macro_precision": conf.macro_precision,
                              "macro_recall": conf.macro_recall}}
-    if recalibrate:
+    if recalibrate and x is not None:
+        model = fit_model(x, truth, episodes, about=(
+            f"fitted on {len(found)} passages of data/annotations/{SAMPLE} by `python -m analysis evaluate-themes "
+            f"--calibrate`; leave-one-episode-out macro precision {chosen.pooled.macro_precision:.2f}, "
+            f"recall {chosen.pooled.macro_recall:.2f}"))
+        model.save(config.THEME_MODEL)
+        full = score(truth, model.tag(x)[1], names)
+        lines.append(f"\nmodel fitted on all {len(found)} passages ({_describe(model)}, chosen by "
+                     f"leave-one-episode-out within them), written to {config.THEME_MODEL}; in-sample macro "
+                     f"precision {full.macro_precision:.2f}, recall {full.macro_recall:.2f} (optimistic)")
+        result["calibrated"] = {"model": str(config.THEME_MODEL), "threshold": model.threshold,
+                                "relative": model.relative}
+    elif recalibrate:
         rule = calibrate(sim, hits, truth, chosen.variant)
         full = score(truth, combine(sim, hits, rule)[1], names)
         lines.append(f"\ncalibrated on all {len(found)} passages, family '{chosen.variant}': {rule.describe()}; "

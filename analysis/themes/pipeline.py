@@ -16,7 +16,7 @@ from ..io import content_hash, load_tables, write_json, write_table
 from ..topics.passages import PASSAGES, make_passages
 from ..topics.tables import ASSIGNMENTS, TOPICS
 from .lexicon import Theme, load_lexicon
-from .tagging import TAGS, tag_passages
+from .tagging import TAGS, TagRule, evidence, passage_keys, tag_passages
 from .timelines import PER_EPISODE, PER_SPEAKER, TIMELINE, per_episode, per_speaker, timelines
 
 OUTPUTS = {t.name: t for t in (TAGS, PER_EPISODE, PER_SPEAKER, TIMELINE)}
@@ -65,6 +65,7 @@ def inputs_key(passages: pd.DataFrame, lexicon_path: Path) -> str:
         "\n".join(passages["passage_id"] + "\t" + passages["text"]), Path(lexicon_path).read_bytes(),
         config.EMBEDDING_MODEL, str(config.EMBEDDING_BATCH_SIZE), str(config.THEME_THRESHOLD),
         str(config.THEME_KEYWORD_BONUS), str(config.THEME_SOLO_SIMILARITY), str(config.THEME_MARGIN),
+        config.THEME_MODEL.read_bytes() if config.THEME_MODEL is not None and config.THEME_MODEL.exists() else b"",
         str(config.THEME_BIN_MIN), str(config.THEME_SMOOTH_BINS), _CODE,
         *(p.read_bytes() if p.exists() else b"" for p in topic_files),
     )
@@ -112,6 +113,15 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
     return ThemeRun(themes, out, True, timings)
 
 
+def passage_evidence(themes: list[Theme], passages: pd.DataFrame | None = None,
+                     tables: dict[str, pd.DataFrame] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Passage keys and their (passages x themes x FEATURES) evidence, for measuring the theme
+    model (analysis.themes.evaluate.report). Embeddings come through the cache."""
+    passages = conversation_passages(tables) if passages is None else passages
+    x, _ = evidence(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes))
+    return passage_keys(passages).to_numpy(), x
+
+
 def profile(tables: dict[str, pd.DataFrame] | None = None) -> dict[str, float]:
     """Per-step timings (seconds) of a run that recomputes everything of this stage (theme
     phrases encoded afresh; passage embeddings from the topic stage's cache), writing nothing."""
@@ -152,10 +162,14 @@ def main_evaluate_themes(args) -> int:
 
     from .evaluate import load_sample, report
 
-    result = run()
-    names = [t.name for t in result.themes]
-    text, figures = report(result.tables[TAGS.name], names, load_sample(themes=names),
-                           recalibrate=getattr(args, "calibrate", False))
+    themes = load_lexicon()
+    names = [t.name for t in themes]
+    passages = conversation_passages()
+    # evidence only: the stored model is not needed here (--calibrate replaces it)
+    tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes), TagRule.configured())
+    text, figures = report(tags, names, load_sample(themes=names),
+                           recalibrate=getattr(args, "calibrate", False),
+                           features=passage_evidence(themes, passages))
     print(json.dumps(figures, indent=2, default=float) if getattr(args, "json", False) else text)
     write_json(figures, config.PROCESSED / "theme_evaluation.json")
     return 0

@@ -1,8 +1,14 @@
-"""Score every passage against every theme (meaning + keyword evidence) and tag it with the
-themes whose evidence passes the calibrated rule (``TagRule``); several themes per passage are allowed."""
+"""Score every passage against every theme (meaning + keyword evidence, of the passage and of its
+neighbours) and tag it with the themes that apply; several themes per passage are allowed.
+
+Two taggers share the evidence: ``ThemeModel`` (the default: a logistic model over theme-agnostic
+features, fitted on the hand-labelled sample and stored in config.THEME_MODEL) and ``TagRule``
+(similarity + keyword bonus over a threshold; used when no model file is configured)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +18,8 @@ from ..schema import Column, Table, register
 from .lexicon import Theme
 
 TAGS = register(Table("theme_tags", "Every (passage, theme) pair with its evidence and whether the theme applies. "
-                      "Tags are made by the theme tagger (similarity to data/themes.yaml plus keywords), "
+                      "Tags are made by the theme tagger (a model over similarity to data/themes.yaml and keywords, "
+                      "of the passage and its context window), "
                       "not by a person; its measured accuracy: `python -m analysis evaluate-themes`.", (
     Column("passage_id", "str", "Passage (table topic_passages)."),
     Column("passage_key", "str", "Stable key '<episode_id>@<first utterance order>.<part>' (see analysis.themes.passage_keys)."),
@@ -21,12 +28,22 @@ TAGS = register(Table("theme_tags", "Every (passage, theme) pair with its eviden
     Column("similarity", "float", "Highest cosine similarity of the passage to the theme's description or a seed phrase, -1 to 1."),
     Column("keyword_hits", "int", "Distinct theme keywords found in the passage."),
     Column("keywords", "str", "';'-joined keywords found (lower case); '' when none."),
-    Column("score", "float", "similarity + keyword bonus (config.THEME_KEYWORD_BONUS per distinct keyword, at most 2)."),
-    Column("tagged", "bool", "The theme applies: score >= config.THEME_THRESHOLD (and, when set in config, a keyword "
-           "unless similarity >= THEME_SOLO_SIMILARITY; similarity within THEME_MARGIN of the passage's best theme)."),
+    Column("context_similarity", "float", "Highest cosine similarity of the passage's context window (it, counted "
+           "twice, and the previous and next passage of the episode) to the theme's texts, -1 to 1."),
+    Column("score", "float", "The tagger's score: with the theme model (config.THEME_MODEL) the probability, 0 to 1, "
+           "that the theme applies; without it similarity + keyword bonus (config.THEME_KEYWORD_BONUS per keyword, at most 2)."),
+    Column("tagged", "bool", "The theme applies: score >= the model's threshold and >= its relative share of the "
+           "passage's best theme's score (both stored with it), or without a model "
+           "score >= config.THEME_THRESHOLD (and the optional TagRule conditions of config.py)."),
 ), key=("passage_id", "theme")))
 
 MAX_KEYWORDS = 2  # keyword bonus counts at most this many distinct keywords
+# Features of ThemeModel, per (passage, theme); none names a theme, so one model serves any lexicon.
+FEATURES = ("similarity", "top2_similarity", "context_similarity", "context_top2_similarity",
+            "similarity_above_mean", "context_similarity_above_mean", "keywords", "context_keywords", "keywords_per_100_words")
+MAX_CONTEXT_KEYWORDS = 3  # keyword counts of the context window are capped here
+MAX_KEYWORD_DENSITY = 5.0  # keywords per 100 words are capped here
+CONTEXT_SELF_WEIGHT = 2.0  # in a passage's context vector the passage counts this many times each neighbour
 
 
 def passage_keys(passages: pd.DataFrame) -> pd.Series:
@@ -37,12 +54,122 @@ def passage_keys(passages: pd.DataFrame) -> pd.Series:
     return passages["episode_id"] + "@" + passages["first_order"].astype(str) + "." + part.astype(str)
 
 
-def similarities(passage_vectors: np.ndarray, themes: list[Theme], theme_vectors: list[np.ndarray]) -> np.ndarray:
-    """(passages x themes) highest cosine similarity of each passage to each theme's texts
-    (unit vectors in, so a dot product is the cosine)."""
-    if not len(passage_vectors):
-        return np.zeros((0, len(themes)), dtype=np.float32)
-    return np.stack([(passage_vectors @ tv.T).max(axis=1) for tv in theme_vectors], axis=1)
+def context_vectors(episode_ids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Unit vectors of each passage's context: its vector (weighted CONTEXT_SELF_WEIGHT) plus those
+    of the previous and next passage of the same episode (table order), normalised. Depends on
+    the episode alone."""
+    prev, nxt = neighbour_masks(episode_ids)
+    out = CONTEXT_SELF_WEIGHT * np.asarray(vectors, dtype=np.float64)
+    out[prev] += vectors[np.flatnonzero(prev) - 1]
+    out[nxt] += vectors[np.flatnonzero(nxt) + 1]
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def neighbour_masks(episode_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks: the row has a previous / next row of the same episode."""
+    ep = np.asarray(episode_ids)
+    same = ep[1:] == ep[:-1]
+    return np.r_[False, same], np.r_[same, False]
+
+
+def theme_features(episode_ids: np.ndarray, passage_vectors: np.ndarray, theme_vectors: list[np.ndarray],
+                   hits: np.ndarray, word_counts: np.ndarray) -> np.ndarray:
+    """(passages x themes x FEATURES) evidence: highest and mean-of-top-2 cosine similarity of the
+    passage and of its context (``context_vectors``) to the theme's texts; the highest ones minus
+    their mean over the lexicon's themes (how much this theme stands out for the passage); distinct keywords (capped at MAX_KEYWORDS), in the context window
+    (capped at MAX_CONTEXT_KEYWORDS) and per 100 words (capped at MAX_KEYWORD_DENSITY)."""
+    n, m = len(passage_vectors), len(theme_vectors)
+    if not n:
+        return np.zeros((0, m, len(FEATURES)))
+
+    def sims(x):
+        per = [x @ tv.T for tv in theme_vectors]
+        top = np.stack([s.max(axis=1) for s in per], axis=1)
+        top2 = np.stack([np.sort(s, axis=1)[:, -2:].mean(axis=1) for s in per], axis=1)
+        return top, top2
+
+    own, own2 = sims(np.asarray(passage_vectors, dtype=np.float64))
+    ctx, ctx2 = sims(context_vectors(episode_ids, np.asarray(passage_vectors, dtype=np.float64)))
+    prev, nxt = neighbour_masks(episode_ids)
+    ctx_hits = np.array(hits, dtype=float, copy=True)
+    ctx_hits[prev] += hits[np.flatnonzero(prev) - 1]
+    ctx_hits[nxt] += hits[np.flatnonzero(nxt) + 1]
+    density = hits / np.maximum(np.asarray(word_counts, dtype=float)[:, None], 1) * 100
+    return np.stack([own, own2, ctx, ctx2, own - own.mean(axis=1, keepdims=True), ctx - ctx.mean(axis=1, keepdims=True),
+                     np.minimum(hits, MAX_KEYWORDS), np.minimum(ctx_hits, MAX_CONTEXT_KEYWORDS),
+                     np.minimum(density, MAX_KEYWORD_DENSITY)], axis=-1)
+
+
+@dataclass(frozen=True)
+class ThemeModel:
+    """Logistic model of P(theme applies | FEATURES), shared by all themes (it names none, so a
+    theme added to the lexicon is scored the same way); tags where the probability >= ``threshold``
+    and, when ``relative`` is set, >= ``relative`` x the passage's highest probability over the
+    lexicon's themes (a passage clearly about one theme is not also tagged with the themes it only
+    touches). ``about``: how it was fitted (sample, cross-validated figures)."""
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    about: str = ""
+    relative: float | None = None
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """(passages x themes) probabilities from (passages x themes x features) evidence."""
+        if tuple(self.features) != FEATURES:
+            raise ValueError(f"theme model features {self.features} differ from this code's {FEATURES}: "
+                             "refit it with `python -m analysis evaluate-themes --calibrate`")
+        z = x @ np.asarray(self.coef) + self.intercept
+        return 1 / (1 + np.exp(-z))
+
+    def tag(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(passages x themes) probabilities and tags (see the class docstring)."""
+        prob = self.probability(x)
+        return prob, relative_tags(prob, self.threshold, self.relative)
+
+    @classmethod
+    def fit(cls, x: np.ndarray, truth: np.ndarray, threshold: float, c: float, about: str = "",
+            relative: float | None = None) -> ThemeModel:
+        """Fit on (passages x themes x features) evidence and boolean (passages x themes) labels:
+        L2-regularised (inverse strength ``c``), classes weighted to balance."""
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+        lr.fit(x.reshape(-1, x.shape[-1]), truth.ravel())
+        return cls(FEATURES, tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), float(threshold), about,
+                   None if relative is None else float(relative))
+
+    def save(self, path: Path) -> None:
+        from ..io import write_json
+
+        write_json({"features": list(self.features), "coef": list(self.coef), "intercept": self.intercept,
+                    "threshold": self.threshold, "relative": self.relative, "about": self.about}, Path(path))
+
+    @classmethod
+    def load(cls, path: Path) -> ThemeModel:
+        """The model stored at ``path``; a clear error naming the file when it is malformed."""
+        try:
+            d = json.loads(Path(path).read_text(encoding="utf-8"))
+            relative = d.get("relative")
+            return cls(tuple(d["features"]), tuple(float(v) for v in d["coef"]), float(d["intercept"]),
+                       float(d["threshold"]), str(d.get("about", "")), None if relative is None else float(relative))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a theme model ({exc})") from exc
+
+    @classmethod
+    def configured(cls) -> ThemeModel | None:
+        """The model of config.THEME_MODEL, or None when that is unset or absent."""
+        path = config.THEME_MODEL
+        return cls.load(path) if path is not None and Path(path).exists() else None
+
+
+def relative_tags(prob: np.ndarray, threshold: float, relative: float | None) -> np.ndarray:
+    """Boolean (passages x themes): probability >= ``threshold`` and, unless ``relative`` is None,
+    >= ``relative`` x the row's highest probability."""
+    tagged = prob >= threshold
+    if relative is not None and prob.size:
+        tagged &= prob >= relative * prob.max(axis=1, keepdims=True)
+    return tagged
 
 
 def keyword_evidence(texts: list[str], themes: list[Theme]) -> list[list[list[str]]]:
@@ -105,22 +232,37 @@ def combine(similarity: np.ndarray, hits: np.ndarray, rule: TagRule | None = Non
     return score, (score >= rule.threshold) & evidence_mask(similarity, hits, rule.solo, rule.margin)
 
 
-def tag_passages(passages: pd.DataFrame, passage_vectors: np.ndarray, themes: list[Theme],
-                 theme_vectors: list[np.ndarray], rule: TagRule | None = None) -> pd.DataFrame:
-    """Table ``theme_tags``: one row per passage and theme, passages in input order; tagged by
-    ``rule`` (default: the configured one)."""
-    sim = similarities(passage_vectors, themes, theme_vectors)
+def evidence(passages: pd.DataFrame, passage_vectors: np.ndarray, themes: list[Theme],
+             theme_vectors: list[np.ndarray]) -> tuple[np.ndarray, list[list[list[str]]]]:
+    """(passages x themes x FEATURES) evidence of ``passages`` (episode order, as in table
+    topic_passages) and the keywords found per passage and theme."""
     found = keyword_evidence(passages["text"].tolist(), themes)
-    hits = np.array([[len(k) for k in row] for row in found], dtype=float).reshape(sim.shape)
-    score, tagged = combine(sim, hits, rule)
+    hits = np.array([[len(k) for k in row] for row in found], dtype=float).reshape(len(passages), len(themes))
+    words = passages["text"].str.split().str.len().to_numpy() if len(passages) else np.zeros(0)
+    return theme_features(passages["episode_id"].to_numpy(), passage_vectors, theme_vectors, hits, words), found
+
+
+def tag_passages(passages: pd.DataFrame, passage_vectors: np.ndarray, themes: list[Theme],
+                 theme_vectors: list[np.ndarray], tagger: TagRule | ThemeModel | None = None) -> pd.DataFrame:
+    """Table ``theme_tags``: one row per passage and theme, passages in input order; tagged by
+    ``tagger`` (default: the configured model, else the configured rule)."""
+    x, found = evidence(passages, passage_vectors, themes, theme_vectors)
+    tagger = tagger or ThemeModel.configured() or TagRule.configured()
+    sim, hits = x[..., FEATURES.index("similarity")], x[..., FEATURES.index("keywords")]
+    if isinstance(tagger, ThemeModel):
+        score, tagged = tagger.tag(x)
+    else:
+        score, tagged = combine(sim, hits, tagger)
     n, m = sim.shape
     df = pd.DataFrame({
         "passage_id": np.repeat(passages["passage_id"].to_numpy(), m),
         "passage_key": np.repeat(passage_keys(passages).to_numpy(), m),
         "episode_id": np.repeat(passages["episode_id"].to_numpy(), m),
         "theme": np.tile([t.name for t in themes], n),
-        "similarity": sim.ravel().astype(float), "keyword_hits": hits.ravel().astype(int),
+        "similarity": sim.ravel().astype(float),
+        "keyword_hits": np.array([len(k) for row in found for k in row], dtype=int),
         "keywords": [";".join(k) for row in found for k in row],
+        "context_similarity": x[..., FEATURES.index("context_similarity")].ravel().astype(float),
         "score": score.ravel().astype(float), "tagged": tagged.ravel(),
     })
     return TAGS.conform(df) if n else TAGS.empty()
