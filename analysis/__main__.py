@@ -296,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.command}: inputs, code and settings unchanged since its last run: nothing recomputed"
               + (f" (exit {rc}, as then)" if rc else ""))
         return rc
+    if run:
+        run.begin()
     rc = _dispatch(args)
     if run:
         run.done(rc)

@@ -92,7 +92,7 @@ STAGES: dict[str, Stage] = {
                   lambda: [config.ROOT / "site"]),
 }
 FORCE_OPTIONS = ("refit", "force")  # run even when up to date; the result is a plain run's
-QUIET_OPTIONS = ("quiet",)  # change only what is printed
+NEUTRAL_OPTIONS = ("quiet", "cluster")  # change what is printed or where work runs, not the result
 
 
 def stamp_path(stage: str) -> Path:
@@ -164,7 +164,7 @@ def gated(args) -> tuple[bool, bool]:
     something else than the plain run: such a run neither checks nor writes the stamp."""
     if args.command not in STAGES:
         return False, False
-    opts = {k: v for k, v in vars(args).items() if k not in ("command", "func", *QUIET_OPTIONS)}
+    opts = {k: v for k, v in vars(args).items() if k not in ("command", "func", *NEUTRAL_OPTIONS)}
     plain = all(v in (False, None, [], "") for k, v in opts.items() if k not in FORCE_OPTIONS)
     return plain, any(opts.get(k) for k in FORCE_OPTIONS)
 
@@ -207,13 +207,18 @@ def _write(name: str, record: dict) -> None:
 
 
 class Run:
-    """One stage invocation under its stamp: :meth:`up_to_date` before, :meth:`done` after."""
+    """One stage invocation under its stamp: :meth:`up_to_date`, else :meth:`begin` before the
+    stage runs and :meth:`done` after."""
 
     def __init__(self, name: str):
         self.name = name
         self.record = _read(name)
         self.key, self.fp = fingerprint(name, self.record.get("files"))
-        self.before = _snapshot(name)
+        self.before: dict[str, tuple[int, int]] = {}
+
+    def begin(self) -> None:
+        """Note the outputs' state, so that :meth:`done` records the files the run wrote."""
+        self.before = _snapshot(self.name)
 
     def up_to_date(self) -> int | None:
         """The stored exit code when nothing changed since the last run (the stamp is refreshed,
