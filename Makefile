@@ -40,6 +40,9 @@ $(STAMPS)/speakers.json: $(STAMPS)/corpus.json
 topics: $(STAMPS)/evaluate-topics.json ## assign passages to topics (fit only when none fits, or REFIT=1); evaluate a new model
 $(STAMPS)/topics.json: $(STAMPS)/speakers.json
 	$(PY) -m analysis topics $(if $(REFIT),--refit)
+ifdef REFIT
+.PHONY: $(STAMPS)/topics.json
+endif
 
 $(STAMPS)/evaluate-topics.json: $(STAMPS)/topics.json
 	$(PY) -m analysis evaluate-topics || echo "warning: a topic-model acceptance check failed (see above)"
