@@ -82,9 +82,7 @@ def cached_passages(utterances: pd.DataFrame, episodes: pd.DataFrame, use_cache:
     """:func:`~analysis.topics.passages.make_passages`, per episode behind a cache
     (``data/cache/passages``) keyed by the episode's utterances, format and the passage code:
     only new or changed episodes are cut, in parallel (analysis.parallel)."""
-    import pickle
-
-    from ..io import atomic_path
+    from ..io import load_keyed, store_keyed
     from ..parallel import parallel_map
     from .passages import conversation, is_turn_based, to_table
 
@@ -96,14 +94,7 @@ def cached_passages(utterances: pd.DataFrame, episodes: pd.DataFrame, use_cache:
         key = content_hash(pd.util.hash_pandas_object(ep, index=False).to_numpy().tobytes(),
                            str(turns.get(ep_id, False)), _PASSAGE_CODE)
         path = config.CACHE / PASSAGE_CACHE / f"{ep_id}.pkl"
-        cached = None
-        if use_cache and path.exists():
-            try:
-                with path.open("rb") as fh:
-                    stored_key, cached = pickle.load(fh)
-                cached = cached if stored_key == key else None
-            except (OSError, EOFError, AttributeError, ValueError, pickle.UnpicklingError):
-                cached = None
+        cached = load_keyed(path, key) if use_cache else None
         if cached is None:
             todo.append((len(rows), key, path))
         rows.append(cached)
@@ -112,8 +103,7 @@ def cached_passages(utterances: pd.DataFrame, episodes: pd.DataFrame, use_cache:
     for (i, key, path), r in zip(todo, cut):
         rows[i] = r
         if use_cache:
-            with atomic_path(path) as tmp, tmp.open("wb") as fh:
-                pickle.dump((key, r), fh)
+            store_keyed(path, key, r)
     return to_table([r for ep_rows in rows for r in ep_rows])
 
 
