@@ -88,7 +88,8 @@ STAGES: dict[str, Stage] = {
                     lambda: [config.PROCESSED], ok=(0, 1), env=("OPENAI_API_KEY", "OPENAI_BASE_URL")),
     "notebooks": Stage(lambda: [config.ROOT / "notebooks", config.PROCESSED, config.ANNOTATIONS], ALL_CODE,
                        lambda: [config.ROOT / "site" / "notebooks"]),
-    "site": Stage(lambda: [config.PROCESSED, config.ANNOTATIONS, config.ROOT / "site" / "notebooks"], ALL_CODE,
+    "site": Stage(lambda: [config.PROCESSED, config.ANNOTATIONS, config.ROOT / "notebooks",
+                           config.ROOT / "site" / "notebooks"], ALL_CODE,
                   lambda: [config.ROOT / "site"]),
 }
 FORCE_OPTIONS = ("refit", "force")  # run even when up to date; the result is a plain run's
