@@ -237,5 +237,10 @@ class Run:
         after = _snapshot(self.name)
         written = {p: s for p, s in after.items() if self.before.get(p) != s}
         kept = {p: after[p] for p in self.record.get("outputs", {}) if p in after}
-        # the inputs as they were when the run started: a file edited meanwhile is seen next time
-        _write(self.name, {"key": self.key, "rc": rc, "files": self.fp.seen, "outputs": kept | written})
+        # the inputs as they are now when the run itself changed them (a stage that writes into a
+        # folder it reads), else as they were when it started: a file edited meanwhile is seen next time
+        key, fp = fingerprint(self.name, self.fp.seen)
+        changed = {p for p, v in fp.seen.items() if self.fp.seen.get(p, [None] * 3)[2] != v[2]}
+        if not changed <= written.keys():
+            key, fp = self.key, self.fp
+        _write(self.name, {"key": key, "rc": rc, "files": fp.seen, "outputs": kept | written})

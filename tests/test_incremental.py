@@ -141,3 +141,22 @@ def test_adding_an_episode_changes_no_other_episode_and_fits_nothing(project, mo
     assert len(added) > 10 and (added["assigned_by"] == "nearest_topic").all()
     assert (added["topic_id"] >= 0).mean() > 0.5 and (assign["model_version"] == version).all()
     assert (added["clustered_topic_id"] == -1).all() and added["probability"].isna().all()
+
+
+def test_a_stage_that_writes_into_a_folder_it_reads_is_stamped_after_its_own_writes(project, monkeypatch):
+    """The site stage reads site/notebooks and writes its metadata there: its next run is a no-op."""
+    calls: list[str] = []
+
+    def dispatch(args):
+        calls.append(args.command)
+        out = config.ROOT / "site" / "notebooks" / "_metadata.yml"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("execute: {enabled: false}\n")
+        return 0
+
+    monkeypatch.setattr(cli, "_dispatch", dispatch)
+    assert cli.main(["site"]) == 0 and cli.main(["site"]) == 0
+    assert calls == ["site"]
+    (config.ROOT / "site" / "notebooks" / "01-corpus.ipynb").write_text("{}")  # the notebooks stage wrote
+    cli.main(["site"])
+    assert calls == ["site", "site"]
