@@ -102,7 +102,7 @@ def stamp_path(stage: str) -> Path:
 
 def _files(paths) -> list[Path]:
     """Every file of ``paths`` (folders walked, hidden entries and __pycache__ skipped), sorted;
-    a missing path is listed as is (its fingerprint says it is missing)."""
+    a missing path gives none, as an empty folder does."""
     out = []
     for p in paths:
         p = Path(p)
@@ -110,7 +110,7 @@ def _files(paths) -> list[Path]:
             for dirpath, dirs, names in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
                 out += [Path(dirpath) / n for n in sorted(names) if not n.startswith(".")]
-        else:
+        elif p.exists():
             out.append(p)
     return out
 
