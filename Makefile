@@ -26,7 +26,8 @@ PROCESSED := $(or $(PODLENS_PROCESSED),$(DATA)/processed)
 STAMPS := $(PROCESSED)/.stamps
 CODE := $(shell find analysis -name '*.py' -not -path '*/__pycache__/*')
 INPUTS := $(shell find $(DATA) \( -path $(DATA)/processed -o -path $(DATA)/interim -o -path $(DATA)/cache \) -prune \
-                   -o -type f -not -name '.*' -print 2>/dev/null) $(PODLENS_CATALOG) $(PODLENS_ANNOTATIONS)
+                   -o -type f -not -name '.*' -print 2>/dev/null) $(PODLENS_CATALOG) \
+          $(if $(PODLENS_ANNOTATIONS),$(shell find $(PODLENS_ANNOTATIONS) -type f 2>/dev/null))
 NOTEBOOK_FILES := $(wildcard notebooks/*.ipynb)
 
 corpus: $(STAMPS)/corpus.json ## build the canonical corpus tables in data/processed/
