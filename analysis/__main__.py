@@ -227,8 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="copy the responses used into data/enrichments/llm/ so they can be committed")
     p.set_defaults(func=cmd_enrich)
 
-    p = sub.add_parser("topics", help="fit (or reload) the topic model and write topic tables")
-    p.add_argument("--refit", action="store_true", help="refit even when inputs are unchanged")
+    p = sub.add_parser("topics", help="assign passages to the stored topic model (fit one when needed); write topic tables")
+    p.add_argument("--refit", action="store_true", help="fit a new model version even when the stored one applies")
     p.set_defaults(func=cmd_topics)
 
     p = sub.add_parser("evaluate-topics",
