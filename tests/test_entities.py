@@ -12,7 +12,12 @@ from analysis.entities.aliases import (
     normalise,
     with_catalog,
 )
-from analysis.entities.extract import cached_mentions, episodes_mentions, extract_episode, needed_components
+from analysis.entities.extract import (
+    cached_mentions,
+    episodes_mentions,
+    extract_episode,
+    needed_components,
+)
 from analysis.entities.tables import comentions, per_episode, timeline
 
 
@@ -103,7 +108,7 @@ def test_mentions_are_the_same_extracted_serially_or_on_worker_processes(tmp_pat
     from analysis.ingest import parse_file
 
     table = _catalog(aliases)
-    seed = [s.text for s in parse_file(sorted(RAW.glob("*.transcript.txt"))[0]).segments][:60]
+    seed = [s.text for s in parse_file(min(RAW.glob("*.transcript.txt"))).segments][:60]
     convs = [_conv("a", TEXTS), _conv("b", seed[:30], "ann-lee"), _conv("c", seed[30:]), _conv("d", TEXTS[::-1])]
     names = [{"ann": "Ann Lee"}, {}, {}, {"ann": "Ann Lee"}]
     serial = episodes_mentions(convs, table, names, directory=tmp_path / "serial", workers=1)
