@@ -11,7 +11,7 @@ def test_long_texts_come_in_smaller_batches_with_the_same_vectors(monkeypatch):
     monkeypatch.setattr(embeddings.config, "EMBEDDING_BATCH_SIZE", 64)
     long = [" ".join(f"word{k} variant{j}" for k in range(60)) for j in range(12)]  # one length, ~200 tokens
     short = [f"We shipped structured outputs in the API last year and developers used them, release {w}." for w in
-             "one two three four five six seven eight nine ten eleven twelve".split()]
+             ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]]
     texts = long + short
     lengths = embeddings.token_lengths(texts)
     assert len(set(lengths[:12])) == 1 and lengths[0] > 150 and len(set(lengths[12:])) == 1
