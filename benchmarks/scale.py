@@ -220,12 +220,13 @@ def make_episode(index: int, streams: list[list[str]], seed: int = 0, minutes: f
 
 def generate(root: Path, n: int, seed: int = 0, minutes: float = 60.0, start: int = 0) -> list[str]:
     """Write episodes ``start..n-1`` into ``root/data/raw`` and (re)write ``root/data/episodes.yaml``
-    with every episode so far; the glossary, theme lexicon and entity aliases are copied from this
-    repository. Returns the new ids."""
+    with every episode so far; the project's settings in data/ (glossary, theme lexicon, entity
+    aliases: its .yaml and .json files) are copied from this repository. Returns the new ids."""
     data = root / "data"
     (data / "raw").mkdir(parents=True, exist_ok=True)
-    for name in ("glossary.yaml", "themes.yaml", "entities.yaml"):  # ASR fixes, theme lexicon, entity aliases
-        shutil.copy(ROOT / "data" / name, data / name)
+    for path in sorted((ROOT / "data").glob("*.*")):  # settings: ASR glossary, theme lexicon (and model), entity aliases
+        if path.is_file() and path.suffix in (".yaml", ".json") and path.name != "episodes.yaml":
+            shutil.copy(path, data / path.name)
     catalog = data / "episodes.yaml"
     entries = yaml.safe_load(catalog.read_text())["episodes"] if start and catalog.exists() else []
     streams = sentence_streams()

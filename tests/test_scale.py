@@ -84,7 +84,7 @@ def test_benchmark_runs_every_stage_of_make_all_in_its_order():
 
     makefile = (Path(scale.ROOT) / "Makefile").read_text()
     recipes = {m.group(1): (m.group(2).split(), m.group(3)) for m in re.finditer(
-        r"^([^\s:=#]+):(?!=)([^#\n]*?)(?:##[^\n]*)?\n((?:\t[^\n]*\n)*)", makefile, re.M)}  # stamp targets too
+        r"^([^\s:=#]+):(?!=)([^#\n]*?)(?:##[^\n]*)?\n((?:\t[^\n]*\n)*)", makefile, re.MULTILINE)}  # stamp targets too
     order: list[str] = []
 
     def visit(target):
