@@ -18,29 +18,54 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create .venv and install podlens (fast when nothing changed)
 
-corpus: setup ## build the canonical corpus tables in data/processed/
+# Each stage is a stamp file (analysis/stamps.py) made from the files it may read: with nothing
+# newer, `make all` starts no Python process. When make sees a newer file the stage runs, and
+# its content fingerprint decides whether anything is recomputed (a touched file costs a stat).
+DATA := $(or $(PODLENS_ROOT),.)/data
+PROCESSED := $(or $(PODLENS_PROCESSED),$(DATA)/processed)
+STAMPS := $(PROCESSED)/.stamps
+CODE := $(shell find analysis -name '*.py' -not -path '*/__pycache__/*')
+INPUTS := $(shell find $(DATA) \( -path $(DATA)/processed -o -path $(DATA)/interim -o -path $(DATA)/cache \) -prune \
+                   -o -type f -not -name '.*' -print 2>/dev/null) $(PODLENS_CATALOG) \
+          $(if $(PODLENS_ANNOTATIONS),$(shell find $(PODLENS_ANNOTATIONS) -type f 2>/dev/null))
+NOTEBOOK_FILES := $(wildcard notebooks/*.ipynb)
+
+corpus: $(STAMPS)/corpus.json ## build the canonical corpus tables in data/processed/
+$(STAMPS)/corpus.json: $(STAMP) $(CODE) $(INPUTS)
 	$(PY) -m analysis corpus
 
-speakers: corpus ## talk-time metrics and the speaker/timing evaluation they quote
+speakers: $(STAMPS)/speakers.json ## talk-time metrics and the speaker/timing evaluation they quote
+$(STAMPS)/speakers.json: $(STAMPS)/corpus.json
 	$(PY) -m analysis speakers
 
-topics: speakers ## fit (or reload) the topic model, write topic tables and its evaluation
-	$(PY) -m analysis topics
+topics: $(STAMPS)/evaluate-topics.json ## assign passages to topics (fit only when none fits, or REFIT=1); evaluate a new model
+$(STAMPS)/topics.json: $(STAMPS)/speakers.json
+	$(PY) -m analysis topics $(if $(REFIT),--refit)
+ifdef REFIT
+.PHONY: $(STAMPS)/topics.json
+endif
+
+$(STAMPS)/evaluate-topics.json: $(STAMPS)/topics.json
 	$(PY) -m analysis evaluate-topics || echo "warning: a topic-model acceptance check failed (see above)"
 
-themes: topics ## tag passages with data/themes.yaml; theme timelines (skipped when unchanged)
+themes: $(STAMPS)/themes.json ## tag passages with data/themes.yaml; theme timelines (skipped when unchanged)
+$(STAMPS)/themes.json: $(STAMPS)/evaluate-topics.json
 	$(PY) -m analysis themes
 
-entities: topics ## entity mentions and tables (spaCy NER + data/entities.yaml; cached per episode)
+entities: $(STAMPS)/entities.json ## entity mentions and tables (spaCy NER + data/entities.yaml; cached per episode)
+$(STAMPS)/entities.json: $(STAMPS)/evaluate-topics.json
 	$(PY) -m analysis entities
 
-enrich: topics ## optional LLM labels/summaries/chapters (PODLENS_LLM=1 + a key or base URL; else one line)
+enrich: $(STAMPS)/enrich.json ## optional LLM labels/summaries/chapters (PODLENS_LLM=1 + a key or base URL; else one line)
+$(STAMPS)/enrich.json: $(STAMPS)/evaluate-topics.json
 	$(PY) -m analysis enrich || echo "warning: some LLM enrichments are missing (see above)"
 
-notebooks: themes entities enrich ## execute notebooks/ into site/notebooks/ (re-runs only what changed)
+notebooks: $(STAMPS)/notebooks.json ## execute notebooks/ into site/notebooks/ (re-runs only what changed)
+$(STAMPS)/notebooks.json: $(STAMPS)/themes.json $(STAMPS)/entities.json $(STAMPS)/enrich.json $(NOTEBOOK_FILES)
 	$(PY) -m analysis notebooks
 
-pages: notebooks ## write the site's pages from the tables into site/, and previews into site/_preview/
+pages: $(STAMPS)/site.json ## write the site's pages from the tables into site/, and previews into site/_preview/
+$(STAMPS)/site.json: $(STAMPS)/notebooks.json
 	$(PY) -m analysis site
 
 site: pages ## render the Quarto site into site/_site/ (needs Quarto on PATH)

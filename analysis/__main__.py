@@ -227,8 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="copy the responses used into data/enrichments/llm/ so they can be committed")
     p.set_defaults(func=cmd_enrich)
 
-    p = sub.add_parser("topics", help="fit (or reload) the topic model and write topic tables")
-    p.add_argument("--refit", action="store_true", help="refit even when inputs are unchanged")
+    p = sub.add_parser("topics", help="assign passages to the stored topic model (fit one when needed); write topic tables")
+    p.add_argument("--refit", action="store_true", help="fit a new model version even when the stored one applies")
     p.set_defaults(func=cmd_topics)
 
     p = sub.add_parser("evaluate-topics",
@@ -287,11 +287,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import stamps
+
+    args = build_parser().parse_args(argv)
+    plain, forced = stamps.gated(args)
+    run = stamps.Run(args.command) if plain else None
+    if run and not forced and (rc := run.up_to_date()) is not None:  # before any heavy import
+        print(f"{args.command}: inputs, code and settings unchanged since its last run: nothing recomputed"
+              + (f" (exit {rc}, as then)" if rc else ""))
+        return rc
+    if run:
+        run.begin()
+    rc = _dispatch(args)
+    if run:
+        run.done(rc)
+    return rc
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from .catalog import CatalogError
     from .entities.aliases import AliasError
     from .themes.lexicon import LexiconError
 
-    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (CatalogError, FileNotFoundError, LexiconError, AliasError) as exc:  # a broken catalog or a missing input table

@@ -82,6 +82,7 @@ def compare(who: str, tables: dict[str, pd.DataFrame] | None = None) -> Comparis
     from .themes.pipeline import conversation_passages
     from .themes.tagging import passage_keys
     from .themes.timelines import PER_SPEAKER as THEME_SPK
+    from .topics.passages import PASSAGES
     from .topics.tables import PER_SPEAKER as TOPIC_SPK
 
     corpus = tables or load_corpus()
@@ -108,7 +109,9 @@ def compare(who: str, tables: dict[str, pd.DataFrame] | None = None) -> Comparis
     ents = ents.assign(cell=ents["entity"] + " (" + ents["mentions"].astype(str) + ")").pivot(
         index="rank", columns="episode_id", values="cell").reindex(columns=order).fillna("")
 
-    passages = conversation_passages(tables)
+    # the topic stage's passages when ``tables`` hold them (the site: cutting them again per person
+    # cost the whole corpus's passage cutting each time), else read or cut as the themes stage does
+    passages = corpus[PASSAGES.name].copy() if PASSAGES.name in corpus else conversation_passages(tables)
     passages["passage_key"] = passage_keys(passages)
     mine = passages[(passages["speaker_id"] == sid) & (passages["word_count"] >= MIN_PAIR_WORDS)].reset_index(drop=True)
     vectors = embed(mine["text"].tolist())

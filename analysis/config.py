@@ -29,6 +29,9 @@ EMBEDDING_BATCH_SIZE = int(os.environ.get("PODLENS_EMBEDDING_BATCH_SIZE", "64"))
 # Topic models of corpora with more passages than this are fitted on a deterministic sample of
 # this many, the other passages assigned by the fitted model (0: always fit on every passage).
 TOPIC_FIT_SAMPLE = int(os.environ.get("PODLENS_TOPIC_FIT_SAMPLE", "5000"))
+# A stored topic model is refitted when more than this share of the corpus's passages (relative
+# to those it was fitted on) are new to it; until then new episodes are assigned to its topics.
+TOPIC_REFIT_GROWTH = float(os.environ.get("PODLENS_TOPIC_REFIT_GROWTH", "0.5"))
 
 # Parallelism: local worker processes for per-episode work, or a dask.distributed scheduler
 # address (tcp://host:8786) whose workers run it instead (see analysis/parallel.py).

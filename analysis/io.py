@@ -80,19 +80,33 @@ def content_hash(*parts: bytes | str) -> str:
     return h.hexdigest()[:16]
 
 
-def keyed_pickle(path: Path, key: str, compute):
-    """``compute()``, kept in a pickle at ``path`` with ``key`` and reused while the key is the
-    same (an absent, stale or unreadable entry is recomputed and rewritten atomically)."""
+def load_keyed(path: Path, key: str, default=None):
+    """The value pickled at ``path`` with ``key`` (see :func:`store_keyed`), or ``default`` when
+    the entry is absent, stale (another key) or unreadable."""
     import pickle
 
     try:
         with Path(path).open("rb") as fh:
             stored, value = pickle.load(fh)
-        if stored == key:
-            return value
     except (OSError, EOFError, AttributeError, ValueError, pickle.UnpicklingError):
-        pass
-    value = compute()
+        return default
+    return value if stored == key else default
+
+
+def store_keyed(path: Path, key: str, value) -> None:
+    """Pickle ``(key, value)`` to ``path`` atomically."""
+    import pickle
+
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         pickle.dump((key, value), fh)
+
+
+def keyed_pickle(path: Path, key: str, compute):
+    """``compute()``, kept in a pickle at ``path`` with ``key`` and reused while the key is the
+    same (an absent, stale or unreadable entry is recomputed and rewritten atomically)."""
+    missing = object()
+    value = load_keyed(path, key, missing)
+    if value is missing:
+        value = compute()
+        store_keyed(path, key, value)
     return value

@@ -126,3 +126,30 @@ def test_corpus_report_gives_each_files_coverage(tmp_path, monkeypatch):
     text = report(build)
     assert "coverage (share of each file's text in utterances" in text
     assert "footer 17 words (lines 26-27)" in text
+
+
+@pytest.mark.parametrize("drop", [False, True])
+def test_the_neighbourhood_shortcut_changes_no_result(drop, monkeypatch):
+    """Coverage rules a line's pieces out by one scan of its two groups' text before searching
+    near the cursors; with the shortcut off (every piece searched in full) every file's coverage
+    and warnings are the same, also when a parser loses a segment and lines go unread."""
+    from analysis.ingest import coverage
+
+    def measured(name):
+        if drop:
+            good = parse_file(FILES[name])
+            if len(good.segments) > 1:
+                monkeypatch.setitem(FORMATS, good.format, _dropping(FORMATS[good.format], len(good.segments) // 2))
+        t = parse_file(FILES[name])
+        monkeypatch.undo()
+        return t.coverage, t.warnings
+
+    names = [n for n in LINE_BASED + sorted(p.name for p in RAW.glob("*.txt")) if n in SKIPPED]
+    fast = {n: measured(n) for n in names}
+    monkeypatch.setattr(coverage, "_NEAR_MAX", 0)
+    slow = {}
+    for n in names:
+        slow[n] = measured(n)
+        monkeypatch.setattr(coverage, "_NEAR_MAX", 0)
+    assert fast == slow
+    assert not drop or sum(c["unexplained_words"] for c, _ in fast.values()) > 0

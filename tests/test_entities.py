@@ -12,7 +12,12 @@ from analysis.entities.aliases import (
     normalise,
     with_catalog,
 )
-from analysis.entities.extract import cached_mentions, extract_episode
+from analysis.entities.extract import (
+    cached_mentions,
+    episodes_mentions,
+    extract_episode,
+    needed_components,
+)
 from analysis.entities.tables import comentions, per_episode, timeline
 
 
@@ -93,6 +98,45 @@ def test_mentions_are_cached_per_episode(tmp_path, aliases):
     assert new  # only the changed episode is re-run
     _, new_b = cached_mentions(b, table, {}, directory=tmp_path)
     assert not new_b
+
+
+def test_mentions_are_the_same_extracted_serially_or_on_worker_processes(tmp_path, aliases):
+    """Episodes are extracted once each, across processes: the same tables as in one process,
+    in episode order, cached the same way (a rerun extracts nothing)."""
+    from conftest import RAW
+
+    from analysis.ingest import parse_file
+
+    table = _catalog(aliases)
+    seed = [s.text for s in parse_file(min(RAW.glob("*.transcript.txt"))).segments][:60]
+    convs = [_conv("a", TEXTS), _conv("b", seed[:30], "ann-lee"), _conv("c", seed[30:]), _conv("d", TEXTS[::-1])]
+    names = [{"ann": "Ann Lee"}, {}, {}, {"ann": "Ann Lee"}]
+    serial = episodes_mentions(convs, table, names, directory=tmp_path / "serial", workers=1)
+    parallel = episodes_mentions(convs, table, names, directory=tmp_path / "parallel", workers=2)
+    assert [new for _, new in serial] == [new for _, new in parallel] == [True] * 4
+    assert sum(len(m) for m, _ in serial) > 10
+    for (a, _), (b, _), conv in zip(serial, parallel, convs):
+        pd.testing.assert_frame_equal(a, b)
+        assert set(a["episode_id"]) <= {conv["episode_id"].iloc[0]}
+    again = episodes_mentions(convs, table, names, directory=tmp_path / "parallel", workers=2)
+    assert [new for _, new in again] == [False] * 4
+
+
+def test_only_the_components_the_ner_needs_are_loaded():
+    """en_core_web_sm's NER embeds on its own (the shared tok2vec is left out); a NER that
+    listens to a shared tok2vec or transformer keeps it."""
+    import spacy
+
+    from analysis.entities.extract import _model_path, load_nlp, resolve_model
+
+    cfg = spacy.util.load_config(_model_path(resolve_model()) / "config.cfg")
+    assert needed_components(cfg) == {"ner"}
+    assert load_nlp(()).pipe_names == ["entity_ruler", "ner"]
+    listener = {"components": {"ner": {"model": {"tok2vec": {"@architectures": "spacy.Tok2VecListener.v1",
+                                                              "upstream": "*"}}}}}
+    assert needed_components(listener) == {"ner", "tok2vec", "transformer"}
+    listener["components"]["ner"]["model"]["tok2vec"]["upstream"] = "tok2vec"
+    assert needed_components(listener) == {"ner", "tok2vec"}
 
 
 def test_tables_rank_bin_and_pair_mentions():

@@ -62,10 +62,11 @@ def processed(corpus_tables, tmp_path_factory):
                            "topic_id": topic, "clustered_topic_id": topic, "probability": np.nan,
                            "similarity": np.where(topic >= 0, 0.5, np.nan)})
     assign["rank_in_topic"] = assign[assign["topic_id"] >= 0].groupby("topic_id").cumcount() + 1
+    assign["assigned_by"], assign["model_version"] = "fit", "keywords"
     topics = pd.DataFrame({"topic_id": [0, 1], "label": ["structured, outputs, json", "codex, engineers, agents"],
                            "keywords": ["structured;outputs;json", "codex;engineers;agents"],
                            "passages": [int((topic == 0).sum()), int((topic == 1).sum())], "words": [1, 1],
-                           "share": [0.1, 0.1], "episodes": [1, 1]})
+                           "share": [0.1, 0.1], "episodes": [1, 1], "model_version": "keywords"})
     for c in TOPICS.column_names:
         if c not in topics:
             topics[c] = None
@@ -322,7 +323,8 @@ def test_cli_without_key_prints_one_line_and_writes_nothing(tmp_path, processed)
         res = _cli(*args, env=env)
         assert res.returncode == 0, res.stderr
         assert len(res.stdout.strip().splitlines()) == 1 and "skipped" in res.stdout, res.stdout
-    assert sorted(p.name for p in out.iterdir()) == before and not (tmp_path / "cache").exists()
+    tables = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))  # .stamps: the stage's stamp
+    assert tables == before and not (tmp_path / "cache").exists()
 
 
 def test_cli_key_never_in_outputs_and_published_enrichments_serve_readers(tmp_path, processed, server):

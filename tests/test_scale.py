@@ -75,3 +75,27 @@ def test_archive_builds_as_a_corpus_and_grows_by_one(archive, tmp_path, monkeypa
     again = build_corpus(catalog, out_dir=tmp_path / "out", progress=False)
     assert sorted(again.cached) == sorted(ids) and len(new) == 1
     assert list(again.tables["episodes"]["episode_id"]) == ids + new
+
+
+def test_benchmark_runs_every_stage_of_make_all_in_its_order():
+    """The stages the benchmark times are the `python -m analysis` commands of `make all`'s recipes,
+    in the order make runs them (each target after its prerequisites)."""
+    import re
+
+    makefile = (Path(scale.ROOT) / "Makefile").read_text()
+    recipes = {m.group(1): (m.group(2).split(), m.group(3)) for m in re.finditer(
+        r"^([^\s:=#]+):(?!=)([^#\n]*?)(?:##[^\n]*)?\n((?:\t[^\n]*\n)*)", makefile, re.MULTILINE)}  # stamp targets too
+    order: list[str] = []
+
+    def visit(target):
+        if target not in recipes or target in order:
+            return
+        for dep in recipes[target][0]:
+            visit(dep)
+        order.append(target)
+
+    visit("all")
+    commands = [c for t in order for c in re.findall(r"\$\(PY\) -m analysis ([a-z-]+)", recipes[t][1])]
+    assert commands and [args[0] for _, args in scale.STAGES] == commands
+    assert scale.ALLOWED_TO_FAIL == {c for t in order for c in re.findall(
+        r"\$\(PY\) -m analysis ([a-z-]+)[^\n]*\|\| echo", recipes[t][1])}

@@ -361,3 +361,73 @@ def test_methods_table_shows_the_expected_host_share_and_its_interval_where_it_i
     assert host_share_cell(held_out) == "17.3% → 13.8%"
     shown = dict(held_out, host_word_share_expected=0.166, shown_low=0.096, shown_high=0.233)
     assert host_share_cell(shown) == "17.3% → 13.8% / 16.6% (9.6%–23.3%)"
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "_preview" not in p.parts}
+
+
+def test_pages_are_the_same_built_on_workers_or_here_and_across_builds(site, tmp_path, monkeypatch):
+    """Episode and transcript pages made on two worker processes equal those made in this
+    process, byte for byte (figure and table ids come from their content, not chance), and a
+    second build writes the same bytes."""
+    from analysis import embeddings
+    from analysis.site import build
+
+    monkeypatch.setattr(embeddings, "embed", word_vectors)  # the Themes page's pairs, as in the fixture
+    monkeypatch.setattr(build, "PARALLEL_MIN_EPISODES", 1)
+    here = build_site(site["processed"], site=tmp_path / "here", notebooks=tmp_path / "none", workers=1)
+    there = build_site(site["processed"], site=tmp_path / "there", notebooks=tmp_path / "none", workers=2)
+    assert [p.path for p in here.pages] == [p.path for p in there.pages]
+    first = _files(tmp_path / "here")
+    assert len([f for f in first if f.startswith("episodes/")]) == site["n_episodes"]
+    assert first == _files(tmp_path / "there")
+    build_site(site["processed"], site=tmp_path / "here", notebooks=tmp_path / "none", workers=1)
+    assert _files(tmp_path / "here") == first
+
+
+def test_previews_are_rendered_again_only_for_pages_that_changed(site, tmp_path, monkeypatch):
+    from analysis.site import preview
+
+    out = tmp_path / "site"
+    shutil.copytree(site["site"], out)  # with the fixture's previews and their manifest
+    rendered = []
+    pandoc, notebook = preview._pandoc, preview._notebook
+    monkeypatch.setattr(preview, "_pandoc", lambda md: rendered.append(md) or pandoc(md))
+    monkeypatch.setattr(preview, "_notebook", lambda path: rendered.append(path) or notebook(path))
+    before = {p.source: p.path.read_bytes() for p in site["previews"]}
+    again = build_preview(out)
+    assert rendered == [] and {p.source: p.path.read_bytes() for p in again} == before
+    page = out / "methods.qmd"
+    page.write_text(page.read_text() + "\nOne more sentence for the test.\n")
+    again = build_preview(out)
+    assert len(rendered) == 1 and "One more sentence for the test." in rendered[0]
+    changed = {p.source for p in again if p.path.read_bytes() != before[p.source]}
+    assert changed == {"methods.qmd"}
+    (out / "_quarto.yml").write_text((out / "_quarto.yml").read_text().replace('"text": "Methods"', '"text": "How"')
+                                     .replace("text: Methods", "text: How"))
+    rendered.clear()
+    build_preview(out)
+    assert len(rendered) == len(before)  # the navbar is on every page
+
+
+def test_corpus_charts_stay_readable_at_a_hundred_episodes():
+    """Entities across 100 episodes: one bar per entity (coloured by type), not 100 legend
+    entries; a person heard in 20 episodes: a theme-by-episode grid of normal height."""
+    from analysis.figures import themes as figures
+
+    eps = [f"ep{k:03d}" for k in range(100)]
+    per_ep = pd.DataFrame([(e, ent, label, 1 + k % 3) for k, e in enumerate(eps)
+                           for ent, label in (("OpenAI", "ORG"), ("Codex", "PRODUCT"))],
+                          columns=["episode_id", "entity", "label", "mentions"])
+    fig = figures.top_entities(per_ep)
+    assert len(fig.data) == 2 and sorted(t.name for t in fig.data) == ["ORG", "PRODUCT"]
+    assert sum(sum(t.x) for t in fig.data) == per_ep["mentions"].sum()
+    few = figures.top_entities(per_ep[per_ep["episode_id"].isin(eps[:3])])
+    assert len(few.data) == 3  # one colour per episode while they fit a legend
+    per_speaker = pd.DataFrame([(e, "dana", "Dana", theme, 0.1 * (1 + k % 4), 2, f"2023-{1 + k // 28:02d}-{1 + k % 28:02d}")
+                                for k, e in enumerate(eps[:20]) for theme in ("agents", "pricing")],
+                               columns=["episode_id", "speaker_id", "speaker", "theme", "share", "passages", "published"])
+    fig = figures.themes_of_person(per_speaker, "dana")
+    assert fig.data[0].type == "heatmap" and len(fig.data[0].x) == 20 and fig.layout.height < 600

@@ -161,3 +161,20 @@ def test_shares_from_posterior_draws_with_an_interval():
     plain = T.compute(_utts(ROWS))["talktime_speakers"].set_index("speaker_id").loc["hal"]
     assert plain["talk_share_low"] == plain["talk_share_high"] == plain["talk_share"]
     assert F.share_label(plain) == "Hal 20%"
+
+
+def test_balance_of_many_episodes_has_a_short_legend():
+    """Up to a dozen episodes each get a coloured line and a legend entry; beyond, every episode
+    is a thin grey line (named on hover) and the legend holds their median only."""
+    from analysis.figures.palette import LEGEND_MAX_EPISODES
+
+    def balance(n):
+        utts = pd.concat([_utts(ROWS, episode=f"e{k:02d}") for k in range(n)], ignore_index=True)
+        t = T.compute(utts)
+        return F.balance(t["balance_timeline"], t["talktime_episodes"])
+
+    few = balance(3)
+    assert len(few.data) == 3 and all(tr.showlegend is not False for tr in few.data)
+    many = balance(LEGEND_MAX_EPISODES + 3)
+    shown = [tr for tr in many.data if tr.showlegend is not False]
+    assert len(many.data) == LEGEND_MAX_EPISODES + 4 and len(shown) == 1 and "median of 15 episodes" in shown[0].name

@@ -269,58 +269,22 @@ def test_fit_on_a_sample_assigns_every_passage(small_corpus, monkeypatch):
     assert 0 < s["largest_topic_share"] <= 1 and s["outlier_share"] + s["reassigned_share"] <= 1
 
 
-def test_evaluation_is_reused_when_the_model_is_unchanged(monkeypatch):
-    """evaluate-topics fits nothing when its report was made for the same passages, settings and
-    code, and reads nothing when it was made from the same corpus tables."""
+def test_evaluation_is_reused_for_the_same_model_version(tmp_path, monkeypatch):
+    """evaluate-topics fits nothing (and reads nothing) when its report belongs to the stored
+    model version: passages added since are assigned, not refitted, so nothing is evaluated."""
     from analysis.topics import pipeline
 
+    monkeypatch.setattr(config, "CACHE", tmp_path)
+    (tmp_path / pipeline.MODEL_DIR).mkdir()
+    (tmp_path / pipeline.MODEL_DIR / "key.txt").write_text("v1")
+    monkeypatch.setattr(pipeline, "run", lambda **kw: pytest.fail("read the passages for an evaluated model"))
+    monkeypatch.setattr(tm, "fit", lambda *a, **kw: pytest.fail("refitted an evaluated model"))
+    previous = {"model_key": "v1", "passages": 2}
+    assert ev.evaluate(progress=False, previous=previous) is previous
+    (tmp_path / pipeline.MODEL_DIR / "key.txt").write_text("v2")  # a new model: evaluated again
     passages = pd.DataFrame({"passage_id": ["e/0", "e/1"], "text": ["one passage", "another passage"]})
-    monkeypatch.setattr(pipeline, "inputs_key", lambda: "tables-1")
-    monkeypatch.setattr(pipeline, "run", lambda **kw: pipeline.TopicRun(passages, np.zeros((2, 4)), None, {}, False))
-    monkeypatch.setattr(tm, "fit", lambda *a, **kw: pytest.fail("refitted an unchanged model"))
-    previous = {"model_key": pipeline.cache_key(passages), "inputs_key": "tables-0", "passages": 2}
-    assert ev.evaluate(progress=False, previous=previous) == dict(previous, inputs_key="tables-1")
-    monkeypatch.setattr(pipeline, "run", lambda **kw: pytest.fail("read the passages of unchanged tables"))
-    same_tables = dict(previous, inputs_key="tables-1")
-    assert ev.evaluate(progress=False, previous=same_tables) is same_tables
-    changed = passages.assign(text=["one passage", "a changed passage"])
-    monkeypatch.setattr(pipeline, "run", lambda **kw: pipeline.TopicRun(changed, np.zeros((2, 4)), None, {}, False))
+    monkeypatch.setattr(pipeline, "run", lambda **kw: pipeline.TopicRun(passages, np.zeros((2, 4)), None, {}, True,
+                                                                         version="v2"))
     with pytest.raises(pytest.fail.Exception, match="refitted"):
         ev.evaluate(progress=False, previous=previous)
 
-
-def test_topics_stage_does_nothing_when_its_inputs_are_unchanged(tmp_path, monkeypatch, capsys):
-    """`python -m analysis topics` reruns only when the corpus tables (or settings, code) change."""
-    import argparse
-
-    from analysis.io import write_table
-    from analysis.schema import REGISTRY
-    from analysis.topics import pipeline
-
-    monkeypatch.setattr(config, "PROCESSED", tmp_path)
-    for name in ("utterances", "episodes"):
-        (tmp_path / f"{name}.parquet").write_bytes(f"{name}, first version".encode())
-    passages = make_passages(_utterances([("sent", "Ann", _sentence(k, 40), 60.0 * k) for k in range(6)]), EPISODES)
-    topics = np.array([0, 1] * len(passages))[: len(passages)]
-    out = build_tables(passages, EPISODES, {0: ["a"], 1: ["b"]}, {0: "a", 1: "b"}, topics, topics, None,
-                       np.eye(len(passages), 4, dtype=np.float32) + 0.1)
-    calls = []
-
-    def fake_run(refit=False, **kw):
-        calls.append(refit)
-        for name, df in out.items():
-            write_table(df, REGISTRY[name], tmp_path / f"{name}.parquet")
-        return pipeline.TopicRun(passages, None, None, out, True, {"fit_s": 1.0})
-
-    monkeypatch.setattr(pipeline, "run", fake_run)
-    pipeline.main_topics(argparse.Namespace(refit=False))
-    pipeline.main_topics(argparse.Namespace(refit=False))
-    assert calls == [False]
-    printed = capsys.readouterr().out
-    assert "(fitted)" in printed and "nothing recomputed" in printed and printed.count(f"{len(passages)} passages") == 2
-    (tmp_path / "utterances.parquet").write_bytes(b"utterances, second version")
-    pipeline.main_topics(argparse.Namespace(refit=False))
-    (tmp_path / "topics_over_time.parquet").unlink()  # a missing output is rebuilt too
-    pipeline.main_topics(argparse.Namespace(refit=False))
-    pipeline.main_topics(argparse.Namespace(refit=True))
-    assert calls == [False, False, False, True]

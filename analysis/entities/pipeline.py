@@ -12,7 +12,7 @@ from ..corpus import load_corpus
 from ..io import write_json, write_table
 from ..themes.pipeline import conversation_passages
 from .aliases import load_aliases, with_catalog
-from .extract import MENTIONS, cached_mentions
+from .extract import MENTIONS, episodes_mentions
 from .tables import OUTPUTS, build_tables, top_entities
 
 CHECK = "entities.top30.tsv"  # hand verdicts on the corpus's top entities (under config.ANNOTATIONS)
@@ -40,12 +40,11 @@ def run(tables: dict[str, pd.DataFrame] | None = None, write: bool = True, inter
     names = first_names(corpus["speakers"])
     utt = corpus["utterances"]
     conv = utt[utt["is_conversation"] & (utt["word_count"] > 0)].sort_values(["episode_id", "order"])
-    parts, extracted = [], []
-    for ep, g in conv.groupby("episode_id", sort=True):
-        m, new = cached_mentions(g, table, names.get(ep, {}), directory=interim)
-        parts.append(m)
-        if new:
-            extracted.append(ep)
+    episodes = [g for _, g in conv.groupby("episode_id", sort=True)]
+    found = episodes_mentions(episodes, table, [names.get(g["episode_id"].iloc[0], {}) for g in episodes],
+                              directory=interim)
+    parts = [m for m, _ in found]
+    extracted = [g["episode_id"].iloc[0] for g, (_, new) in zip(episodes, found) if new]
     mentions = MENTIONS.conform(pd.concat(parts, ignore_index=True)) if parts else MENTIONS.empty()
     passages = conversation_passages(tables)
     out = {MENTIONS.name: mentions, **build_tables(mentions, passages)}

@@ -11,6 +11,8 @@ import re
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from ..io import content_hash
+
 PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 _TAG = re.compile(r"<[^>]+>")
@@ -37,8 +39,11 @@ def to_html(fig: go.Figure, height: int | None = None) -> str:
         fig.layout[axis].automargin = True
     if height:
         fig.update_layout(height=height)
+    # the element id from the figure itself (plotly's default is random): the same figure gives
+    # the same page bytes, so unchanged pages are not rewritten or re-rendered
     div = pio.to_html(fig, full_html=False, include_plotlyjs=False, include_mathjax=False,
-                      config=PLOT_CONFIG, default_width="100%", validate=False)
+                      config=PLOT_CONFIG, default_width="100%", validate=False,
+                      div_id="fig-" + content_hash(fig.to_json()))
     head = (f'<p class="figure-title"><strong>{title[0]}</strong>'
             + "".join(f"<br><span class=\"figure-sub\">{t}</span>" for t in title[1:]) + "</p>") if title else ""
     foot = f'<p class="figure-note">{"<br>".join(notes)}</p>' if notes else ""

@@ -7,6 +7,9 @@ import pandas as pd
 ROLE_ORDER = ("host", "guest", "unknown")
 ROLE_COLORS = {"host": "#3b6ea5", "guest": "#d9822b", "unknown": "#9a9a9a"}
 OUTLIER_COLOR = "#c8c8c8"
+# Most episodes a chart gives one legend entry (colour) each; beyond, charts aggregate or draw
+# the episodes alike (a 100-entry legend of recycled colours cannot be read).
+LEGEND_MAX_EPISODES = 12
 # Colour-blind-safe qualitative colours (Okabe-Ito, then Tableau 10 without the role colours).
 QUALITATIVE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
                "#4E79A7", "#59A14F", "#B07AA1", "#76B7B2", "#EDC948", "#FF9DA7", "#9C755F",

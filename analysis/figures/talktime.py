@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .palette import ROLE_COLORS
+from .palette import LEGEND_MAX_EPISODES, ROLE_COLORS
 
 METHOD_WORDS = {"anchor_interpolated": "between anchors", "rate_estimated": "from speaking rate", "file": "from the file",
                 "file_label": "named in the file", "catalog_correction": "catalog correction", "model": "text model",
@@ -92,9 +92,16 @@ def balance(timeline: pd.DataFrame, episodes: pd.DataFrame) -> go.Figure:
     """Guest share of talk in sliding windows, one line per episode, labelled with its balance summary."""
     fig = go.Figure()
     labels = episodes.set_index("episode_id")["balance_label"]
+    many = timeline["episode_id"].nunique() > LEGEND_MAX_EPISODES  # then thin grey lines and their median
     for ep, g in timeline.groupby("episode_id", sort=True):
         fig.add_scatter(x=g["window_start_s"] / 60, y=g["guest_share"], mode="lines",
-                        name=f"{ep} ({labels.get(ep, '')})")
+                        name=f"{ep} ({labels.get(ep, '')})",
+                        **({"line": {"color": "rgba(120,120,120,0.25)", "width": 1}, "showlegend": False,
+                            "hovertemplate": f"{ep}: %{{y:.0%}} at minute %{{x:.0f}}<extra></extra>"} if many else {}))
+    if many:
+        median = timeline.groupby("window_start_s")["guest_share"].median()
+        fig.add_scatter(x=median.index / 60, y=median.to_numpy(), mode="lines", line={"color": ROLE_COLORS["guest"], "width": 3},
+                        name=f"median of {timeline['episode_id'].nunique()} episodes (grey: each episode)")
     fig.add_hline(y=0.5, line_dash="dot", line_color="#999999")
     fig.update_layout(title="Guest share of talk, 2.5-minute windows" + _flag(episodes),
                       legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},

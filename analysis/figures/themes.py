@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from .palette import QUALITATIVE, ROLE_COLORS, ROLE_ORDER, name_colors
+from .palette import LEGEND_MAX_EPISODES, QUALITATIVE, ROLE_COLORS, ROLE_ORDER, name_colors
 
 TAGS_NOTE = "theme tags made by a model (embeddings + keywords), measured against a hand-labelled sample"
 ENTITY_NOTE = "entities found by spaCy NER and an alias table"
@@ -111,6 +111,16 @@ def themes_of_person(per_speaker: pd.DataFrame, speaker_id: str, names: dict[str
     themes = df.groupby("theme")["share"].max().sort_values(ascending=False).head(n).index.tolist()
     df = df[df["theme"].isin(themes)]
     name = df["speaker"].iloc[0] if len(df) else speaker_id
+    if len(labels) > 6:  # many episodes: a grid, themes down, episodes across (grouped bars would be metres tall)
+        grid = df.pivot_table(index="theme", columns="episode", values="share", fill_value=0.0)
+        grid = grid.reindex(index=themes, columns=[lab for lab in labels.values() if lab in grid.columns])
+        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_wrap(c, 16) for c in grid.columns],
+                                   y=[_wrap(t, 20) for t in grid.index], colorscale="Blues", zmin=0,
+                                   hovertemplate="%{y}<br>%{x}: %{z:.0%}<extra></extra>",
+                                   colorbar={"title": "share", "tickformat": ".0%"}))
+        fig.update_layout(title=f"What {name} talks about, per episode<br><sup>{TAGS_NOTE}</sup>",
+                          height=max(350, 36 * len(grid) + 200), yaxis_autorange="reversed")
+        return fig
     fig = px.bar(df, x="share", y="theme", color="episode", barmode="group", orientation="h",
                  category_orders={"episode": list(labels.values()), "theme": themes},
                  color_discrete_sequence=QUALITATIVE, hover_data={"passages": True, "share": ":.0%"})
@@ -124,11 +134,20 @@ def top_entities(per_episode: pd.DataFrame, n: int = 15) -> go.Figure:
     """Horizontal stacked bars: the ``n`` most mentioned entities, mentions per episode."""
     totals = per_episode.groupby("entity")["mentions"].sum().sort_values(ascending=False).head(n)
     df = per_episode[per_episode["entity"].isin(totals.index)]
-    fig = px.bar(df, x="mentions", y="entity", color="episode_id", orientation="h",
-                 category_orders={"entity": totals.index.tolist()}, hover_data={"label": True},
-                 color_discrete_sequence=QUALITATIVE)
+    if df["episode_id"].nunique() > LEGEND_MAX_EPISODES:  # one bar per entity, not one colour per episode
+        df = df.groupby(["entity", "label"], as_index=False).agg(mentions=("mentions", "sum"),
+                                                                 episodes=("episode_id", "nunique"))
+        fig = px.bar(df, x="mentions", y="entity", color="label", orientation="h",
+                     category_orders={"entity": totals.index.tolist()}, hover_data={"episodes": True},
+                     color_discrete_sequence=QUALITATIVE)
+        legend = "type"
+    else:
+        fig = px.bar(df, x="mentions", y="entity", color="episode_id", orientation="h",
+                     category_orders={"entity": totals.index.tolist()}, hover_data={"label": True},
+                     color_discrete_sequence=QUALITATIVE)
+        legend = "episode"
     fig.update_layout(title=f"Most mentioned entities<br><sup>{ENTITY_NOTE}</sup>", yaxis_title=None,
-                      legend_title="episode", height=max(350, 26 * n + 150))
+                      legend_title=legend, height=max(350, 26 * n + 150))
     return fig
 
 

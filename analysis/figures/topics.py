@@ -47,7 +47,7 @@ def topics_per_episode(per_episode: pd.DataFrame, topics: pd.DataFrame) -> go.Fi
                  hover_data={"passages": True, "share": ":.1%"})
     fig.update_layout(title=f"Topics per episode, oldest at the bottom ({MODEL_MADE})",
                       xaxis_title="share of the episode's words", xaxis_tickformat=".0%",
-                      yaxis_title=None, legend_title="topic")
+                      yaxis_title=None, legend_title="topic", height=max(450, 160 + 22 * len(order)))
     return fig
 
 

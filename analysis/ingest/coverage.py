@@ -40,7 +40,11 @@ def words(text: str) -> list[str]:
     """The words of ``text`` as coverage counts them (markup and timestamps removed)."""
     if "&" in text:
         text = html.unescape(text)
-    return _WORD.findall(_TIME.sub(" ", _TAG.sub(" ", text)).lower())
+    if "<" in text or "{" in text:  # the substitutions only where they can match: most lines have neither
+        text = _TAG.sub(" ", text)
+    if ":" in text:
+        text = _TIME.sub(" ", text)
+    return _WORD.findall(text.lower())
 
 
 def measure(text: str, t: Transcript, line_based: bool = True) -> dict:
@@ -99,8 +103,10 @@ def _units(skips) -> list[dict]:
 
 class _Groups:
     """Segments grouped by the line they start on: their text (with speaker labels, whitespace
-    collapsed), and the same as words only, searched near cursors that follow the file, so a
-    huge segment is scanned once, not once per line."""
+    collapsed), and the same as words only (made per group on first use), searched near cursors
+    that follow the file, so a huge segment is scanned once, not once per line. A line's piece
+    is first looked for in its two groups' text together (when short), one scan that rules out
+    most pieces that miss without changing what a hit finds."""
 
     def __init__(self, t: Transcript):
         by_line: dict[int, list[str]] = {}
@@ -110,38 +116,66 @@ class _Groups:
         self.starts = sorted(by_line)
         self.texts = [" ".join(" ".join(by_line[k]).split()) for k in self.starts]
         self.cursor = [0] * len(self.starts)
-        self.word_texts: list[str] = []  # made when a line first needs them
-        self.word_cursor: list[int] = []
+        self.word_texts = _WordTexts(self.texts)  # each group's made when a line first needs it
+        self.word_cursor = [0] * len(self.starts)
+        self._near = [(-1, None), (-1, None)]  # per kind of text (0 verbatim, 1 words): (g, neighbourhood)
 
     def group(self, line: int) -> int:
         """The group starting on or last before ``line`` (-1 before the first)."""
         return bisect_right(self.starts, line) - 1
 
-    @staticmethod
-    def _find(texts: list[str], cursor: list[int], g: int, piece: str) -> bool:
-        """Whether group ``g``, or the end of group ``g - 1`` running into it, holds ``piece``."""
-        for k in (g, g - 1):
-            if k < 0:
+    def _find(self, kind: int, g: int, pieces) -> bool:
+        """Whether group ``g``, or the end of group ``g - 1`` running into it, holds one of
+        ``pieces`` (tried in order; searched in the groups' texts, kind 0, or their words, kind 1)."""
+        if g < 0:
+            return False
+        texts, cursor = (self.texts, self.cursor) if kind == 0 else (self.word_texts, self.word_cursor)
+        near_g, near = self._near[kind]
+        if near_g != g:  # group g - 1's text, a space and group g's: every place looked at below lies in it
+            size = len(texts[g]) + (len(texts[g - 1]) + 1 if g else 0)
+            near = None if size > _NEAR_MAX else f"{texts[g - 1]} {texts[g]}" if g else texts[g]
+            self._near[kind] = (g, near)
+        for piece in pieces:
+            if near is not None and piece not in near:  # one scan rules out most pieces that miss
                 continue
-            hit = texts[k].find(piece, max(0, cursor[k] - 2000), cursor[k] + 4 * len(piece) + 2000)
-            if hit >= 0:
-                cursor[k] = hit + len(piece)
-                return True
-        if g >= 1:  # a line that ends one group's text and starts the next one's
+            for k in (g, g - 1):
+                if k < 0:
+                    continue
+                hit = texts[k].find(piece, max(0, cursor[k] - 2000), cursor[k] + 4 * len(piece) + 2000)
+                if hit >= 0:
+                    cursor[k] = hit + len(piece)
+                    return True
             n = len(piece)
-            return piece in f"{texts[g - 1][-n:]} {texts[g][:n]}"
+            if g >= 1 and piece in f"{texts[g - 1][-n:]} {texts[g][:n]}":  # a line ending one group, starting the next
+                return True
         return False
 
-    def holds(self, g: int, piece: str) -> bool:
-        return self._find(self.texts, self.cursor, g, piece)
+    def holds(self, g: int, pieces) -> bool:
+        """Whether group ``g`` (or ``g - 1`` running into it) holds one of ``pieces`` verbatim."""
+        return self._find(0, g, pieces)
 
     def holds_words(self, g: int, toks: list[str]) -> bool:
         """Whether a line's words occur in this order in group ``g`` (or run on from ``g - 1``):
         for lines the parser reworded (markup, labels or turn marks removed)."""
-        if not self.word_texts:
-            self.word_texts = [" ".join(words(t)) for t in self.texts]
-            self.word_cursor = [0] * len(self.texts)
-        return self._find(self.word_texts, self.word_cursor, g, " ".join(toks))
+        return self._find(1, g, (" ".join(toks),))
+
+
+_NEAR_MAX = 8000  # characters of two groups' text still checked whole for a piece
+
+
+class _WordTexts:
+    """The words of each group's text joined by spaces, indexed like the groups' texts and made
+    on first use: most lines are found verbatim, so most groups never need theirs."""
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+        self.made: dict[int, str] = {}
+
+    def __getitem__(self, k: int) -> str:
+        out = self.made.get(k)
+        if out is None:
+            out = self.made[k] = " ".join(words(self.texts[k]))
+        return out
 
 
 def _verbatim_pieces(line: str) -> Iterator[str]:
@@ -178,7 +212,7 @@ def _by_lines(text: str, t: Transcript) -> tuple[list[dict], int, int]:
         if not line:
             continue
         g = groups.group(i)
-        if any(groups.holds(g, piece) for piece in _verbatim_pieces(line)):
+        if groups.holds(g, _verbatim_pieces(line)):
             last_class = _IN_UTTERANCES
             continue
         if "-->" in line:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -12,7 +13,7 @@ import yaml
 from .. import config
 from ..io import atomic_path, write_text
 from . import optional, pages, reference
-from .data import SiteData
+from .data import SiteData, episode_page, transcript_page
 
 SITE = config.ROOT / "site"
 NOTEBOOKS = config.ROOT / "notebooks"
@@ -104,15 +105,48 @@ def _front_matter(page: pages.Page) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000) + "---\n"
 
 
-def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path = NOTEBOOKS) -> SiteBuild:
-    """Generate the site's pages from the tables in ``processed`` (default data/processed)."""
+PARALLEL_MIN_EPISODES = 16  # fewer episodes' pages are made in this process (a worker's start-up,
+# imports and reading the tables, costs about as much as 4 episode pages)
+
+
+@lru_cache(maxsize=1)
+def _site_data(processed: str) -> SiteData:
+    return SiteData(Path(processed))
+
+
+def _episode_pages(job: tuple[str, list[str]]) -> list[pages.Page]:
+    """The episode pages, then the transcript pages, of some episodes (a worker's share)."""
+    processed, ids = job
+    data = _site_data(processed)
+    return ([pages.episode(data, e, optional.EPISODE_SECTIONS) for e in ids]
+            + [pages.transcript(data, e) for e in ids])
+
+
+def episode_pages(data: SiteData, ids: list[str], workers: int | None = None) -> list[pages.Page]:
+    """Every episode's page, then every transcript page: on local processes or the cluster
+    (analysis.parallel, each worker reading the tables once) from PARALLEL_MIN_EPISODES on,
+    else here. The pages do not depend on where they were made."""
+    workers = config.WORKERS if workers is None else workers
+    if len(ids) < PARALLEL_MIN_EPISODES or workers <= 1:
+        return [pages.episode(data, e, optional.EPISODE_SECTIONS) for e in ids] + [pages.transcript(data, e) for e in ids]
+    from ..parallel import parallel_map
+
+    chunks = [ids[k::2 * workers] for k in range(2 * workers)]  # interleaved: long and short episodes mixed
+    made = parallel_map(_episode_pages, [(str(data.processed), c) for c in chunks], workers=workers)
+    by_path = {p.path: p for part in made for p in part}
+    return [by_path[episode_page(e)] for e in ids] + [by_path[transcript_page(e)] for e in ids]
+
+
+def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path = NOTEBOOKS,
+               workers: int | None = None) -> SiteBuild:
+    """Generate the site's pages from the tables in ``processed`` (default data/processed);
+    episode and transcript pages on ``workers`` processes (default config.WORKERS)."""
     data = SiteData(processed or config.PROCESSED)
     ids = data.episodes["episode_id"].tolist()
     sources = sorted(notebooks.glob("[0-9][0-9]-*.ipynb"))
     extra = [p for p in (hook(data) for hook in optional.EXTRA_PAGES) if p is not None]
     built = ([pages.home(data)]
-             + [pages.episode(data, e, optional.EPISODE_SECTIONS) for e in ids]
-             + [pages.transcript(data, e) for e in ids]
+             + episode_pages(data, ids, workers)
              + [pages.talk_time(data), pages.topics_page(data, optional.llm_topic_labels(data)),
                 pages.speakers_page(data), *extra, reference.methods(data)])
     site.mkdir(parents=True, exist_ok=True)

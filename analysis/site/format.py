@@ -10,6 +10,8 @@ import re
 
 import pandas as pd
 
+from ..io import content_hash
+
 DASH = "–"
 # Below this speaker confidence an inferred speaker name is shown faint.
 LOW_CONFIDENCE = 0.6
@@ -143,8 +145,10 @@ def interactive_table(rows: pd.DataFrame, columns: dict[str, str], kinds: dict[s
         options["layout"] = {"topStart": None, "topEnd": "search", "bottomStart": None, "bottomEnd": None}
     else:
         options["pageLength"] = page_length
-    return Html('<div class="table-wrap interactive">' + to_html_datatable(data.reset_index(drop=True), **options)
-                + "</div>")
+    data = data.reset_index(drop=True)
+    # the element id from the table itself (itables' default is random): same table, same page bytes
+    options["table_id"] = "itables_" + content_hash(data.to_csv(), repr(sorted(options.items(), key=str)))
+    return Html('<div class="table-wrap interactive">' + to_html_datatable(data, **options) + "</div>")
 
 
 def json_attr(value) -> str:

@@ -6,6 +6,7 @@ browsers do not load from file:// pages."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from ..io import write_text
+from .. import config
+from ..io import content_hash, write_text
 
 _LOCAL_LINK = re.compile(r'href="(?![a-z]+:|#)([^"#]*?)\.(?:qmd|ipynb)((?:#[^"]*)?)"')
 
@@ -81,20 +83,36 @@ def _notebook(path: Path) -> tuple[dict, str]:
     return meta, body
 
 
-def build_preview(site: Path, out: Path | None = None) -> list[PreviewPage]:
-    """Render every page listed by site/_quarto.yml into ``out`` (default site/_preview)."""
+MANIFEST = ".sources.json"  # in the preview folder: page -> hash of what its preview was made from
+_CODE = content_hash(Path(__file__).read_bytes())
+
+
+def build_preview(site: Path, out: Path | None = None, workers: int | None = None) -> list[PreviewPage]:
+    """Render every page listed by site/_quarto.yml into ``out`` (default site/_preview); a page
+    whose source, navbar and header are unchanged since its preview was made is not rendered
+    again. pandoc and nbconvert run on ``workers`` threads (default config.WORKERS)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     out = out or site / "_preview"
     project = yaml.safe_load((site / "_quarto.yml").read_text())
     navbar = project["website"]["navbar"]["left"]
     sources = sorted({p for pattern in project["project"]["render"] for p in site.glob(pattern)})
     for resource in project["project"]["resources"]:
         target = out / resource
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(site / resource, target)
+        if not target.exists() or target.read_bytes() != (site / resource).read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(site / resource, target)
     nb_meta = yaml.safe_load((site / "notebooks" / "_metadata.yml").read_text()) if (site / "notebooks" / "_metadata.yml").exists() else {}
-    done = []
-    for src in sources:
+    manifest_path = out / MANIFEST
+    made = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    shared = content_hash(json.dumps(navbar, sort_keys=True), json.dumps(nb_meta, sort_keys=True), _CODE)
+
+    def render(src: Path) -> tuple[str, Path, str]:
         rel = src.relative_to(site).as_posix()
+        target = out / Path(rel).with_suffix(".html")
+        key = content_hash(src.read_bytes(), shared)
+        if made.get(rel) == key and target.exists():
+            return rel, target, key
         up = "../" * rel.count("/")
         if src.suffix == ".ipynb":
             meta, body = _notebook(src)
@@ -103,11 +121,17 @@ def build_preview(site: Path, out: Path | None = None) -> list[PreviewPage]:
             meta, markdown = _front_matter(src.read_text())
             body = _pandoc(markdown)
             head = meta.get("include-in-header", {}).get("text", "")
-        target = out / Path(rel).with_suffix(".html")
         write_text(_shell(_plain(meta.get("title", src.stem)), _plain(meta.get("subtitle", "")), head,
                           _nav(navbar, up), body, up), target)
-        done.append(PreviewPage(rel, target, target.stat().st_size))
-    return done
+        return rel, target, key
+
+    notebooks = [render(src) for src in sources if src.suffix == ".ipynb"]  # nbconvert here, pandoc on threads
+    with ThreadPoolExecutor(max(1, workers or config.WORKERS)) as pool:
+        pages = dict(zip([s for s in sources if s.suffix != ".ipynb"],
+                         pool.map(render, [s for s in sources if s.suffix != ".ipynb"])))
+    rendered = [pages[src] if src in pages else notebooks.pop(0) for src in sources]
+    write_text(json.dumps({rel: key for rel, _, key in rendered}, indent=0, sort_keys=True) + "\n", manifest_path)
+    return [PreviewPage(rel, target, target.stat().st_size) for rel, target, _ in rendered]
 
 
 def weights_text(previews: list[PreviewPage]) -> str:

@@ -60,18 +60,17 @@ def _sizes_order(topics: np.ndarray) -> list[int]:
 def evaluate(progress: bool = True, previous: dict | None = None) -> dict:
     """Fit the default run and two refits of ours (same seed, next seed) on the stage's passages.
 
-    ``previous``: an earlier report; it is returned as is when it was made from the same corpus
-    tables (``inputs_key``: nothing is read), or for the same model (same passages, settings and
-    code), so reruns with nothing changed fit nothing."""
-    from .pipeline import cache_key, inputs_key, run
+    ``previous``: an earlier report, returned as is when it was made for the stored model
+    version (``model_key``): the evaluation belongs to a fitted model, so passages added since
+    (assigned to its topics, not refitted) fit nothing here either."""
+    from .pipeline import MODEL_DIR, run
 
-    files_key = inputs_key()
-    if previous and files_key and previous.get("inputs_key") == files_key:
+    stored = config.CACHE / MODEL_DIR / "key.txt"
+    if previous and stored.exists() and previous.get("model_key") == stored.read_text():
         return previous
     result = run(progress=progress, write=False)
-    key = cache_key(result.passages)
-    if previous and previous.get("model_key") == key:
-        return dict(previous, inputs_key=files_key)
+    if previous and previous.get("model_key") == result.version:
+        return previous
     docs = result.passages["text"].tolist()
     emb = load_model()
     ours = result.fit
@@ -79,9 +78,9 @@ def evaluate(progress: bool = True, previous: dict | None = None) -> dict:
     same = tm.fit(docs, result.embeddings, emb, seed=config.SEED)
     other = tm.fit(docs, result.embeddings, emb, seed=config.SEED + 1)
     return {
-        "model_key": key,
-        "inputs_key": files_key,
+        "model_key": result.version,
         "passages": len(docs),
+        "passages_added_since_fit": result.added,
         "fit_sample": config.TOPIC_FIT_SAMPLE if len(docs) > config.TOPIC_FIT_SAMPLE > 0 else None,
         "ours": scores(ours, docs, tm.make_vectorizer().build_analyzer()),
         "default": scores(default, docs, default.model.vectorizer_model.build_analyzer()),
@@ -105,8 +104,10 @@ def checks(report: dict) -> dict[str, bool]:
 
 def report_text(report: dict) -> str:
     ours, default = report["ours"], report["default"]
-    head = (f"topic model evaluation on {report['passages']} passages (NPMI: document co-occurrence "
-            f"in the passages, top {TOP_N} words)")
+    head = (f"topic model evaluation of model version {report.get('model_key')} on {report['passages']} passages "
+            f"(NPMI: document co-occurrence in the passages, top {TOP_N} words)")
+    if report.get("passages_added_since_fit"):
+        head += f"; {report['passages_added_since_fit']} of them added after the fit (nearest topic)"
     if report.get("fit_sample"):
         head += f"; models fitted on a sample of {report['fit_sample']} passages, the rest assigned"
     lines = [head, f"  {'':<24}{'ours':>10}{'default':>10}"]

@@ -87,31 +87,51 @@ def _windows(words: list[str]) -> list[tuple[int, int]]:
     return windows
 
 
+def episode_rows(ep: pd.DataFrame, turn_based: bool) -> list[dict]:
+    """The passage rows of one episode's conversation utterances (sorted by order). An
+    episode's passages depend on its own utterances and format only."""
+    total = ep["word_count"].sum()
+    ep_id = ep["episode_id"].iloc[0]
+    rows, offset, index = [], 0, 0
+    for seg in _segments(ep, turn_based):
+        words = _words(seg)
+        first = seg.iloc[0]
+        for s, e in _windows(words["word"].tolist()):
+            w = words.iloc[s:e]
+            if len(w) >= MIN_WORDS:
+                rows.append({
+                    "passage_id": f"{ep_id}/{index}", "episode_id": ep_id, "index": index,
+                    "first_order": int(w["order"].iloc[0]), "last_order": int(w["order"].iloc[-1]),
+                    "speaker_id": first["speaker_id"], "speaker": first["speaker"],
+                    "speaker_role": first["speaker_role"],
+                    "start_s": w["start_s"].iloc[0], "end_s": w["end_s"].iloc[-1],
+                    "time_source": seg.loc[seg["order"] == w["order"].iloc[0], "time_source"].iloc[0],
+                    "position": (offset + (s + e) / 2) / total, "word_count": len(w),
+                    "text": " ".join(w["word"]),
+                })
+                index += 1
+        offset += len(words)
+    return rows
+
+
+def conversation(utterances: pd.DataFrame) -> pd.DataFrame:
+    """The utterances passages are cut from (conversation with words), by episode and order."""
+    conv = utterances[utterances["is_conversation"] & (utterances["word_count"] > 0)]
+    return conv.sort_values(["episode_id", "order"])
+
+
+def is_turn_based(episodes: pd.DataFrame) -> dict[str, bool]:
+    """Episode id -> whether its format's utterances are whole speaker turns (TURN_FORMATS)."""
+    return {e: f in TURN_FORMATS for e, f in zip(episodes["episode_id"], episodes["transcript_format"])}
+
+
+def to_table(rows: list[dict]) -> pd.DataFrame:
+    return PASSAGES.conform(pd.DataFrame(rows)) if rows else PASSAGES.empty()
+
+
 def make_passages(utterances: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
     """Passages (table ``topic_passages``) from the conversation utterances, deterministic:
     episodes in id order, passages in episode order."""
-    formats = dict(zip(episodes["episode_id"], episodes["transcript_format"]))
-    conv = utterances[utterances["is_conversation"] & (utterances["word_count"] > 0)]
-    rows = []
-    for ep_id, ep in conv.sort_values(["episode_id", "order"]).groupby("episode_id", sort=True):
-        total = ep["word_count"].sum()
-        offset, index = 0, 0
-        for seg in _segments(ep, formats.get(ep_id) in TURN_FORMATS):
-            words = _words(seg)
-            first = seg.iloc[0]
-            for s, e in _windows(words["word"].tolist()):
-                w = words.iloc[s:e]
-                if len(w) >= MIN_WORDS:
-                    rows.append({
-                        "passage_id": f"{ep_id}/{index}", "episode_id": ep_id, "index": index,
-                        "first_order": int(w["order"].iloc[0]), "last_order": int(w["order"].iloc[-1]),
-                        "speaker_id": first["speaker_id"], "speaker": first["speaker"],
-                        "speaker_role": first["speaker_role"],
-                        "start_s": w["start_s"].iloc[0], "end_s": w["end_s"].iloc[-1],
-                        "time_source": seg.loc[seg["order"] == w["order"].iloc[0], "time_source"].iloc[0],
-                        "position": (offset + (s + e) / 2) / total, "word_count": len(w),
-                        "text": " ".join(w["word"]),
-                    })
-                    index += 1
-            offset += len(words)
-    return PASSAGES.conform(pd.DataFrame(rows)) if rows else PASSAGES.empty()
+    turns = is_turn_based(episodes)
+    return to_table([r for ep_id, ep in conversation(utterances).groupby("episode_id", sort=True)
+                     for r in episode_rows(ep, turns.get(ep_id, False))])

@@ -27,6 +27,7 @@ TOPICS = register(Table("topics", f"One row per topic (-1: outliers). {NOTE}", (
     Column("quote_start_s", "float", "Its start, seconds; null without times.", nullable=True),
     Column("quote_url", "str", "YouTube link at the quote's start; null without video id or time.", nullable=True),
     Column("quote_time_source", "str", "Where the quote's time comes from: 'file', or estimated.", nullable=True),
+    Column("model_version", "str", "Version of the fitted model whose topic this is (as in topic_assignments)."),
 ), key=("topic_id",)))
 
 ASSIGNMENTS = register(Table("topic_assignments", "The topic of every passage.", (
@@ -40,6 +41,12 @@ ASSIGNMENTS = register(Table("topic_assignments", "The topic of every passage.",
            nullable=True),
     Column("rank_in_topic", "int", "1 = most representative (closest to the centroid); null for outliers.",
            nullable=True),
+    Column("assigned_by", "str", "'fit': topic from fitting the model (clustering, sample assignment, outlier "
+           "reduction); 'nearest_topic': a passage added after the fit, given the topic with the most similar "
+           "centroid (cosine >= 0.3, else outlier), its clustered_topic_id -1 and probability null.",
+           allowed=("fit", "nearest_topic")),
+    Column("model_version", "str", "Version of the fitted model (hash of the passages it was fitted on, its "
+           "settings and code); refitting makes a new one."),
 ), key=("passage_id",)))
 
 _SHARE_COLS = (
@@ -70,21 +77,36 @@ OVER_TIME = register(Table("topics_over_time", f"Topic shares in {TIME_BIN_MIN}-
 OUTPUTS = {t.name: t for t in (TOPICS, ASSIGNMENTS, PER_EPISODE, PER_SPEAKER, PER_ROLE, OVER_TIME)}
 
 
+def topic_centroids(topics: np.ndarray, embeddings: np.ndarray) -> dict[int, np.ndarray]:
+    """Topic id -> unit vector of the mean (unit) embedding of its passages (outliers excluded)."""
+    out = {}
+    for t in sorted(set(np.asarray(topics).tolist()) - {-1}):
+        centroid = embeddings[np.flatnonzero(topics == t)].mean(axis=0)
+        out[int(t)] = centroid / np.linalg.norm(centroid)
+    return out
+
+
 def assignments(passages: pd.DataFrame, topics: np.ndarray, clustered: np.ndarray,
-                probabilities: np.ndarray | None, embeddings: np.ndarray) -> pd.DataFrame:
-    """Table ``topic_assignments``; similarity is to the mean (unit) embedding of each topic's passages."""
+                probabilities: np.ndarray | None, embeddings: np.ndarray,
+                centroids: dict[int, np.ndarray] | None = None, model_version: str = "",
+                assigned_by: np.ndarray | None = None) -> pd.DataFrame:
+    """Table ``topic_assignments``; similarity is to the topic's centroid (default
+    :func:`topic_centroids` of these passages; the model's, fixed when it was fitted, so that
+    adding passages changes no other passage's similarity)."""
+    centroids = topic_centroids(topics, embeddings) if centroids is None else centroids
     df = pd.DataFrame({"passage_id": passages["passage_id"].to_numpy(),
                        "episode_id": passages["episode_id"].to_numpy(),
                        "topic_id": topics, "clustered_topic_id": clustered,
                        "probability": np.nan, "similarity": np.nan})
     for t in sorted(set(topics) - {-1}):
         rows = np.flatnonzero(topics == t)
-        centroid = embeddings[rows].mean(axis=0)
-        df.loc[rows, "similarity"] = embeddings[rows] @ (centroid / np.linalg.norm(centroid))
+        df.loc[rows, "similarity"] = embeddings[rows] @ centroids[int(t)]
         if probabilities is not None and probabilities.ndim == 2 and t < probabilities.shape[1]:
             df.loc[rows, "probability"] = probabilities[rows, t]
     df["rank_in_topic"] = (df[df["topic_id"] >= 0].groupby("topic_id")["similarity"]
                            .rank(ascending=False, method="first"))
+    df["assigned_by"] = "fit" if assigned_by is None else assigned_by
+    df["model_version"] = model_version
     return ASSIGNMENTS.conform(df)
 
 
@@ -108,6 +130,7 @@ def topics_table(words: dict[int, list[str]], labels: dict[int, str], assign: pd
             "quote_start_s": None if quote is None else quote["start_s"],
             "quote_url": None if quote is None else deep_link(video.get(quote["episode_id"]), quote["start_s"]),
             "quote_time_source": None if quote is None else quote["time_source"],
+            "model_version": g["model_version"].iloc[0],
         })
     out = pd.DataFrame(rows)
     out = out.assign(_outlier=out["topic_id"] < 0).sort_values(
@@ -126,10 +149,13 @@ def topic_shares(df: pd.DataFrame, by: list[str], labels: dict[int, str]) -> pd.
 
 def build_tables(passages: pd.DataFrame, episodes: pd.DataFrame, words: dict[int, list[str]],
                  labels: dict[int, str], topics: np.ndarray, clustered: np.ndarray, probabilities: np.ndarray | None,
-                 embeddings: np.ndarray) -> dict[str, pd.DataFrame]:
+                 embeddings: np.ndarray, centroids: dict[int, np.ndarray] | None = None, model_version: str = "",
+                 assigned_by: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
     """All topic tables, keyed by table name (see OUTPUTS), plus ``topic_passages``.
-    ``words`` and ``labels``: keywords and label per topic id (outliers: -1, may be absent)."""
-    assign = assignments(passages, topics, clustered, probabilities, embeddings)
+    ``words`` and ``labels``: keywords and label per topic id (outliers: -1, may be absent);
+    the rest as :func:`assignments` takes them."""
+    assign = assignments(passages, topics, clustered, probabilities, embeddings, centroids, model_version,
+                         assigned_by)
     top = topics_table(words, labels, assign, passages, episodes)
     labels = dict(zip(top["topic_id"], top["label"]))
     df = assign[["passage_id", "topic_id"]].merge(passages, on="passage_id")
