@@ -321,12 +321,12 @@ def accuracy_note(figures: dict) -> str:
             f"support is small ({min(support)}-{max(support)} passages), so single passages move these figures a lot.")
 
 
-def accuracy_table(figures: dict) -> pd.DataFrame:
+def accuracy_table(figures: dict) -> pd.DataFrame | None:
     """Per-theme cross-validated figures of ``report`` (true and tagged passages, precision,
-    recall); empty when the tagger was not measured on this corpus."""
+    recall); None (nothing to show) when the tagger was not measured on this corpus."""
     cv = figures.get("cv")
     if cv is None:
-        return pd.DataFrame(columns=["theme", "true", "tagged", "tp", "precision", "recall"])
+        return None
     return pd.DataFrame(cv["per_theme"]).rename(columns={"support": "true", "predicted": "tagged"}).round(2)
 
 

@@ -70,11 +70,8 @@ def conversation_passages(tables: dict[str, pd.DataFrame] | None = None) -> pd.D
 def inputs_key(passages: pd.DataFrame, lexicon_path: Path) -> str:
     topic_files = [config.PROCESSED / f"{n}.parquet" for n in (ASSIGNMENTS.name, TOPICS.name)]
     return content_hash(
-        "\n".join(passages["passage_id"] + "\t" + passages["text"]), Path(lexicon_path).read_bytes(),
-        config.EMBEDDING_MODEL, str(config.EMBEDDING_BATCH_SIZE), str(config.THEME_THRESHOLD),
-        str(config.THEME_KEYWORD_BONUS), str(config.THEME_SOLO_SIMILARITY), str(config.THEME_MARGIN),
-        config.THEME_MODEL.read_bytes() if config.THEME_MODEL is not None and config.THEME_MODEL.exists() else b"",
-        str(config.THEME_BIN_MIN), str(config.THEME_SMOOTH_BINS), _CODE,
+        "\n".join(passages["passage_id"] + "\t" + passages["text"]), tagger_key(lexicon_path),
+        str(config.EMBEDDING_BATCH_SIZE), str(config.THEME_BIN_MIN), str(config.THEME_SMOOTH_BINS), _CODE,
         *(p.read_bytes() if p.exists() else b"" for p in topic_files),
     )
 
