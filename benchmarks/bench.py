@@ -272,7 +272,7 @@ def bench_themes(b: Bench) -> list[Row]:
     When the cache lacks them (no topics run yet) they are encoded, and the note says so."""
     from analysis import config
     from analysis.embeddings import _cache_paths
-    from analysis.themes.pipeline import profile, run
+    from analysis.themes.pipeline import TAG_CACHE, profile, run
 
     tables = _with_corpus(b)
     cached = _cache_paths(config.EMBEDDING_MODEL)[0].exists()
@@ -284,9 +284,10 @@ def bench_themes(b: Bench) -> list[Row]:
     last = tables["episodes"].sort_values("published")["episode_id"].iloc[-1]
     rest = {n: t[t["episode_id"] != last] if "episode_id" in t else t for n, t in tables.items()}
     run(force=True, write=False, tables=rest)
+    (config.CACHE / TAG_CACHE / f"{last}.pkl").unlink(missing_ok=True)  # as if never tagged
     added, dt = timed(run, force=True, write=False, tables=tables)
-    rows.append(Row("themes", "one episode added", dt, "s", f"scored {len(added.scored)} episode ({', '.join(added.scored)}); "
-                    "the others' tags from the per-episode cache; tables rebuilt"))
+    rows.append(Row("themes", "one episode added", dt, "s", f"scored: {', '.join(added.scored)}; "
+                    "the other episodes' tags from the per-episode cache; tables rebuilt"))
     return rows
 
 
