@@ -175,6 +175,22 @@ def recall_at(index: SearchIndex, queries: list[dict], k: int = 5, vectors: np.n
     return df, float(df["recall"].mean()) if len(df) else 0.0
 
 
+def recall_note(per_query: pd.DataFrame, k: int = 5) -> str:
+    """One sentence (Markdown) on recall@k of ``recall_at``'s queries, over those with at least one
+    relevant passage in this corpus; "not measured on this corpus" when there is none (the
+    hand-written queries name passages of the seed episodes)."""
+    measured = per_query[per_query["missing_keys"] < per_query["relevant"]] if len(per_query) else per_query
+    if measured.empty:
+        return (f"**Search was not measured on this corpus**: none of the passages that the {len(per_query)} "
+                "hand-written queries (data/annotations/search.queries.yaml) expect is in it; they were written "
+                "for the seed episodes (`python -m analysis evaluate-search` measures it where they are).")
+    left = len(per_query) - len(measured)
+    return (f"On {len(measured)} hand-written queries, recall@{k} is **{measured['recall'].mean():.2f}** and a relevant "
+            f"passage is in the top {k} for **{(measured['found'] > 0).mean():.0%}** of them"
+            + (f" ({left} queries whose passages are not in this corpus left out)" if left else "")
+            + " (`python -m analysis evaluate-search`).")
+
+
 def cross_validated_recall(index: SearchIndex, queries: list[dict], k: int = 5,
                            vectors: np.ndarray | None = None) -> tuple[float, pd.DataFrame]:
     """Leave one query out: for each query, the WEIGHT_GRID weights with the best mean recall@k

@@ -56,7 +56,7 @@ def _processed(*names: str) -> list[Path]:
 def _corpus_inputs() -> list[Path]:
     """The catalog, the glossary, the speaker references and every file under data/ that is
     not derived or another stage's lexicon."""
-    skip = {config.PROCESSED, config.INTERIM, config.CACHE, config.ANNOTATIONS, config.THEMES,
+    skip = {config.PROCESSED, config.INTERIM, config.CACHE, config.ANNOTATIONS, config.THEMES, config.THEME_MODEL,
             config.ENTITY_ALIASES, config.LLM_ENRICHMENTS.parent}
     data = [p for p in sorted(config.DATA.iterdir()) if p not in skip] if config.DATA.is_dir() else []
     refs = sorted(config.ANNOTATIONS.glob("*.speakers.tsv")) if config.ANNOTATIONS.is_dir() else []
@@ -79,7 +79,9 @@ STAGES: dict[str, Stage] = {
     "evaluate-topics": Stage(lambda: [config.CACHE / "topics" / "key.txt"],
                              ("config.py", "io.py", "schema.py", "corpus.py", "embeddings.py", "topics"),
                              lambda: [config.PROCESSED], ok=(0, 1)),
-    "themes": Stage(lambda: _processed(*CORPUS_TABLES, *TOPIC_TABLES) + [config.THEMES], ALL_CODE,
+    # the lexicon and the theme model (data/themes.model.json; absent or unset: the rule of config.py)
+    "themes": Stage(lambda: _processed(*CORPUS_TABLES, *TOPIC_TABLES) + [config.THEMES]
+                    + ([config.THEME_MODEL] if config.THEME_MODEL is not None else []), ALL_CODE,
                     lambda: [config.PROCESSED]),
     "entities": Stage(lambda: _processed(*CORPUS_TABLES, *TOPIC_TABLES)
                       + [config.ENTITY_ALIASES, config.ANNOTATIONS / "entities.top30.tsv"], ALL_CODE,

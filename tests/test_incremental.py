@@ -160,3 +160,21 @@ def test_a_stage_that_writes_into_a_folder_it_reads_is_stamped_after_its_own_wri
     (config.ROOT / "site" / "notebooks" / "01-corpus.ipynb").write_text("{}")  # the notebooks stage wrote
     cli.main(["site"])
     assert calls == ["site", "site"]
+
+
+def test_a_new_theme_model_reruns_themes_only(project, monkeypatch):
+    """The theme model file (config.THEME_MODEL) is an input of the themes stage, not of the corpus."""
+    calls: list[str] = []
+    _fake_stages(monkeypatch, calls)
+    monkeypatch.setattr(config, "THEME_MODEL", config.DATA / "themes.model.json")
+    config.THEME_MODEL.write_text('{"threshold": 0.5}\n')
+    (config.DATA / "raw" / "a.txt").write_text("Ann: hello there")
+    config.CATALOG.write_text("episodes: []\n")
+    order = ["corpus", "speakers", "topics", "evaluate-topics", "themes"]
+    for stage in order:
+        cli.main([stage])
+    calls.clear()
+    config.THEME_MODEL.write_text('{"threshold": 0.6}\n')
+    for stage in order:
+        cli.main([stage])
+    assert calls == ["themes"]

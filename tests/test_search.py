@@ -104,3 +104,15 @@ def test_leave_one_query_out_recall_picks_weights_without_the_held_out_query():
     # held out, "hiking" gets the weights the price query alone prefers (the first of its ties,
     # no keyword weight) and is missed: 0.5, not the 1.0 of choosing weights on both queries
     assert cv == 0.5 and grid["recall"].max() == 1.0
+
+
+def test_recall_note_leaves_out_queries_whose_passages_are_elsewhere():
+    from analysis.search import recall_note
+
+    per_query = pd.DataFrame({"query": ["a", "b", "c"], "relevant": [2, 1, 3], "found": [2, 0, 0],
+                              "recall": [1.0, 0.0, 0.0], "missing_keys": [0, 0, 3]})
+    note = recall_note(per_query)
+    assert note.startswith("On 2 hand-written queries, recall@5 is **0.50**") and "50%" in note
+    assert "1 queries whose passages are not in this corpus left out" in note
+    elsewhere = per_query.assign(missing_keys=per_query["relevant"])  # another show's corpus
+    assert recall_note(elsewhere).startswith("**Search was not measured on this corpus**")

@@ -428,3 +428,78 @@ def test_the_shipped_model_on_shows_about_other_subjects(tmp_path, monkeypatch):
     assert passages["episode_id"].nunique() >= 5 and len(passages) >= 40
     assert not tags.loc[tags["episode_id"].str.startswith("kitchen-table"), "tagged"].any()
     assert false["passage_id"].nunique() <= 1 and per_passage.mean() < 0.10
+
+
+def _text_vectors(texts):
+    """Unit vectors made from a text's letters (no model): different passages, different vectors."""
+    out = np.array([[len(t) % 7 + 1, t.count("e") + 1, t.count(" ") + 1] for t in texts], dtype=float).reshape(-1, 3)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_adding_an_episode_scores_only_its_passages_and_changes_no_other_rows(tmp_path, monkeypatch):
+    """Tags are cached per episode: a second episode is embedded and scored alone, the first
+    episode's rows stay as they were, and the tables equal a run that recomputes everything."""
+    from test_search import tiny_corpus
+
+    from analysis.themes import pipeline
+    from analysis.topics.passages import make_passages
+
+    monkeypatch.setattr(config, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(config, "PROCESSED", tmp_path / "processed")
+    embedded = []
+
+    def fake_embed(texts, **kw):
+        embedded.extend(texts)
+        return _text_vectors(texts)
+
+    monkeypatch.setattr(pipeline, "embed", fake_embed)
+    lexicon = tmp_path / "themes.yaml"
+    lexicon.write_text("themes:\n  - name: tools\n    description: tools\n    seeds: [calling tools]\n    keywords: [JSON]\n"
+                       "  - name: outdoors\n    description: hiking\n    seeds: [the weekend]\n    keywords: [hiking]\n")
+    full = tiny_corpus()
+    only_a = {name: t[t["episode_id"] == "ep-a"] for name, t in full.items()}
+    first = pipeline.run(lexicon=lexicon, tables=only_a)
+    assert first.scored == ["ep-a"]
+    embedded.clear()
+    added = pipeline.run(lexicon=lexicon, tables=full)
+    assert added.recomputed and added.scored == ["ep-b"]
+    passages = make_passages(full["utterances"], full["episodes"])
+    assert set(embedded) & set(passages["text"]) == set(passages.loc[passages["episode_id"] == "ep-b", "text"])
+    for name in ("theme_tags", "themes_per_episode", "themes_per_speaker", "theme_timeline"):
+        old, now = first.tables[name], added.tables[name]
+        pd.testing.assert_frame_equal(old.reset_index(drop=True),
+                                      now[now["episode_id"] == "ep-a"].reset_index(drop=True), obj=name)
+    cold = pipeline.run(force=True, write=False, use_cache=False, lexicon=lexicon, tables=full)
+    assert cold.scored == ["ep-a", "ep-b"]
+    for name, table in cold.tables.items():
+        pd.testing.assert_frame_equal(table, added.tables[name], obj=name)
+    lexicon.write_text(lexicon.read_text().replace("[JSON]", "[JSON, schema]"))  # the lexicon: every episode
+    assert pipeline.run(lexicon=lexicon, tables=full).scored == ["ep-a", "ep-b"]
+
+
+def test_a_corpus_without_labelled_episodes_reports_the_reference_figures_and_does_not_crash():
+    """A maintainer's own corpus (none of its passages in the labelled sample): the report says the
+    tagger was not measured on it and quotes the stored model's figures, measured on the sample."""
+    from test_search import tiny_corpus
+
+    from analysis.themes.evaluate import accuracy_note, accuracy_table
+    from analysis.themes.tagging import evidence
+    from analysis.topics.passages import make_passages
+
+    themes = load_lexicon()
+    names = [t.name for t in themes]
+    corpus = tiny_corpus()
+    passages = make_passages(corpus["utterances"], corpus["episodes"])
+    vectors = _text_vectors(passages["text"].tolist())
+    tv = [np.tile(_unit(1, 0, 0), (len(t.texts), 1)) for t in themes]
+    tags = tag_passages(passages, vectors, themes, tv)
+    features = (passage_keys(passages).to_numpy(), evidence(passages, vectors, themes, tv)[0])
+    text, figures = report(tags, names, load_sample(themes=names), features=features)
+    assert figures["cv"] is None and figures["passages"] == 0
+    assert text.startswith("not measured on this corpus")
+    about = json.loads(config.THEME_MODEL.read_text())["about"]
+    note = accuracy_note(figures)
+    assert "not measured on this corpus" in note and "reference sample" in note and about in note
+    assert accuracy_table(figures) is None
+    with pytest.raises(SampleError, match="cannot calibrate"):
+        report(tags, names, load_sample(themes=names), recalibrate=True, features=features)

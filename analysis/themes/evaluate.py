@@ -287,6 +287,49 @@ def _rule_config(rule: TagRule) -> str:
             f"PODLENS_THEME_SOLO_SIMILARITY={opt(rule.solo)} PODLENS_THEME_MARGIN={opt(rule.margin)}")
 
 
+def not_measured(passages: int, episodes: int, missing: int) -> tuple[str, dict]:
+    """Report of a corpus with too few labelled episodes to measure the tagger on (a maintainer's
+    own corpus): the figures stored with the theme model, measured when it was fitted on the
+    reference sample, say so; ``cv`` is None."""
+    model = ThemeModel.configured()
+    reference = (f"theme model {config.THEME_MODEL.name}: {model.about}" if model is not None and model.about else
+                 f"theme model {config.THEME_MODEL.name}" if model is not None else
+                 f"configured rule ({TagRule.configured().describe()})")
+    text = (f"not measured on this corpus: {passages} passages of {episodes} episode(s) are in the labelled sample "
+            f"(data/annotations/{SAMPLE}); cross-validation by episode needs at least three. "
+            f"Measured on the reference sample, not on this corpus: {reference}")
+    return text, {"method": "not measured on this corpus", "passages": passages, "episodes": episodes,
+                  "missing": missing, "cv": None, "reference": reference}
+
+
+def accuracy_note(figures: dict) -> str:
+    """One paragraph (Markdown) saying what the tagger's accuracy figures in ``figures`` (from
+    ``report``) are and where they were measured, for the notebooks and the site."""
+    cv = figures.get("cv")
+    if cv is None:
+        return ("**The theme tagger's accuracy was not measured on this corpus**: too few of its episodes are in the "
+                f"hand-labelled sample (data/annotations/{SAMPLE}; {figures['passages']} labelled passages from "
+                f"{figures['episodes']} episode(s) found, cross-validation by episode needs three). Measured on the "
+                f"reference sample (the seed episodes), not here: {figures['reference']}. Label passages of this "
+                "corpus in the sample to measure it (`python -m analysis evaluate-themes`).")
+    support = [t["support"] for t in cv["per_theme"] if t["support"]]
+    return (f"Measured by leave-one-episode-out cross-validation on the labelled sample: on {figures['passages']} "
+            f"labelled passages from {figures['episodes']} episodes, each predicted by the theme model fitted "
+            f"(thresholds included) without its episode, macro precision **{cv['macro_precision']:.2f}**, macro recall "
+            f"**{cv['macro_recall']:.2f}** (targets {TARGET_PRECISION:.2f} and {TARGET_RECALL:.2f}; held-out "
+            f"predictions of all episodes pooled). Configured rule: {figures['configured']['rule']}. Per theme the "
+            f"support is small ({min(support)}-{max(support)} passages), so single passages move these figures a lot.")
+
+
+def accuracy_table(figures: dict) -> pd.DataFrame | None:
+    """Per-theme cross-validated figures of ``report`` (true and tagged passages, precision,
+    recall); None (nothing to show) when the tagger was not measured on this corpus."""
+    cv = figures.get("cv")
+    if cv is None:
+        return None
+    return pd.DataFrame(cv["per_theme"]).rename(columns={"support": "true", "predicted": "tagged"}).round(2)
+
+
 def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibrate: bool = False,
            features: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[str, dict]:
     """Text report and a dict of the figures: the cross-validated (leave one episode out)
@@ -298,6 +341,11 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
     sim, hits, truth, found, missing = sample_matrices(tags, sample, names)
     episodes = episode_of(found["passage_key"])
     n_eps = len(set(episodes))
+    if n_eps < (3 if features is not None else 2):  # too few labelled episodes in this corpus to cross-validate
+        if recalibrate:
+            raise SampleError(f"cannot calibrate the theme tagger: {len(found)} labelled passages of {n_eps} episode(s) "
+                              f"of this corpus are in data/annotations/{SAMPLE}; it needs labelled passages from at least three")
+        return not_measured(len(found), n_eps, len(missing))
     results = [cross_validate(sim, hits, truth, episodes, names, v) for v in VARIANTS]
     x = None
     if features is not None:

@@ -1,7 +1,10 @@
-"""Run the theme stage: tag passages, build the timelines and write the tables; skipped when
-the passages, the lexicon, the settings, the topic tables and this code are unchanged."""
+"""Run the theme stage: tag passages episode by episode (an episode's tags are cached and reused
+while its passages, the lexicon, the tagger and its code are unchanged), build the corpus-wide
+timelines and shares from the tags and write the tables; skipped when the passages, the lexicon,
+the settings, the topic tables and this code are unchanged."""
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from ..corpus import load_corpus
+from ..corpus import EPISODES
 from ..embeddings import embed
-from ..io import content_hash, load_tables, write_json, write_table
+from ..io import content_hash, load_keyed, load_tables, store_keyed, write_json, write_table
 from ..topics.passages import PASSAGES, make_passages
 from ..topics.tables import ASSIGNMENTS, TOPICS
 from .lexicon import Theme, load_lexicon
@@ -21,7 +24,11 @@ from .timelines import PER_EPISODE, PER_SPEAKER, TIMELINE, per_episode, per_spea
 
 OUTPUTS = {t.name: t for t in (TAGS, PER_EPISODE, PER_SPEAKER, TIMELINE)}
 KEY_FILE = "themes.key"  # under config.CACHE: the inputs key of the tables in data/processed
+TAG_CACHE = "themes"  # under config.CACHE: <episode_id>.pkl, the episode's theme_tags rows and their key
 _CODE = content_hash(*(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py"))))
+# the code an episode's tags depend on: evidence and tagger, lexicon, theme-phrase vectors (this file), embeddings
+_TAG_CODE = content_hash(*(p.read_bytes() for p in (Path(__file__).parent / "tagging.py", Path(__file__).parent / "lexicon.py",
+                                                      Path(__file__), Path(__file__).parent.parent / "embeddings.py")))
 
 
 @dataclass
@@ -30,6 +37,7 @@ class ThemeRun:
     tables: dict[str, pd.DataFrame]
     recomputed: bool
     timings: dict[str, float] = field(default_factory=dict)
+    scored: list[str] = field(default_factory=list)  # episodes whose passages were scored (the others' tags were cached)
 
 
 def theme_vectors(themes: list[Theme], use_cache: bool = True) -> list[np.ndarray]:
@@ -62,13 +70,45 @@ def conversation_passages(tables: dict[str, pd.DataFrame] | None = None) -> pd.D
 def inputs_key(passages: pd.DataFrame, lexicon_path: Path) -> str:
     topic_files = [config.PROCESSED / f"{n}.parquet" for n in (ASSIGNMENTS.name, TOPICS.name)]
     return content_hash(
-        "\n".join(passages["passage_id"] + "\t" + passages["text"]), Path(lexicon_path).read_bytes(),
-        config.EMBEDDING_MODEL, str(config.EMBEDDING_BATCH_SIZE), str(config.THEME_THRESHOLD),
-        str(config.THEME_KEYWORD_BONUS), str(config.THEME_SOLO_SIMILARITY), str(config.THEME_MARGIN),
-        config.THEME_MODEL.read_bytes() if config.THEME_MODEL is not None and config.THEME_MODEL.exists() else b"",
-        str(config.THEME_BIN_MIN), str(config.THEME_SMOOTH_BINS), _CODE,
+        "\n".join(passages["passage_id"] + "\t" + passages["text"]), tagger_key(lexicon_path),
+        str(config.EMBEDDING_BATCH_SIZE), str(config.THEME_BIN_MIN), str(config.THEME_SMOOTH_BINS), _CODE,
         *(p.read_bytes() if p.exists() else b"" for p in topic_files),
     )
+
+
+def tagger_key(lexicon_path: Path) -> str:
+    """Key of everything but the passages that an episode's theme tags depend on: the lexicon,
+    the embedding model, the tagger (theme model file, or the rule's settings) and the code."""
+    return content_hash(
+        Path(lexicon_path).read_bytes(), config.EMBEDDING_MODEL, str(config.THEME_THRESHOLD),
+        str(config.THEME_KEYWORD_BONUS), str(config.THEME_SOLO_SIMILARITY), str(config.THEME_MARGIN),
+        config.THEME_MODEL.read_bytes() if config.THEME_MODEL is not None and config.THEME_MODEL.exists() else b"",
+        _TAG_CODE)
+
+
+def tag_episodes(passages: pd.DataFrame, themes: list[Theme], lexicon_path: Path,
+                 use_cache: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """Table ``theme_tags`` (passages in input order, grouped by episode) and the episodes scored.
+    Context windows stay inside an episode, so an episode's rows depend only on its passages and
+    ``tagger_key``: they are kept in config.CACHE/themes/<episode_id>.pkl and reused while both
+    are unchanged; only the other episodes' passages are embedded and scored (in one call)."""
+    base = tagger_key(lexicon_path)
+    groups = dict(list(passages.groupby("episode_id", sort=False)))
+    keys = {ep: content_hash(base, "\n".join(p["passage_id"] + "\t" + p["first_order"].astype(str) + "\t" + p["text"]))
+            for ep, p in groups.items()}
+    cache = config.CACHE / TAG_CACHE
+    parts = {ep: load_keyed(cache / f"{ep}.pkl", keys[ep]) if use_cache else None for ep in groups}
+    scored = [ep for ep, part in parts.items() if part is None]
+    if scored:
+        fresh = passages[passages["episode_id"].isin(scored)]
+        tags = tag_passages(fresh, embed(fresh["text"].tolist()), themes, theme_vectors(themes, use_cache=use_cache))
+        for ep, part in tags.groupby("episode_id", sort=False):
+            parts[ep] = part.reset_index(drop=True)
+            if use_cache:
+                store_keyed(cache / f"{ep}.pkl", keys[ep], parts[ep])
+    if not groups:
+        return TAGS.empty(), []
+    return TAGS.conform(pd.concat([parts[ep] for ep in groups], ignore_index=True)), scored
 
 
 def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon: Path | None = None,
@@ -92,25 +132,23 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
         return ThemeRun(themes, load_tables(*OUTPUTS.values()), False, timings)
 
     t = time.perf_counter()
-    corpus = tables or load_corpus()
-    vectors = embed(passages["text"].tolist())
-    tv = theme_vectors(themes, use_cache=use_cache)
-    timings["embedding_s"] = time.perf_counter() - t
+    tags, scored = tag_episodes(passages, themes, path, use_cache=use_cache)
+    timings["tagging_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    tags = tag_passages(passages, vectors, themes, tv)
+    episodes = (tables or load_tables(EPISODES))["episodes"]
     assignments, topics = _topic_tables()
     out = {TAGS.name: tags,
-           PER_EPISODE.name: per_episode(tags, passages, corpus["episodes"]),
-           PER_SPEAKER.name: per_speaker(tags, passages, corpus["episodes"]),
+           PER_EPISODE.name: per_episode(tags, passages, episodes),
+           PER_SPEAKER.name: per_speaker(tags, passages, episodes),
            TIMELINE.name: timelines(tags, passages, assignments, topics)}
-    timings["tagging_s"] = time.perf_counter() - t
+    timings["tables_s"] = time.perf_counter() - t
     if write:
         for name, df in out.items():
             write_table(df, OUTPUTS[name], config.PROCESSED / f"{name}.parquet")
         if use_cache:
             key_path.parent.mkdir(parents=True, exist_ok=True)
             key_path.write_text(key)
-    return ThemeRun(themes, out, True, timings)
+    return ThemeRun(themes, out, True, timings, scored)
 
 
 def passage_evidence(themes: list[Theme], passages: pd.DataFrame | None = None,
@@ -156,20 +194,36 @@ def main_themes(args) -> int:
     return 0
 
 
+def evaluate_sample(recalibrate: bool = False) -> tuple[str, dict]:
+    """The tagger measured on the labelled sample (``analysis.themes.evaluate.report``: text and
+    figures) over the passages of this corpus's episodes that the sample labels (whole episodes:
+    context windows need them). A corpus with too few of them gets the figures measured on the
+    reference sample, said to be so (``evaluate.not_measured``)."""
+    from .evaluate import SAMPLE, episode_of, load_sample, report
+
+    themes = load_lexicon()
+    names = [t.name for t in themes]
+    path = config.ANNOTATIONS / SAMPLE
+    sample = (load_sample(path, themes=names) if path.exists()
+              else pd.DataFrame(columns=["passage_key", "split", "themes", "text_start", "line"]))
+    passages = conversation_passages()
+    passages = passages[passages["episode_id"].isin(set(episode_of(sample["passage_key"].astype(str))))]
+    # evidence only: the stored model is not needed here (--calibrate replaces it)
+    tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes), TagRule.configured())
+    return report(tags, names, sample, recalibrate=recalibrate, features=passage_evidence(themes, passages))
+
+
 def main_evaluate_themes(args) -> int:
     """``python -m analysis evaluate-themes [--calibrate] [--json]``."""
     import json
 
-    from .evaluate import load_sample, report
+    from .evaluate import SampleError
 
-    themes = load_lexicon()
-    names = [t.name for t in themes]
-    passages = conversation_passages()
-    # evidence only: the stored model is not needed here (--calibrate replaces it)
-    tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes), TagRule.configured())
-    text, figures = report(tags, names, load_sample(themes=names),
-                           recalibrate=getattr(args, "calibrate", False),
-                           features=passage_evidence(themes, passages))
+    try:
+        text, figures = evaluate_sample(recalibrate=getattr(args, "calibrate", False))
+    except SampleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(figures, indent=2, default=float) if getattr(args, "json", False) else text)
     write_json(figures, config.PROCESSED / "theme_evaluation.json")
     return 0

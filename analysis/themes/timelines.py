@@ -99,22 +99,29 @@ def timeline(labels: pd.DataFrame, passages: pd.DataFrame, kind: str, width_min:
     width = width_min or config.THEME_BIN_MIN
     window = smooth_bins or config.THEME_SMOOTH_BINS
     binned = bin_passages(passages, width)
+    # labels joined to their passages once (not once per episode: that grew with the square of the corpus)
+    hits = dict(list(labels.merge(binned[["passage_id", "episode_id", "minute", "word_count"]], on="passage_id")
+                     .groupby("episode_id", sort=False)))
     rows = []
     for ep, p in binned.groupby("episode_id", sort=True):
+        if ep not in hits:
+            continue
         bins = np.arange(p["minute"].min(), p["minute"].max() + width / 2, width)
         total = p.groupby("minute")["word_count"].sum().reindex(bins, fill_value=0)
         est = (p["word_count"] * p["estimated"]).groupby(p["minute"]).sum().reindex(bins, fill_value=0)
         episode_estimated = bool((p["word_count"] * p["estimated"]).sum() > p["word_count"].sum() / 2)
-        hit = labels.merge(p[["passage_id", "minute", "word_count"]], on="passage_id")
-        for name, h in hit.groupby("name", sort=True):
-            words = h.groupby("minute")["word_count"].sum().reindex(bins, fill_value=0)
-            share = (words / total.where(total > 0)).fillna(0.0)
-            rows.append(pd.DataFrame({
-                "episode_id": ep, "kind": kind, "name": name, "minute": bins, "words": words.to_numpy(),
-                "share": share.to_numpy(),
-                "smoothed": share.rolling(window, center=True, min_periods=1).mean().to_numpy(),
-                "estimated": np.where(total > 0, est > total / 2, episode_estimated),
-            }))
+        # bins x labels (sorted), all labels of the episode at once
+        words = (hits[ep].groupby(["name", "minute"])["word_count"].sum().unstack("name", fill_value=0)
+                 .reindex(bins, fill_value=0))
+        share = words.div(total.where(total > 0), axis=0).fillna(0.0)
+        smoothed = share.rolling(window, center=True, min_periods=1).mean()
+        names = words.columns.to_numpy()
+        rows.append(pd.DataFrame({
+            "episode_id": ep, "kind": kind, "name": np.repeat(names, len(bins)), "minute": np.tile(bins, len(names)),
+            "words": words.to_numpy().T.ravel(), "share": share.to_numpy().T.ravel(),
+            "smoothed": smoothed.to_numpy().T.ravel(),
+            "estimated": np.tile(np.where(total > 0, est > total / 2, episode_estimated), len(names)),
+        }))
     return pd.concat(rows, ignore_index=True) if rows else TIMELINE.empty()
 
 
