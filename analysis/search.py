@@ -141,9 +141,12 @@ def format_results(results: pd.DataFrame, width: int = 400) -> str:
     return "\n".join(lines)
 
 
-def load_queries(path: Path | None = None) -> list[dict]:
-    """Hand-written queries: [{query, relevant: [passage keys], speaker?, episode?, note?}]."""
+def load_queries(path: Path | None = None, missing_ok: bool = False) -> list[dict]:
+    """Hand-written queries: [{query, relevant: [passage keys], speaker?, episode?, note?}];
+    ``missing_ok``: no file gives no queries (a corpus nobody has written queries for)."""
     path = Path(path or config.ANNOTATIONS / QUERIES)
+    if missing_ok and not path.exists():
+        return []
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     queries = data.get("queries") if isinstance(data, dict) else None
     if not isinstance(queries, list) or not all(isinstance(q, dict) and q.get("query") and q.get("relevant")
@@ -173,6 +176,16 @@ def recall_at(index: SearchIndex, queries: list[dict], k: int = 5, vectors: np.n
                      "first_hit_rank": next((r for r, key in zip(hits["rank"], hits["passage_key"]) if key in relevant), None)})
     df = pd.DataFrame(rows)
     return df, float(df["recall"].mean()) if len(df) else 0.0
+
+
+def measured_recall_note(index: SearchIndex, k: int = 5) -> str:
+    """:func:`recall_note` for the hand-written queries of config.ANNOTATIONS on ``index``;
+    "not measured" when there is no query file."""
+    queries = load_queries(missing_ok=True)
+    if not queries:
+        return (f"**Search was not measured on this corpus**: there are no hand-written queries "
+                f"({config.ANNOTATIONS / QUERIES} is missing).")
+    return recall_note(recall_at(index, queries, k)[0], k)
 
 
 def recall_note(per_query: pd.DataFrame, k: int = 5) -> str:

@@ -116,3 +116,17 @@ def test_recall_note_leaves_out_queries_whose_passages_are_elsewhere():
     assert "1 queries whose passages are not in this corpus left out" in note
     elsewhere = per_query.assign(missing_keys=per_query["relevant"])  # another show's corpus
     assert recall_note(elsewhere).startswith("**Search was not measured on this corpus**")
+
+
+def test_a_corpus_without_a_query_file_is_not_measured(tmp_path, monkeypatch):
+    """A maintainer's own archive has no data/annotations/search.queries.yaml: notebook 04 and the
+    site say search was not measured instead of failing."""
+    from analysis import config
+    from analysis.search import load_queries, measured_recall_note
+
+    monkeypatch.setattr(config, "ANNOTATIONS", tmp_path)
+    assert load_queries(missing_ok=True) == []
+    with pytest.raises(FileNotFoundError):
+        load_queries()
+    note = measured_recall_note(index=None)
+    assert note.startswith("**Search was not measured on this corpus**") and "search.queries.yaml" in note
