@@ -14,6 +14,7 @@ from .quotes import deep_link
 from .search import clock
 
 PAIRS = 5  # most similar passage pairs shown per pair of episodes
+PAIR_COLUMNS = ["similarity"] + [f"{k}_{s}" for s in "ab" for k in ("episode_id", "passage_key", "time", "url", "quote")]
 MIN_PAIR_WORDS = 30  # shorter passages are left out of the pairs (too little to compare)
 
 
@@ -125,9 +126,8 @@ def compare(who: str, tables: dict[str, pd.DataFrame] | None = None) -> Comparis
                              "episode_id": p["episode_id"], "passage_key": p["passage_key"],
                              "time": clock(p["start_s"], p["time_source"] != "file"),
                              "url": deep_link(video.get(p["episode_id"]), p["start_s"]), "quote": p["text"]}.items()}})
-    columns = ["similarity"] + [f"{k}_{s}" for s in "ab" for k in ("episode_id", "passage_key", "time", "url", "quote")]
     return Comparison(name, sid, eps[["episode_id", "show", "published", "talk_share", "word_share", "words"]],
-                      themes, topics, ents, pd.DataFrame(rows, columns=columns))
+                      themes, topics, ents, pd.DataFrame(rows, columns=PAIR_COLUMNS))
 
 
 def format_comparison(c: Comparison, width: int = 300) -> str:

@@ -188,11 +188,17 @@ def measured_recall_note(index: SearchIndex, k: int = 5) -> str:
     return recall_note(recall_at(index, queries, k)[0], k)
 
 
+def measured_queries(per_query: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`recall_at` whose query has at least one relevant passage in this corpus
+    (the others were written for episodes that are not in it, and measure nothing here)."""
+    return per_query[per_query["missing_keys"] < per_query["relevant"]] if len(per_query) else per_query
+
+
 def recall_note(per_query: pd.DataFrame, k: int = 5) -> str:
     """One sentence (Markdown) on recall@k of ``recall_at``'s queries, over those with at least one
     relevant passage in this corpus; "not measured on this corpus" when there is none (the
     hand-written queries name passages of the seed episodes)."""
-    measured = per_query[per_query["missing_keys"] < per_query["relevant"]] if len(per_query) else per_query
+    measured = measured_queries(per_query)
     if measured.empty:
         return (f"**Search was not measured on this corpus**: none of the passages that the {len(per_query)} "
                 "hand-written queries (data/annotations/search.queries.yaml) expect is in it; they were written "

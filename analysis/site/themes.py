@@ -232,9 +232,9 @@ def _entities(data: SiteData) -> str:
 
 def _search_examples(data: SiteData) -> str:
     """Results of :func:`analysis.search.search` for the first hand-written queries, and its
-    recall@5 over all of them (query embeddings cached: a rebuild does no model work)."""
+    recall@5 over those whose passages are in this corpus (query embeddings cached: a rebuild does no model work)."""
     from ..embeddings import embed
-    from ..search import QUERIES, build_index, load_queries, recall_at, search
+    from ..search import QUERIES, build_index, load_queries, measured_queries, recall_at, search
 
     path = config.ANNOTATIONS / QUERIES
     if not path.exists():
@@ -242,14 +242,14 @@ def _search_examples(data: SiteData) -> str:
     queries = load_queries(path)
     index = build_index(data.tables)
     vectors = embed([q["query"] for q in queries])
-    per_query, recall = recall_at(index, queries, 5, vectors)
-    if not (per_query["missing_keys"] < per_query["relevant"]).any():
+    per_query = measured_queries(recall_at(index, queries, 5, vectors)[0])
+    if per_query.empty:
         return ""  # the queries were written for passages of other episodes: nothing to show or measure here
     html = ("<p>Search finds passages by meaning as well as by their words: it ranks every passage by the similarity "
             "of its embedding (and of the passages around it) to the query's and by keyword match, and fuses both "
             "rankings. "
             f"On {len(per_query)} hand-written queries, each with the passages a careful reader expects, "
-            f"on average {pct(recall)} of the expected passages (up to five per query) are among the top five "
+            f"on average {pct(per_query['recall'].mean())} of the expected passages (up to five per query) are among the top five "
             "results, and a "
             f"query finds at least one of them in {pct((per_query['found'] > 0).mean())} of cases. "
             "Some of those queries and what the search returns:</p>")
