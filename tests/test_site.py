@@ -431,3 +431,18 @@ def test_corpus_charts_stay_readable_at_a_hundred_episodes():
                                columns=["episode_id", "speaker_id", "speaker", "theme", "share", "passages", "published"])
     fig = figures.themes_of_person(per_speaker, "dana")
     assert fig.data[0].type == "heatmap" and len(fig.data[0].x) == 20 and fig.layout.height < 600
+
+
+def test_a_recurring_person_without_a_similar_pair_keeps_the_pair_columns(site, monkeypatch):
+    """Notebook 04 and the themes page index the pair table by column: a person whose passages are
+    all too short to pair (a user's archive) still gets the columns, with no rows."""
+    from analysis import compare, embeddings
+
+    monkeypatch.setattr(embeddings, "embed", word_vectors)
+    tables = SiteData(site["processed"]).tables
+    paired = compare.compare("Sherwin Wu", tables)
+    assert len(paired.pairs) and list(paired.pairs.columns) == compare.PAIR_COLUMNS
+    monkeypatch.setattr(compare, "MIN_PAIR_WORDS", 10**6)
+    unpaired = compare.compare("Sherwin Wu", tables)
+    assert unpaired.pairs.empty and list(unpaired.pairs.columns) == compare.PAIR_COLUMNS
+    assert unpaired.episodes["episode_id"].tolist() == paired.episodes["episode_id"].tolist()
