@@ -289,8 +289,9 @@ def test_the_report_adds_agreement_and_the_model_against_reader_one(tmp_path, mo
     sets = lambda m: [frozenset(n for n, t in zip(names, row) if t) for row in m]
     sample = pd.DataFrame({"passage_key": keys, "split": "cv", "line": range(len(keys)), "themes": sets(truth),
                            "reader1": sets(reader1), "reader2": sets(truth)})
-    text, figures = report(tags, names, sample, features=(keys, x))
+    text, figures = report(tags, names, sample, recalibrate=True, features=(keys, x))
     a = figures["agreement"]
+    assert "against the gold labels (two readers agree at macro F1" in ThemeModel.load(tmp_path / "model.json").about
     assert a["reader2_vs_gold"]["macro_f1"] == 1.0 and a["reader1_vs_gold"]["macro_f1"] < 1.0
     assert figures["cv"]["macro_f1"] == 1.0  # separable on the gold
     assert figures["cv_reader1"]["gold_model_vs_reader2"]["macro_f1"] == 1.0

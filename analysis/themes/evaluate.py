@@ -501,7 +501,9 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
         model = fit_model(x, truth, episodes, about=(
             f"fitted on {len(found)} passages of data/annotations/{SAMPLE} by `python -m analysis evaluate-themes "
             f"--calibrate`; leave-one-episode-out macro precision {chosen.pooled.macro_precision:.2f}, "
-            f"recall {chosen.pooled.macro_recall:.2f}"))
+            f"recall {chosen.pooled.macro_recall:.2f}"
+            + ("" if readers is None else f" against the gold labels (two readers agree at macro F1 "
+                                          f"{readers['reader2_vs_reader1']['macro_f1']:.2f})")))
         model.save(config.THEME_MODEL)
         full = score(truth, model.tag(x)[1], names)
         lines.append(f"\nmodel fitted on all {len(found)} passages ({_describe(model)}, chosen by "
