@@ -431,6 +431,19 @@ def test_the_relative_threshold_keeps_only_themes_near_the_passage_best():
     assert model.tag(x)[1].tolist() == [[True, True, False]]
 
 
+def test_the_model_threshold_follows_a_broad_f1_plateau_not_a_narrow_spike():
+    """Inner-loop F1 over the threshold grid: a spike of one grid step (0.71) loses to a broad
+    plateau (0.70) once F1 is averaged over MODEL_SMOOTHING neighbours on each side."""
+    from analysis.themes.evaluate import MODEL_SMOOTHING, _middle_of_best, smoothed
+
+    f1 = np.full(60, 0.50)
+    f1[5] = 0.71  # one threshold that happens to fit the training episodes
+    f1[25:55] = 0.70
+    assert _middle_of_best(f1) == 5 and 25 <= _middle_of_best(smoothed(f1)) < 55
+    assert MODEL_SMOOTHING > 0 and np.allclose(smoothed(np.full(9, 0.3)), 0.3)  # a flat curve stays flat
+    assert np.array_equal(smoothed(f1, 0), f1)
+
+
 def test_the_model_threshold_is_chosen_on_held_out_probabilities_and_cross_validated():
     rng = np.random.default_rng(2)
     episodes = np.repeat(["a", "b", "c", "d"], 15)

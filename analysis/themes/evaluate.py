@@ -38,6 +38,9 @@ MODEL_FAMILY = "logistic model (passage + context similarity, keywords)"
 MODEL_THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)  # probability grid for the model's threshold
 # grid for the model's relative threshold (share of the passage's best theme's probability); None = off
 MODEL_RELATIVES = (None, 0.8, 0.85, 0.9, 0.95)
+# the model's threshold maximises macro F1 averaged over this many grid steps on each side (0.05):
+# a flat, noisy F1 curve with one narrow spike must not pull the threshold far (README "What was tried")
+MODEL_SMOOTHING = 5
 FRESH = "fresh"  # the split labelled last, before the tagger's last change; also scored on its own
 
 
@@ -272,12 +275,20 @@ def held_out_probabilities(x: np.ndarray, truth: np.ndarray, episodes: np.ndarra
     return prob
 
 
+def smoothed(values: np.ndarray, steps: int = MODEL_SMOOTHING) -> np.ndarray:
+    """Moving average of ``values`` over ``steps`` neighbours on each side (edges repeated)."""
+    if steps <= 0:
+        return values
+    return np.convolve(np.pad(values, steps, mode="edge"), np.ones(2 * steps + 1) / (2 * steps + 1), mode="valid")
+
+
 def fit_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, c: float | None = None,
               about: str = "") -> ThemeModel:
     """The theme model fitted on these passages; its threshold and relative threshold are the
     best macro F1 of MODEL_THRESHOLDS x MODEL_RELATIVES on leave-one-episode-out probabilities
-    within them (so they are chosen on predictions for passages the model did not see; for each
-    relative threshold the middle of the best run of thresholds; ties between relative thresholds:
+    within them (so they are chosen on predictions for passages the model did not see), F1
+    averaged over MODEL_SMOOTHING neighbouring thresholds on each side first (for each relative
+    threshold the middle of the best run of thresholds; ties between relative thresholds:
     listed first, i.e. off or looser; needs >= 2 episodes)."""
     c = config.THEME_MODEL_C if c is None else c
     prob = held_out_probabilities(x, truth, episodes, c)
@@ -285,7 +296,7 @@ def fit_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, c: float |
     for relative in MODEL_RELATIVES:
         pred = np.stack([relative_tags(prob, t, relative) for t in MODEL_THRESHOLDS])
         p, r = _precision_recall((pred & truth).sum(1), pred.sum(1), truth.sum(0))
-        f1 = _f1(_macro(p), _macro(r))
+        f1 = smoothed(_f1(_macro(p), _macro(r)))
         k = _middle_of_best(f1)
         if best is None or f1[k] > best[0] + 1e-12:
             best = (float(f1[k]), float(MODEL_THRESHOLDS[k]), relative)
