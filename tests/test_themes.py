@@ -177,8 +177,9 @@ def test_the_report_prints_cross_validated_figures_per_theme_and_fold():
     assert set(figures["variants"]) >= {"score only", "keyword + margin"}
 
 
-def test_with_evidence_the_report_cross_validates_and_stores_the_model(tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "THEME_MODEL", tmp_path / "model.json")
+def _separable_evidence():
+    """Two themes, 4 episodes x 8 passages, evidence that separates the true labels: names, keys,
+    truth, (passages x themes x FEATURES) evidence and the matching theme_tags rows."""
     names = ["x", "y"]
     keys = np.array([f"{ep}@{i}.0" for ep in "abcd" for i in range(8)])
     rng = np.random.default_rng(3)
@@ -186,6 +187,12 @@ def test_with_evidence_the_report_cross_validates_and_stores_the_model(tmp_path,
     x = rng.normal(0, 0.05, (len(keys), 2, len(FEATURES))) + truth[..., None] * 0.5
     tags = pd.DataFrame({"passage_key": np.repeat(keys, 2), "theme": np.tile(names, len(keys)),
                          "similarity": x[..., 0].ravel(), "keyword_hits": 0})
+    return names, keys, truth, x, tags
+
+
+def test_with_evidence_the_report_cross_validates_and_stores_the_model(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "THEME_MODEL", tmp_path / "model.json")
+    names, keys, truth, x, tags = _separable_evidence()
     sample = pd.DataFrame({"passage_key": keys[::-1], "split": ["fresh" if k.endswith(("@0.0", "@1.0")) else "cv"
                                                                 for k in keys[::-1]], "line": range(len(keys)),
                            "themes": [frozenset(n for n, t in zip(names, row) if t) for row in truth[::-1]]})
@@ -277,15 +284,9 @@ def test_the_report_adds_agreement_and_the_model_against_reader_one(tmp_path, mo
     from analysis.themes.evaluate import accuracy_note
 
     monkeypatch.setattr(config, "THEME_MODEL", tmp_path / "model.json")
-    names = ["x", "y"]
-    keys = np.array([f"{ep}@{i}.0" for ep in "abcd" for i in range(8)])
-    rng = np.random.default_rng(3)
-    truth = rng.random((len(keys), 2)) < 0.4
-    x = rng.normal(0, 0.05, (len(keys), 2, len(FEATURES))) + truth[..., None] * 0.5
+    names, keys, truth, x, tags = _separable_evidence()
     reader1 = truth.copy()
     reader1[:4, 0] = ~reader1[:4, 0]  # reader 1 differs from the gold on 4 passages
-    tags = pd.DataFrame({"passage_key": np.repeat(keys, 2), "theme": np.tile(names, len(keys)),
-                         "similarity": x[..., 0].ravel(), "keyword_hits": 0})
     sets = lambda m: [frozenset(n for n, t in zip(names, row) if t) for row in m]
     sample = pd.DataFrame({"passage_key": keys, "split": "cv", "line": range(len(keys)), "themes": sets(truth),
                            "reader1": sets(reader1), "reader2": sets(truth)})
