@@ -5,7 +5,9 @@ the held-out predictions of all folds are pooled). Several rule families (``VARI
 compared this way, with the logistic theme model (``ThemeModel``, the shipped tagger), whose
 threshold and relative threshold are themselves chosen by an inner leave-one-episode-out loop over
 the training episodes only. The batch labelled last (split 'fresh') is also scored on its own by
-the model fitted on the other passages. ``--calibrate`` refits the model on the whole sample and stores it (config.THEME_MODEL)."""
+the model fitted on the other passages. Where the sample holds two readers' own labels beside the
+gold ones, their agreement (``agreement``: the ceiling for any tagger) and the model against reader 1
+alone are reported too. ``--calibrate`` refits the model on the whole sample and stores it (config.THEME_MODEL)."""
 from __future__ import annotations
 
 import csv
@@ -177,6 +179,7 @@ def sample_matrices(tags: pd.DataFrame, sample: pd.DataFrame, names: list[str]):
     sim, hits = sim.loc[found["passage_key"]].to_numpy(float), hits.loc[found["passage_key"]].to_numpy(float)
     return sim, hits, label_matrix(found, names), found, sample[~sample["passage_key"].isin(idx.keys() & set(t["passage_key"]))]
 
+
 def _f1(p, r):
     return np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1), 0.0)
 
@@ -345,9 +348,9 @@ def _theme_table(s: Scores, indent: str = "  ") -> list[str]:
 
 def _agreement_lines(a: dict) -> list[str]:
     r = a["reader2_vs_reader1"]
-    lines = [f"\ninter-reader agreement on {a['passages']} passages labelled independently from their text: reader 2 "
-             "scored against reader 1 as if it were a tagger (the honest ceiling for any tagger); "
-             f"{a['same_passages']:.0%} of passages got exactly the same themes",
+    lines = [(f"\ninter-reader agreement on {a['passages']} passages labelled independently from their text: "
+              "reader 2 scored against reader 1 as if it were a tagger (the honest ceiling for any tagger); "
+              f"{a['same_passages']:.0%} of passages got exactly the same themes"),
              f"  {'theme':<42} {'r1':>4} {'r2':>4} {'prec':>5} {'rec':>5} {'F1':>5}"]
     for t in r["per_theme"]:
         lines.append(f"  {t['theme']:<42} {t['support']:>4} {t['predicted']:>4} {_fmt(t['precision'])} "
