@@ -103,6 +103,8 @@ def tagging_accuracy(data: SiteData, names: list[str]) -> dict | None:
 
 
 def _accuracy(data: SiteData, names: list[str]) -> str:
+    from ..themes.evaluate import agreement_sentence
+
     result = tagging_accuracy(data, names)
     if result is None:
         return ("<p>The tagging has not been measured against a hand-labelled sample of this corpus, "
@@ -122,7 +124,7 @@ def _accuracy(data: SiteData, names: list[str]) -> str:
             f"fitted on the other episodes only (leave one episode out), macro precision is {p:.2f} "
             f"and macro recall {r:.2f}, {verdict}. Few passages carry each theme, so one passage moves a "
             "theme's figures a lot; a low recall means theme shares are undercounted, a low precision that "
-            "they are overcounted.</p>"
+            f"they are overcounted.{(' ' + esc(agreement_sentence(result))) if result.get('agreement') else ''}</p>"
             + '<details><summary>Precision and recall per theme</summary>'
             + table(shown, {"theme": "Theme", "support": "Labelled passages with the theme", "predicted": "Tagged",
                             "precision": "Precision", "recall": "Recall"},

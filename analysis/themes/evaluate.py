@@ -5,7 +5,9 @@ the held-out predictions of all folds are pooled). Several rule families (``VARI
 compared this way, with the logistic theme model (``ThemeModel``, the shipped tagger), whose
 threshold and relative threshold are themselves chosen by an inner leave-one-episode-out loop over
 the training episodes only. The batch labelled last (split 'fresh') is also scored on its own by
-the model fitted on the other passages. ``--calibrate`` refits the model on the whole sample and stores it (config.THEME_MODEL)."""
+the model fitted on the other passages. Where the sample holds two readers' own labels beside the
+gold ones, their agreement (``agreement``: the ceiling for any tagger) and the model against reader 1
+alone are reported too. ``--calibrate`` refits the model on the whole sample and stores it (config.THEME_MODEL)."""
 from __future__ import annotations
 
 import csv
@@ -38,6 +40,9 @@ MODEL_FAMILY = "logistic model (passage + context similarity, keywords)"
 MODEL_THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)  # probability grid for the model's threshold
 # grid for the model's relative threshold (share of the passage's best theme's probability); None = off
 MODEL_RELATIVES = (None, 0.8, 0.85, 0.9, 0.95)
+# the model's threshold maximises macro F1 averaged over this many grid steps on each side (0.05):
+# a flat, noisy F1 curve with one narrow spike must not pull the threshold far (README "What was tried")
+MODEL_SMOOTHING = 5
 FRESH = "fresh"  # the split labelled last, before the tagger's last change; also scored on its own
 
 
@@ -45,27 +50,43 @@ class SampleError(ValueError):
     """The labelled sample is malformed or names a passage or theme that does not exist."""
 
 
+READERS = ("reader1", "reader2")  # optional columns: each reader's own labels (see the sample's header)
+
+
+def _labels(path: Path, n: int, rec: dict, column: str, themes: list[str] | None) -> frozenset:
+    """The ';'-joined theme names of ``column`` (empty = none), checked against ``themes``."""
+    cell = rec.get(column)
+    if cell is None:
+        raise SampleError(f"{path}, line {n}: no value for column '{column}' (too few tab-separated fields)")
+    names = frozenset(t.strip() for t in cell.split(";") if t.strip())
+    unknown = names - set(themes) if themes is not None else set()
+    if unknown:
+        raise SampleError(f"{path}, line {n}: unknown theme(s) {sorted(unknown)}"
+                          + ("" if column == "themes" else f" in column '{column}'"))
+    return names
+
+
 def load_sample(path: Path | None = None, themes: list[str] | None = None) -> pd.DataFrame:
-    """The labelled sample: passage_key, split, themes (a frozenset of names), text_start.
-    Errors name the file and line (unknown theme, bad split, duplicate key)."""
+    """The labelled sample: passage_key, split, themes (the gold labels, a frozenset of names),
+    text_start, line, and, where the file has the optional columns READERS, each reader's own
+    labels (frozensets; an empty cell means the reader gave no theme). Errors name the file and
+    line (unknown theme, missing field, bad split, duplicate key)."""
     path = Path(path or config.ANNOTATIONS / SAMPLE)
     rows, seen = [], {}
     with path.open(encoding="utf-8") as fh:
         lines = [(n, line) for n, line in enumerate(fh, 1) if line.strip() and not line.startswith("#")]
     reader = csv.DictReader((line for _, line in lines), delimiter="\t")
+    readers = [c for c in READERS if c in (reader.fieldnames or ())]
     for (n, _), rec in zip(lines[1:], reader):
-        names = frozenset(t.strip() for t in (rec.get("themes") or "").split(";") if t.strip())
-        unknown = names - set(themes) if themes is not None else set()
-        if unknown:
-            raise SampleError(f"{path}, line {n}: unknown theme(s) {sorted(unknown)}")
+        labels = {c: _labels(path, n, rec, c, themes) for c in ("themes", *readers)}
         if rec.get("split") not in SPLITS:
             raise SampleError(f"{path}, line {n}: split must be one of {SPLITS}, not {rec.get('split')!r}")
         if rec["passage_key"] in seen:
             raise SampleError(f"{path}, line {n}: passage {rec['passage_key']} already labelled at line {seen[rec['passage_key']]}")
         seen[rec["passage_key"]] = n
-        rows.append({"passage_key": rec["passage_key"], "split": rec["split"], "themes": names,
+        rows.append({"passage_key": rec["passage_key"], "split": rec["split"], **labels,
                      "text_start": rec.get("text_start") or "", "line": n})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["passage_key", "split", "themes", "text_start", "line", *readers])
 
 
 @dataclass
@@ -106,6 +127,47 @@ def score(truth: np.ndarray, pred: np.ndarray, names: list[str]) -> Scores:
     return Scores(df, float(_macro(precision)), float(_macro(recall)))
 
 
+def label_matrix(sample: pd.DataFrame, names: list[str], column: str = "themes") -> np.ndarray:
+    """Boolean (passages x themes) labels of ``column`` of the sample (gold 'themes' or a reader's)."""
+    return np.array([[n in s for n in names] for s in sample[column]], dtype=bool).reshape(len(sample), len(names))
+
+
+def scores_dict(s: Scores) -> dict:
+    """Plain figures of ``s`` for JSON: macro precision, recall, F1 (harmonic mean of the two
+    macro averages, as ``Scores.macro_f1``) and per theme (with F1 of its precision and recall)."""
+    per = s.per_theme.assign(f1=_f1(np.nan_to_num(s.per_theme["precision"]), np.nan_to_num(s.per_theme["recall"])))
+    per.loc[per["precision"].isna() & per["recall"].isna(), "f1"] = np.nan
+    return {"macro_precision": s.macro_precision, "macro_recall": s.macro_recall, "macro_f1": s.macro_f1,
+            "per_theme": per.to_dict("records")}
+
+
+def agreement(sample: pd.DataFrame, names: list[str]) -> dict | None:
+    """How far two readers agree, where the sample has both READERS columns (else None): reader 2
+    scored against reader 1 as if it were a tagger (per theme and macro precision, recall, F1: the
+    honest ceiling for any tagger measured against one reader), and each reader against the gold
+    labels ('themes'); ``same_passages``: share of passages given exactly the same set of themes."""
+    if not set(READERS) <= set(sample.columns) or not len(sample):
+        return None
+    gold, r1, r2 = (label_matrix(sample, names, c) for c in ("themes", *READERS))
+    return {"passages": len(sample), "same_passages": float((r1 == r2).all(axis=1).mean()),
+            "reader2_vs_reader1": scores_dict(score(r1, r2, names)),
+            "reader1_vs_gold": scores_dict(score(gold, r1, names)),
+            "reader2_vs_gold": scores_dict(score(gold, r2, names))}
+
+
+def agreement_sentence(figures: dict) -> str:
+    """One sentence (Markdown-free) on the readers' agreement in ``figures`` (from ``report``), or
+    '' when the sample has no second reader."""
+    a = figures.get("agreement")
+    if not a:
+        return ""
+    r = a["reader2_vs_reader1"]
+    return (f"Two readers who labelled the {a['passages']} passages independently agree at macro F1 "
+            f"{r['macro_f1']:.2f} (the second scored against the first: precision {r['macro_precision']:.2f}, "
+            f"recall {r['macro_recall']:.2f}), the honest ceiling for any tagger; the gold labels settle their "
+            "disagreements by a third, blind reading.")
+
+
 def sample_matrices(tags: pd.DataFrame, sample: pd.DataFrame, names: list[str]):
     """(similarity, keyword hits, truth) matrices for the sample passages found in ``tags``,
     and the sample rows whose passage key is missing (the passage moved or changed)."""
@@ -115,8 +177,7 @@ def sample_matrices(tags: pd.DataFrame, sample: pd.DataFrame, names: list[str]):
     hits = t.pivot(index="passage_key", columns="theme", values="keyword_hits").reindex(columns=names)
     found = sample[sample["passage_key"].isin(sim.index)]
     sim, hits = sim.loc[found["passage_key"]].to_numpy(float), hits.loc[found["passage_key"]].to_numpy(float)
-    truth = np.array([[n in s for n in names] for s in found["themes"]], dtype=bool).reshape(len(found), len(names))
-    return sim, hits, truth, found, sample[~sample["passage_key"].isin(idx.keys() & set(t["passage_key"]))]
+    return sim, hits, label_matrix(found, names), found, sample[~sample["passage_key"].isin(idx.keys() & set(t["passage_key"]))]
 
 
 def _f1(p, r):
@@ -217,12 +278,20 @@ def held_out_probabilities(x: np.ndarray, truth: np.ndarray, episodes: np.ndarra
     return prob
 
 
+def smoothed(values: np.ndarray, steps: int = MODEL_SMOOTHING) -> np.ndarray:
+    """Moving average of ``values`` over ``steps`` neighbours on each side (edges repeated)."""
+    if steps <= 0:
+        return values
+    return np.convolve(np.pad(values, steps, mode="edge"), np.ones(2 * steps + 1) / (2 * steps + 1), mode="valid")
+
+
 def fit_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, c: float | None = None,
               about: str = "") -> ThemeModel:
     """The theme model fitted on these passages; its threshold and relative threshold are the
     best macro F1 of MODEL_THRESHOLDS x MODEL_RELATIVES on leave-one-episode-out probabilities
-    within them (so they are chosen on predictions for passages the model did not see; for each
-    relative threshold the middle of the best run of thresholds; ties between relative thresholds:
+    within them (so they are chosen on predictions for passages the model did not see), F1
+    averaged over MODEL_SMOOTHING neighbouring thresholds on each side first (for each relative
+    threshold the middle of the best run of thresholds; ties between relative thresholds:
     listed first, i.e. off or looser; needs >= 2 episodes)."""
     c = config.THEME_MODEL_C if c is None else c
     prob = held_out_probabilities(x, truth, episodes, c)
@@ -230,7 +299,7 @@ def fit_model(x: np.ndarray, truth: np.ndarray, episodes: np.ndarray, c: float |
     for relative in MODEL_RELATIVES:
         pred = np.stack([relative_tags(prob, t, relative) for t in MODEL_THRESHOLDS])
         p, r = _precision_recall((pred & truth).sum(1), pred.sum(1), truth.sum(0))
-        f1 = _f1(_macro(p), _macro(r))
+        f1 = smoothed(_f1(_macro(p), _macro(r)))
         k = _middle_of_best(f1)
         if best is None or f1[k] > best[0] + 1e-12:
             best = (float(f1[k]), float(MODEL_THRESHOLDS[k]), relative)
@@ -277,6 +346,23 @@ def _theme_table(s: Scores, indent: str = "  ") -> list[str]:
     return lines
 
 
+def _agreement_lines(a: dict) -> list[str]:
+    r = a["reader2_vs_reader1"]
+    lines = [(f"\ninter-reader agreement on {a['passages']} passages labelled independently from their text: "
+              "reader 2 scored against reader 1 as if it were a tagger (the honest ceiling for any tagger); "
+              f"{a['same_passages']:.0%} of passages got exactly the same themes"),
+             f"  {'theme':<42} {'r1':>4} {'r2':>4} {'prec':>5} {'rec':>5} {'F1':>5}"]
+    for t in r["per_theme"]:
+        lines.append(f"  {t['theme']:<42} {t['support']:>4} {t['predicted']:>4} {_fmt(t['precision'])} "
+                     f"{_fmt(t['recall'])} {_fmt(t['f1'])}")
+    for label, key in (("reader 2 against reader 1", "reader2_vs_reader1"), ("reader 1 against the gold", "reader1_vs_gold"),
+                       ("reader 2 against the gold", "reader2_vs_gold")):
+        f = a[key]
+        lines.append(f"  {label:<26} macro precision {f['macro_precision']:.2f}, recall {f['macro_recall']:.2f}, "
+                     f"F1 {f['macro_f1']:.2f}")
+    return lines
+
+
 def _rule_config(rule: TagRule) -> str:
     def opt(v):
         return "none" if v is None else f"{v:.2f}"
@@ -318,7 +404,8 @@ def accuracy_note(figures: dict) -> str:
             f"(thresholds included) without its episode, macro precision **{cv['macro_precision']:.2f}**, macro recall "
             f"**{cv['macro_recall']:.2f}** (targets {TARGET_PRECISION:.2f} and {TARGET_RECALL:.2f}; held-out "
             f"predictions of all episodes pooled). Configured rule: {figures['configured']['rule']}. Per theme the "
-            f"support is small ({min(support)}-{max(support)} passages), so single passages move these figures a lot.")
+            f"support is small ({min(support)}-{max(support)} passages), so single passages move these figures a lot."
+            + (f" {agreement_sentence(figures)}" if figures.get("agreement") else ""))
 
 
 def accuracy_table(figures: dict) -> pd.DataFrame | None:
@@ -371,6 +458,24 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
     for f in chosen.folds.itertuples():
         lines.append(f"  {f.episode:<42} {f.passages:>3} passages  prec {f.macro_precision:.2f} "
                      f"rec {f.macro_recall:.2f}  [{f.rule}]")
+    readers = agreement(found, names)
+    if readers is not None:
+        lines += _agreement_lines(readers)
+    against_reader1 = None
+    if x is not None and "reader1" in found and (found["reader1"] != found["themes"]).any():
+        truth1 = label_matrix(found, names, "reader1")
+        cv1 = cross_validate_model(x, truth1, episodes, names)
+        against_reader1 = {"fitted_on_reader1": scores_dict(cv1.pooled),
+                           "gold_model_vs_reader1": scores_dict(score(truth1, chosen.predictions, names))}
+        lines.append("\nthe model against reader 1 alone (continuity with the figures reported before the gold was "
+                     f"adjudicated): fitted and scored on reader 1's labels, cross-validated as above: macro precision "
+                     f"{cv1.pooled.macro_precision:.2f}, recall {cv1.pooled.macro_recall:.2f}, F1 {cv1.pooled.macro_f1:.2f}")
+        for col in ("reader1", *(["reader2"] if "reader2" in found else [])):
+            s = score(label_matrix(found, names, col), chosen.predictions, names)
+            lines.append(f"  the gold-fitted model's held-out tags scored against {col.replace('reader', 'reader ')}: "
+                         f"macro precision {s.macro_precision:.2f}, recall {s.macro_recall:.2f}, F1 {s.macro_f1:.2f}")
+            if col == "reader2":
+                against_reader1["gold_model_vs_reader2"] = scores_dict(s)
     fresh = (found["split"] == FRESH).to_numpy()
     if x is not None and fresh.any() and len(set(episodes[~fresh])) >= 2:
         model = fit_model(x[~fresh], truth[~fresh], episodes[~fresh])
@@ -400,16 +505,19 @@ def report(tags: pd.DataFrame, names: list[str], sample: pd.DataFrame, recalibra
                                        "macro_recall": r.pooled.macro_recall, "macro_f1": r.pooled.macro_f1}
                            for r in results},
               "cv": {"macro_precision": chosen.pooled.macro_precision, "macro_recall": chosen.pooled.macro_recall,
+                     "macro_f1": chosen.pooled.macro_f1,
                      "per_theme": chosen.pooled.per_theme.to_dict("records"),
                      "folds": chosen.folds.to_dict("records")},
-              "fresh": result_fresh,
+              "fresh": result_fresh, "agreement": readers, "cv_reader1": against_reader1,
               "configured": {"rule": configured.describe(), "macro_precision": conf.macro_precision,
                              "macro_recall": conf.macro_recall}}
     if recalibrate and x is not None:
         model = fit_model(x, truth, episodes, about=(
             f"fitted on {len(found)} passages of data/annotations/{SAMPLE} by `python -m analysis evaluate-themes "
             f"--calibrate`; leave-one-episode-out macro precision {chosen.pooled.macro_precision:.2f}, "
-            f"recall {chosen.pooled.macro_recall:.2f}"))
+            f"recall {chosen.pooled.macro_recall:.2f}"
+            + ("" if readers is None else f" against the gold labels (two readers agree at macro F1 "
+                                          f"{readers['reader2_vs_reader1']['macro_f1']:.2f})")))
         model.save(config.THEME_MODEL)
         full = score(truth, model.tag(x)[1], names)
         lines.append(f"\nmodel fitted on all {len(found)} passages ({_describe(model)}, chosen by "
