@@ -79,8 +79,9 @@ STAGES: dict[str, Stage] = {
     "evaluate-topics": Stage(lambda: [config.CACHE / "topics" / "key.txt"],
                              ("config.py", "io.py", "schema.py", "corpus.py", "embeddings.py", "topics"),
                              lambda: [config.PROCESSED], ok=(0, 1)),
-    # the lexicon and the theme model (data/themes.model.json; absent or unset: the rule of config.py)
-    "themes": Stage(lambda: _processed(*CORPUS_TABLES, *TOPIC_TABLES) + [config.THEMES]
+    # the lexicon, the labelled sample (the stage measures the tagger) and the theme model
+    # (data/themes.model.json; absent or unset: the rule of config.py)
+    "themes": Stage(lambda: _processed(*CORPUS_TABLES, *TOPIC_TABLES) + [config.THEMES, config.ANNOTATIONS / "themes.sample.tsv"]
                     + ([config.THEME_MODEL] if config.THEME_MODEL is not None else []), ALL_CODE,
                     lambda: [config.PROCESSED]),
     "entities": Stage(lambda: _processed(*CORPUS_TABLES, *TOPIC_TABLES)

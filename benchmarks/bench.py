@@ -272,7 +272,7 @@ def bench_themes(b: Bench) -> list[Row]:
     When the cache lacks them (no topics run yet) they are encoded, and the note says so."""
     from analysis import config
     from analysis.embeddings import _cache_paths
-    from analysis.themes.pipeline import TAG_CACHE, profile, run
+    from analysis.themes.pipeline import TAG_CACHE, conversation_passages, evaluate_sample, profile, run
 
     tables = _with_corpus(b)
     cached = _cache_paths(config.EMBEDDING_MODEL)[0].exists()
@@ -288,6 +288,9 @@ def bench_themes(b: Bench) -> list[Row]:
     added, dt = timed(run, force=True, write=False, tables=tables)
     rows.append(Row("themes", "one episode added", dt, "s", f"scored: {', '.join(added.scored)}; "
                     "the other episodes' tags from the per-episode cache; tables rebuilt"))
+    _, dt = timed(evaluate_sample, passages=conversation_passages(tables))
+    rows.append(Row("themes", "tagger measured on the labelled sample", dt, "s", "part of a cold run; redone only "
+                    "when the sample, its episodes' passages or the tagger change"))
     return rows
 
 

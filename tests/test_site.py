@@ -5,6 +5,7 @@ loads without errors or outside requests, draws its charts, resolves its links a
 injected markup as text. One corpus (the seeds plus an added episode) is built for all tests."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -334,6 +335,8 @@ def test_themes_page_is_generated_from_the_theme_tables_with_charts_and_light(si
     navbar = yaml.safe_load((out / "_quarto.yml").read_text())["website"]["navbar"]["left"]
     assert "themes.qmd" in [item.get("href") for item in navbar]
     assert "model" in page and "not by a person" in page  # tags are said to be model-made
+    measured = json.loads((site["processed"] / "theme_evaluation.json").read_text())  # by the theme stage
+    assert f"macro precision is {measured['cv']['macro_precision']:.2f}" in page and "Two readers" in page
     assert page.count('class="plotly-graph-div') >= 3  # themes per episode, per person, top entities
     assert "### Sherwin Wu" in page  # the seeds list one person in two episodes; the prose names them
     pair = page.split('<div class="quote-pair">')[1]

@@ -316,7 +316,7 @@ def test_the_site_says_how_far_the_readers_agree_only_when_there_are_two(tmp_pat
     per_theme = [{"theme": n, "support": 2, "predicted": 2, "precision": 0.5, "recall": 0.5} for n in "ab"]
     figures = {"passages": 4, "episodes": 2, "cv": {"macro_precision": 0.5, "macro_recall": 0.5, "per_theme": per_theme},
                "agreement": agreement(sample, ["a", "b"])}
-    monkeypatch.setattr(site_themes, "tagging_accuracy", lambda data, names: figures)
+    monkeypatch.setattr(site_themes, "tagging_accuracy", lambda data: figures)
     assert "agree at macro F1 0.75" in site_themes._accuracy(None, ["a", "b"])
     figures["agreement"] = None
     assert "Two readers" not in site_themes._accuracy(None, ["a", "b"])
@@ -614,3 +614,46 @@ def test_a_corpus_without_labelled_episodes_reports_the_reference_figures_and_do
     assert accuracy_table(figures) is None
     with pytest.raises(SampleError, match="cannot calibrate"):
         report(tags, names, load_sample(themes=names), recalibrate=True, features=features)
+
+
+def test_the_stage_measures_the_tagger_once_per_sample_and_labelled_passages(tmp_path, monkeypatch, capsys):
+    """theme_evaluation.json (read by notebook 04 and the site) is written by the theme stage and
+    measured again only when the sample or the labelled episodes' passages change: an added episode
+    that nobody labelled does not redo it. A malformed sample leaves the tags standing and the
+    accuracy unmeasured, naming the line."""
+    from test_search import tiny_corpus
+
+    from analysis.themes import pipeline
+    from analysis.themes.evaluate import accuracy_note
+    from analysis.topics.passages import make_passages
+
+    for name in ("CACHE", "PROCESSED", "ANNOTATIONS"):
+        monkeypatch.setattr(config, name, tmp_path / name.lower())
+    config.ANNOTATIONS.mkdir()
+    monkeypatch.setattr(pipeline, "embed", lambda texts, **kw: _text_vectors(texts))
+    measured = []
+    real = pipeline.evaluate_sample
+    monkeypatch.setattr(pipeline, "evaluate_sample", lambda **kw: measured.append(kw) or real(**kw))
+    lexicon = tmp_path / "themes.yaml"
+    lexicon.write_text("themes:\n  - name: tools\n    description: tools\n    seeds: [calling tools]\n    keywords: [JSON]\n")
+    full = tiny_corpus()
+    only_a = {name: t[t["episode_id"] == "ep-a"] for name, t in full.items()}
+    keys = passage_keys(make_passages(only_a["utterances"], only_a["episodes"]))
+    sample = config.ANNOTATIONS / "themes.sample.tsv"
+    sample.write_text("passage_key\tsplit\tthemes\ttext_start\n" + "".join(f"{k}\tcv\ttools\tx\n" for k in keys))
+
+    pipeline.run(lexicon=lexicon, tables=only_a)
+    first = pipeline.load_evaluation()
+    assert len(measured) == 1 and first["passages"] == len(keys) and first["cv"] is None  # one episode: no CV
+    pipeline.run(lexicon=lexicon, tables=full)  # ep-b added, not labelled: tags redone, accuracy kept
+    assert len(measured) == 1 and pipeline.load_evaluation() == first
+    sample.write_text(sample.read_text().replace("\ttools\t", "\t\t", 1))  # one label changed
+    pipeline.run(lexicon=lexicon, tables=full)
+    assert len(measured) == 2
+    sample.write_text(sample.read_text() + "ep-a@0.0\tcv\tnot a theme\tx\n")
+    result = pipeline.run(lexicon=lexicon, tables=full)
+    assert result.tables["theme_tags"]["episode_id"].nunique() == 2  # the tags stand
+    broken = pipeline.load_evaluation()
+    assert broken["cv"] is None and "themes.sample.tsv, line" in broken["error"]
+    assert "theme tagger not measured" in capsys.readouterr().err
+    assert "could not be read" in accuracy_note(broken)

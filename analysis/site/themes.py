@@ -78,37 +78,23 @@ def themes_page(data: SiteData) -> Page | None:
     return Page(PAGE, "Themes", body, subtitle="What an analyst asks about, through every episode and across them")
 
 
-def tagging_accuracy(data: SiteData, names: list[str]) -> dict | None:
-    """The tagger against the hand-labelled sample (analysis.themes.evaluate.report: leave one
-    episode out, the tagger fitted on the other episodes, held-out predictions pooled), or
-    None when the sample does not cover these passages."""
-    from ..themes.evaluate import SAMPLE, SampleError, load_sample, report
-    from ..themes.lexicon import load_lexicon
-    from ..themes.pipeline import passage_evidence
-
-    path = config.ANNOTATIONS / SAMPLE
-    if not data.has("theme_tags") or not path.exists():
-        return None
-    try:
-        sample = load_sample(path, themes=names)
-    except SampleError:
-        return None
-    tags = data["theme_tags"]
-    if not sample["passage_key"].isin(tags["passage_key"]).any():
-        return None
-    themes = [t for t in load_lexicon() if t.name in names]
-    features = passage_evidence(themes, tables=data.tables) if [t.name for t in themes] == names else None
-    result = report(tags, names, sample, features=features)[1]
-    return result if result["passages"] else None
+def tagging_accuracy(data: SiteData) -> dict | None:
+    """The tagger measured on the hand-labelled sample by the theme stage (theme_evaluation.json,
+    ``analysis.themes.pipeline.measure``: leave one episode out, held-out predictions pooled), or
+    None when it is absent or no passage of this corpus is labelled."""
+    result = data.evaluations.get("theme_evaluation")
+    return result if result and result.get("passages") else None
 
 
 def _accuracy(data: SiteData, names: list[str]) -> str:
     from ..themes.evaluate import agreement_sentence
 
-    result = tagging_accuracy(data, names)
-    if result is None:
+    result = tagging_accuracy(data)
+    if result is None or result.get("cv") is None:
+        reference = (f" Measured on the reference sample (the seed episodes), not here: {esc(result['reference'])}."
+                     if result and result.get("reference") else "")
         return ("<p>The tagging has not been measured against a hand-labelled sample of this corpus, "
-                "so treat the tags as unchecked.</p>")
+                f"so treat the tags as unchecked.{reference}</p>")
     cv = result["cv"]
     p, r = cv["macro_precision"], cv["macro_recall"]
     verdict = ("meeting both targets" if p >= 0.8 and r >= 0.7 else

@@ -392,6 +392,9 @@ def accuracy_note(figures: dict) -> str:
     """One paragraph (Markdown) saying what the tagger's accuracy figures in ``figures`` (from
     ``report``) are and where they were measured, for the notebooks and the site."""
     cv = figures.get("cv")
+    if cv is None and figures.get("error"):
+        return (f"**The theme tagger's accuracy was not measured**: the labelled sample could not be read "
+                f"({figures['error']}). Measured on the reference sample, not here: {figures['reference']}.")
     if cv is None:
         return ("**The theme tagger's accuracy was not measured on this corpus**: too few of its episodes are in the "
                 f"hand-labelled sample (data/annotations/{SAMPLE}; {figures['passages']} labelled passages from "

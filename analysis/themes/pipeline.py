@@ -1,7 +1,9 @@
 """Run the theme stage: tag passages episode by episode (an episode's tags are cached and reused
 while its passages, the lexicon, the tagger and its code are unchanged), build the corpus-wide
 timelines and shares from the tags and write the tables; skipped when the passages, the lexicon,
-the settings, the topic tables and this code are unchanged."""
+the settings, the topic tables and this code are unchanged. It also measures the tagger on the
+hand-labelled sample (theme_evaluation.json, read by notebook 04 and the site), again only when the
+sample, the labelled episodes' passages, the tagger or this code changed."""
 from __future__ import annotations
 
 import sys
@@ -24,6 +26,8 @@ from .timelines import PER_EPISODE, PER_SPEAKER, TIMELINE, per_episode, per_spea
 
 OUTPUTS = {t.name: t for t in (TAGS, PER_EPISODE, PER_SPEAKER, TIMELINE)}
 KEY_FILE = "themes.key"  # under config.CACHE: the inputs key of the tables in data/processed
+EVALUATION = "theme_evaluation.json"  # under config.PROCESSED: the tagger measured on the labelled sample
+EVALUATION_KEY = "themes.evaluation.key"  # under config.CACHE: the inputs key of that file
 TAG_CACHE = "themes"  # under config.CACHE: <episode_id>.pkl, the episode's theme_tags rows and their key
 _CODE = content_hash(*(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py"))))
 # the code an episode's tags depend on: evidence and tagger, lexicon, theme-phrase vectors (this file), embeddings
@@ -129,6 +133,7 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
     timings["load_s"] = time.perf_counter() - t
     if (not force and use_cache and write and key_path.exists() and key_path.read_text() == key
             and all(p.exists() for p in outputs)):
+        measure(passages, path, timings)
         return ThemeRun(themes, load_tables(*OUTPUTS.values()), False, timings)
 
     t = time.perf_counter()
@@ -148,7 +153,48 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
         if use_cache:
             key_path.parent.mkdir(parents=True, exist_ok=True)
             key_path.write_text(key)
+        measure(passages, path, timings, force=force or not use_cache)
     return ThemeRun(themes, out, True, timings, scored)
+
+
+def measure(passages: pd.DataFrame, lexicon_path: Path, timings: dict[str, float], force: bool = False) -> None:
+    """Write config.PROCESSED/theme_evaluation.json (``evaluate_sample``'s figures) unless its
+    inputs are unchanged: the labelled sample, the passages of the episodes it labels (an added
+    episode that it does not label changes nothing), the tagger (``tagger_key``) and this code."""
+    from .evaluate import SAMPLE, SampleError, episode_of, load_sample, not_measured
+
+    t = time.perf_counter()
+    sample_path = config.ANNOTATIONS / SAMPLE
+    try:
+        labelled = (set(episode_of(load_sample(sample_path)["passage_key"].astype(str)))
+                    if sample_path.exists() else set())
+    except SampleError:
+        labelled = set()  # evaluate_sample names the bad line below
+    mine = passages[passages["episode_id"].isin(labelled)]
+    key = content_hash(sample_path.read_bytes() if sample_path.exists() else b"", tagger_key(lexicon_path), _CODE,
+                       "\n".join(mine["passage_id"] + "\t" + mine["text"]))
+    key_path, out = config.CACHE / EVALUATION_KEY, config.PROCESSED / EVALUATION
+    if not force and out.exists() and key_path.exists() and key_path.read_text() == key:
+        return
+    try:
+        figures = evaluate_sample(passages=mine, lexicon=lexicon_path)[1]
+    except SampleError as exc:  # the tags stand; the accuracy is then said to be unmeasured, and why
+        print(f"warning: theme tagger not measured: {exc}", file=sys.stderr)
+        figures = dict(not_measured(0, 0, 0)[1], error=str(exc))
+    write_json(figures, out)
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key_path.write_text(key)
+    timings["evaluation_s"] = time.perf_counter() - t
+
+
+def load_evaluation() -> dict:
+    """The figures the theme stage measured (theme_evaluation.json, see ``measure``)."""
+    import json
+
+    path = config.PROCESSED / EVALUATION
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run `python -m analysis themes` (or `make themes`) first")
+    return json.loads(path.read_text())
 
 
 def passage_evidence(themes: list[Theme], passages: pd.DataFrame | None = None,
@@ -194,19 +240,22 @@ def main_themes(args) -> int:
     return 0
 
 
-def evaluate_sample(recalibrate: bool = False) -> tuple[str, dict]:
+def evaluate_sample(recalibrate: bool = False, passages: pd.DataFrame | None = None,
+                    lexicon: Path | None = None) -> tuple[str, dict]:
     """The tagger measured on the labelled sample (``analysis.themes.evaluate.report``: text and
     figures) over the passages of this corpus's episodes that the sample labels (whole episodes:
-    context windows need them). A corpus with too few of them gets the figures measured on the
-    reference sample, said to be so (``evaluate.not_measured``)."""
+    context windows need them; ``passages``: the conversation passages, cut here when None;
+    ``lexicon``: config.THEMES when None). A
+    corpus with too few of them gets the figures measured on the reference sample, said to be so
+    (``evaluate.not_measured``)."""
     from .evaluate import SAMPLE, episode_of, load_sample, report
 
-    themes = load_lexicon()
+    themes = load_lexicon(lexicon)
     names = [t.name for t in themes]
     path = config.ANNOTATIONS / SAMPLE
     sample = (load_sample(path, themes=names) if path.exists()
               else pd.DataFrame(columns=["passage_key", "split", "themes", "text_start", "line"]))
-    passages = conversation_passages()
+    passages = conversation_passages() if passages is None else passages
     passages = passages[passages["episode_id"].isin(set(episode_of(sample["passage_key"].astype(str))))]
     # evidence only: the stored model is not needed here (--calibrate replaces it)
     tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes), TagRule.configured())
@@ -225,5 +274,5 @@ def main_evaluate_themes(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(figures, indent=2, default=float) if getattr(args, "json", False) else text)
-    write_json(figures, config.PROCESSED / "theme_evaluation.json")
+    write_json(figures, config.PROCESSED / EVALUATION)
     return 0
