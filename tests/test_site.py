@@ -449,7 +449,7 @@ def test_previews_are_rendered_again_only_for_pages_that_changed(site, tmp_path,
     fresh = build_preview(out, out=tmp_path / "fresh")  # every page rendered anew
     assert len(rendered) == len(before)
     assert {p.source: p.path.read_bytes() for p in again} == {p.source: p.path.read_bytes() for p in fresh}
-    navs = [re.search(rb'<nav class="site">.*?</nav>', p.path.read_bytes(), re.S).group(0) for p in again]
+    navs = [re.search(rb'<nav class="site">.*?</nav>', p.path.read_bytes(), re.DOTALL).group(0) for p in again]
     assert all(b">How</a>" in nav and b">Methods</a>" not in nav for nav in navs)
 
 

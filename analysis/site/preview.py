@@ -86,7 +86,7 @@ def _notebook(path: Path) -> tuple[dict, str]:
 MANIFEST = ".sources.json"  # in the preview folder: page -> hash of what its preview was made from
 NAVBAR_KEY = ".navbar"  # in the manifest: hash of the navbar the previews carry
 _CODE = content_hash(Path(__file__).read_bytes())
-_BODY_NAV = re.compile(r"<body><nav class=\"site\">.*?</nav><main>", re.S)
+_BODY_NAV = re.compile(r"<body><nav class=\"site\">.*?</nav><main>", re.DOTALL)
 
 
 def _renav(target: Path, nav: str) -> None:
