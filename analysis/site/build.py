@@ -170,7 +170,7 @@ def episode_keys(data: SiteData) -> dict[str, str]:
     from .themes import theme_names
 
     package = Path(__file__).resolve().parent.parent
-    topics = data["topics"][["topic_id", "label"]].to_csv(index=False) if data.has("topics") else ""
+    topics = data["topics"][["topic_id", "label"]].sort_values("topic_id").to_csv(index=False) if data.has("topics") else ""
     themes = "\n".join(theme_names(data)) if data.has("theme_tags") or data.has("themes_per_episode") else ""
     shared = content_hash(*(p.read_bytes() for p in sorted(package.rglob("*.py"))), plotly.__version__,
                           _itables_version(), topics, themes, json.dumps(data.evaluations, sort_keys=True, default=str))
