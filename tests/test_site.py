@@ -206,6 +206,29 @@ def test_failing_notebook_names_the_cell_and_writes_nothing(tmp_path):
     assert not out.exists() or not list(out.iterdir())
 
 
+def test_notebooks_run_side_by_side_give_the_bytes_of_a_serial_run(tmp_path):
+    """Three notebooks on two kernels at once: the same files as one after another, runs in
+    notebook order; a failing one is named with its cell while the others are still written."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(3):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(f"import pandas as pd\npd.DataFrame({{'x': range({k + 3})}})"),
+                    nbformat.v4.new_code_cell(f"sum(range({10 ** (k + 3)}))")]
+        nbformat.write(nb, src / f"0{k + 1}-n{k}.ipynb")
+    serial = notebooks.execute_notebooks(source_dir=src, out_dir=tmp_path / "serial", workers=1)
+    parallel = notebooks.execute_notebooks(source_dir=src, out_dir=tmp_path / "parallel", workers=2)
+    assert [r.name for r in serial] == [r.name for r in parallel] == ["01-n0", "02-n1", "03-n2"]
+    for r in serial:
+        assert (tmp_path / "serial" / f"{r.name}.ipynb").read_bytes() == (tmp_path / "parallel" / f"{r.name}.ipynb").read_bytes()
+    broken = nbformat.v4.new_notebook()
+    broken.cells = [nbformat.v4.new_code_cell("raise ValueError('boom')")]
+    nbformat.write(broken, src / "02-n1.ipynb")
+    with pytest.raises(notebooks.NotebookError, match=r"02-n1.ipynb: cell 0 failed(.|\n)*boom"):
+        notebooks.execute_notebooks(source_dir=src, out_dir=tmp_path / "mixed", workers=2)
+    assert sorted(p.name for p in (tmp_path / "mixed").iterdir()) == ["01-n0.ipynb", "03-n2.ipynb"]
+
+
 def test_source_notebooks_are_thin_have_no_outputs_and_state_no_counts_by_hand():
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
