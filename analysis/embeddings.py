@@ -41,8 +41,9 @@ def load_model(name: str | None = None):
 
 MIN_BATCHED_TOKENS = 16  # shorter texts are encoded alone: below 16 rows a matrix product takes
 # another kernel (MKL's small-matrix path) whose sums depend on the row count
-MAX_BATCH_TOKENS = 4096  # texts x tokens per batch: long texts come in smaller batches, so a
-# worker's activations stay small (64 texts of 256 tokens peaked at 1.1 GiB, 16 at 0.7 GiB) at the same speed
+MAX_BATCH_TOKENS = 2048  # texts x tokens per batch: long texts come in smaller batches, so a
+# worker's activations stay small (64 texts of 256 tokens peaked at 1.1 GiB, 16 at 0.7 GiB; on 100
+# episodes the topic stage with its two workers peaked at 2.38 GiB with 2048, 3.00 with 4096), as fast
 PARALLEL_MIN_TEXTS = 1000  # fewer texts are encoded in this process: a worker's start-up (torch
 # and the model, ~5 s) pays for itself only on more
 
