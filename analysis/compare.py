@@ -74,53 +74,72 @@ def similar_pairs(passages: pd.DataFrame, vectors: np.ndarray, ep_a: str, ep_b: 
     return pd.DataFrame(rows, columns=["similarity", "row_a", "row_b"])
 
 
-def compare(who: str, tables: dict[str, pd.DataFrame] | None = None) -> Comparison:
-    """Compare a person across the episodes the catalog lists them in (name or speaker id)."""
-    from .corpus import EPISODES, SPEAKERS, load_corpus
-    from .embeddings import embed
+def comparison_tables(tables: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """Every table :func:`compare` reads: ``tables`` (default: the corpus in data/processed),
+    with the talk-time, theme, topic and entity tables per speaker and the topic stage's
+    passages added from data/processed where missing (topics and entities may be absent: then
+    empty). Read once and pass to :func:`compare` to compare several people."""
+    from .corpus import load_corpus
     from .entities.tables import PER_SPEAKER as ENT_SPK
     from .speakers.talktime import SPEAKERS as TALK
     from .themes.pipeline import conversation_passages
+    from .themes.timelines import PER_SPEAKER as THEME_SPK
+    from .topics.passages import PASSAGES
+    from .topics.tables import PER_SPEAKER as TOPIC_SPK
+
+    out = dict(tables or load_corpus())
+    for t in (TALK, THEME_SPK, TOPIC_SPK, ENT_SPK):
+        if t.name in out:
+            continue
+        if t in (TOPIC_SPK, ENT_SPK) and not (config.PROCESSED / f"{t.name}.parquet").exists():
+            out[t.name] = pd.DataFrame({c.name: pd.Series(dtype=object) for c in t.columns})
+        else:
+            out.update(load_tables(t, directory=config.PROCESSED))
+    # the topic stage's passages when ``tables`` hold them (the site: cutting them again per person
+    # cost the whole corpus's passage cutting each time), else read or cut as the themes stage does
+    if PASSAGES.name not in out:
+        out[PASSAGES.name] = conversation_passages(tables)
+    return out
+
+
+def compare(who: str, tables: dict[str, pd.DataFrame] | None = None) -> Comparison:
+    """Compare a person across the episodes the catalog lists them in (name or speaker id).
+    ``tables``: see :func:`comparison_tables` (missing ones are read)."""
+    from .corpus import EPISODES, SPEAKERS
+    from .embeddings import embed
+    from .entities.tables import PER_SPEAKER as ENT_SPK
+    from .speakers.talktime import SPEAKERS as TALK
     from .themes.tagging import passage_keys
     from .themes.timelines import PER_SPEAKER as THEME_SPK
     from .topics.passages import PASSAGES
     from .topics.tables import PER_SPEAKER as TOPIC_SPK
 
-    corpus = tables or load_corpus()
+    corpus = comparison_tables(tables)
     sid, name = _person(corpus[SPEAKERS.name], who)
-    derived = {}  # from ``tables`` when there (the site), else data/processed; topics and entities may be absent
-    for t in (TALK, THEME_SPK, TOPIC_SPK, ENT_SPK):
-        if t.name in corpus:
-            derived[t.name] = corpus[t.name]
-        elif t in (TOPIC_SPK, ENT_SPK) and not (config.PROCESSED / f"{t.name}.parquet").exists():
-            derived[t.name] = pd.DataFrame({c.name: pd.Series(dtype=object) for c in t.columns})
-        else:
-            derived.update(load_tables(t, directory=config.PROCESSED))
-    talk = derived[TALK.name]
+    talk = corpus[TALK.name]
     talk = talk[talk["speaker_id"] == sid]
     eps = corpus[EPISODES.name].merge(talk[["episode_id", "talk_share", "word_share", "words"]], on="episode_id")
     eps = eps.sort_values(["published", "episode_id"], kind="stable")
     order = eps["episode_id"].tolist()
-    themes = derived[THEME_SPK.name]
+    themes = corpus[THEME_SPK.name]
     themes = _wide(themes[themes["speaker_id"] == sid], "theme", order)
-    topics = derived[TOPIC_SPK.name]
+    topics = corpus[TOPIC_SPK.name]
     topics = _wide(topics[(topics["speaker"] == name) & (topics["topic_id"] >= 0)], "label", order)
-    ents = derived[ENT_SPK.name]
+    ents = corpus[ENT_SPK.name]
     ents = ents[(ents["speaker_id"] == sid) & (ents["rank"] <= 10)]
     ents = ents.assign(cell=ents["entity"] + " (" + ents["mentions"].astype(str) + ")").pivot(
         index="rank", columns="episode_id", values="cell").reindex(columns=order).fillna("")
 
-    # the topic stage's passages when ``tables`` hold them (the site: cutting them again per person
-    # cost the whole corpus's passage cutting each time), else read or cut as the themes stage does
-    passages = corpus[PASSAGES.name].copy() if PASSAGES.name in corpus else conversation_passages(tables)
+    passages = corpus[PASSAGES.name].copy()
     passages["passage_key"] = passage_keys(passages)
     mine = passages[(passages["speaker_id"] == sid) & (passages["word_count"] >= MIN_PAIR_WORDS)].reset_index(drop=True)
     vectors = embed(mine["text"].tolist())
     video = corpus[EPISODES.name].set_index("episode_id")["video_id"]
+    records = mine.to_dict("records")
     rows = []
     for ep_a, ep_b in itertools.combinations(order, 2):
         for pr in similar_pairs(mine, vectors, ep_a, ep_b).itertuples():
-            pa, pb = mine.loc[pr.row_a], mine.loc[pr.row_b]
+            pa, pb = records[pr.row_a], records[pr.row_b]
             rows.append({"similarity": pr.similarity,
                          **{f"{k}_{s}": v for s, p in (("a", pa), ("b", pb)) for k, v in {
                              "episode_id": p["episode_id"], "passage_key": p["passage_key"],

@@ -1,6 +1,7 @@
 """Sentence embeddings from a local sentence-transformers model, cached on disk per text and model."""
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -40,15 +41,39 @@ def load_model(name: str | None = None):
 
 MIN_BATCHED_TOKENS = 16  # shorter texts are encoded alone: below 16 rows a matrix product takes
 # another kernel (MKL's small-matrix path) whose sums depend on the row count
-MAX_BATCH_TOKENS = 4096  # texts x tokens per batch: long texts come in smaller batches, so a
-# worker's activations stay small (64 texts of 256 tokens peaked at 1.1 GiB, 16 at 0.7 GiB) at the same speed
+MAX_BATCH_TOKENS = 2048  # texts x tokens per batch: long texts come in smaller batches, so a
+# worker's activations stay small (64 texts of 256 tokens peaked at 1.1 GiB, 16 at 0.7 GiB; on 100
+# episodes the topic stage with its two workers peaked at 2.38 GiB with 2048, 3.00 with 4096), as fast
 PARALLEL_MIN_TEXTS = 1000  # fewer texts are encoded in this process: a worker's start-up (torch
 # and the model, ~5 s) pays for itself only on more
 
 
+@lru_cache(maxsize=2)
+def load_tokenizer(name: str | None = None):
+    """(tokenizer, max tokens, lower-case first) of a sentence-transformers model folder, read
+    without its weights; None when ``name`` is not such a folder (then the model is loaded)."""
+    folder = Path(resolve_model(name))
+    settings = folder / "sentence_bert_config.json"
+    if not (settings.is_file() and (folder / "tokenizer_config.json").is_file()):
+        return None
+    from transformers import AutoTokenizer
+
+    cfg = json.loads(settings.read_text())
+    return AutoTokenizer.from_pretrained(str(folder)), cfg.get("max_seq_length"), bool(cfg.get("do_lower_case"))
+
+
 def token_lengths(texts: list[str], name: str | None = None) -> list[int]:
-    """Tokens per text as ``encode`` sees it (special tokens included, cut at the max length)."""
-    model, step = load_model(name), 4096
+    """Tokens per text as ``encode`` sees it (special tokens included, cut at the max length):
+    with the tokenizer alone where the model folder allows (as sentence-transformers prepares
+    a text: stripped, lower-cased if the model says so), so that the calling process does not
+    hold the model's weights while workers encode (tests/test_embeddings.py compares both)."""
+    step, fast = 4096, load_tokenizer(name)
+    if fast is not None:
+        tokenizer, most, lower = fast
+        return [len(ids) for k in range(0, len(texts), step)
+                for ids in tokenizer([(t.lower() if lower else t).strip() for t in texts[k:k + step]],
+                                     truncation=True, max_length=most)["input_ids"]]
+    model = load_model(name)
     preprocess = getattr(model, "preprocess", None) or model.tokenize  # tokenize: sentence-transformers < 5
     return [int(n) for k in range(0, len(texts), step)
             for n in preprocess(texts[k:k + step])["attention_mask"].sum(dim=1)]

@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/scale.py 30 --stages corpus,speakers,entities   # only these stages
     .venv/bin/python benchmarks/scale.py 50 --generate-only --root /tmp/podlens-50
     .venv/bin/python benchmarks/scale.py 12 --cluster tcp://scheduler:8786   # per-episode work on dask
+    .venv/bin/python benchmarks/scale.py 100 --root /tmp/podlens-100 --reuse --scenarios add-one  # one more, on a built root
 
 The generator is deterministic (same N and seed, same bytes). Each episode is about 60 minutes
 of conversation (``--minutes``, at 160 words a minute) remixed from the sentences of the seed
@@ -384,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(make would stop; the totals then say so)")
     parser.add_argument("--scenarios", default="cold,no-op,add-one", help="which runs (default cold,no-op,add-one)")
     parser.add_argument("--cluster", default=None, help="dask scheduler address for the per-episode work")
+    parser.add_argument("--reuse", action="store_true", help="keep the archive and derived data of --root (built "
+                        "by an earlier run) instead of regenerating and wiping them: N is then the number of "
+                        "episodes its catalog holds, and add-one adds the next one (quick reruns of one scenario)")
     parser.add_argument("--json", type=Path, default=None, help="where to save the results")
     args = parser.parse_args(argv)
 
@@ -393,15 +397,20 @@ def main(argv: list[str] | None = None) -> int:
         tmp = tempfile.TemporaryDirectory(prefix=f"podlens-scale-{args.n}-")
         root = Path(tmp.name)
     root = root.resolve()
-    t = time.perf_counter()
-    generate(root, args.n, args.seed, args.minutes)
-    print(f"generated {args.n} episodes of {args.minutes:.0f} min into {root}/data in {time.perf_counter() - t:.1f} s")
-    if args.generate_only:
-        return 0
-
-    for name in ("interim", "processed", "cache"):
-        shutil.rmtree(root / "data" / name, ignore_errors=True)
-    shutil.rmtree(root / "site", ignore_errors=True)
+    if args.reuse:
+        if args.root is None or not (root / "data" / "episodes.yaml").exists():
+            parser.error("--reuse needs a --root built by an earlier run")
+        args.n = len(yaml.safe_load((root / "data" / "episodes.yaml").read_text())["episodes"])
+        print(f"reusing the {args.n} episodes and the derived data in {root}")
+    else:
+        t = time.perf_counter()
+        generate(root, args.n, args.seed, args.minutes)
+        print(f"generated {args.n} episodes of {args.minutes:.0f} min into {root}/data in {time.perf_counter() - t:.1f} s")
+        if args.generate_only:
+            return 0
+        for name in ("interim", "processed", "cache"):
+            shutil.rmtree(root / "data" / name, ignore_errors=True)
+        shutil.rmtree(root / "site", ignore_errors=True)
     if not (root / "notebooks").exists():
         (root / "notebooks").symlink_to(ROOT / "notebooks")
     chosen = args.stages.split(",") if args.stages else [s for s, _ in STAGES]

@@ -23,3 +23,21 @@ def test_long_texts_come_in_smaller_batches_with_the_same_vectors(monkeypatch):
     capped = embeddings.embed(texts, use_cache=False)
     monkeypatch.setattr(embeddings, "MAX_BATCH_TOKENS", 10**9)
     np.testing.assert_array_equal(capped, embeddings.embed(texts, use_cache=False))
+
+
+def test_token_lengths_from_the_tokenizer_alone_equal_the_models():
+    """The calling process counts tokens without the model's weights; the counts are those of
+    the loaded model's own preprocessing: padding spaces, case, accents, and texts past the
+    256-token cut included."""
+    from conftest import RAW
+
+    from analysis.ingest import parse_file
+
+    assert embeddings.load_tokenizer() is not None  # the packaged model is a sentence-transformers folder
+    seed = [s.text for p in sorted(RAW.glob("*.transcript.txt")) for s in parse_file(p).segments][:300]
+    texts = seed + ["  Padded text, with spaces.  ", "ÉCOLE naïve café", " ".join(["token"] * 600), "x"]
+    model = embeddings.load_model()
+    preprocess = getattr(model, "preprocess", None) or model.tokenize
+    expected = [int(n) for n in preprocess(texts)["attention_mask"].sum(dim=1)]
+    assert embeddings.token_lengths(texts) == expected
+    assert max(expected) == 256

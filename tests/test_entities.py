@@ -100,6 +100,25 @@ def test_mentions_are_cached_per_episode(tmp_path, aliases):
     assert not new_b
 
 
+def test_a_guest_added_with_another_episode_does_not_rerun_this_one(tmp_path, aliases):
+    """A catalog person or show that this episode's text cannot match leaves its cache valid;
+    one whose name is in its text sends it through the NER again."""
+    from analysis.entities.aliases import Entity
+
+    table = _catalog(aliases)
+    a = _conv("a", TEXTS)
+    first, new = cached_mentions(a, table, {}, directory=tmp_path)
+    assert new
+    elsewhere = AliasTable(table.entities + [Entity("Marek Dvorak", "PERSON"), Entity("Deep Stack", "ORG")], table.ignore)
+    again, new = cached_mentions(a, elsewhere, {}, directory=tmp_path)
+    assert not new
+    pd.testing.assert_frame_equal(again, first)
+    assert extract_episode(a, elsewhere, {}).equals(first)  # what the cache stands for
+    mentioned = AliasTable(table.entities + [Entity("Swiggs", "PERSON")], table.ignore)  # "Swiggs said ..."
+    _, new = cached_mentions(a, mentioned, {}, directory=tmp_path)
+    assert new
+
+
 def test_mentions_are_the_same_extracted_serially_or_on_worker_processes(tmp_path, aliases):
     """Episodes are extracted once each, across processes: the same tables as in one process,
     in episode order, cached the same way (a rerun extracts nothing)."""

@@ -207,6 +207,29 @@ def test_failing_notebook_names_the_cell_and_writes_nothing(tmp_path):
     assert not out.exists() or not list(out.iterdir())
 
 
+def test_notebooks_run_side_by_side_give_the_bytes_of_a_serial_run(tmp_path):
+    """Three notebooks on two kernels at once: the same files as one after another, runs in
+    notebook order; a failing one is named with its cell while the others are still written."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(3):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(f"import pandas as pd\npd.DataFrame({{'x': range({k + 3})}})"),
+                    nbformat.v4.new_code_cell(f"sum(range({10 ** (k + 3)}))")]
+        nbformat.write(nb, src / f"0{k + 1}-n{k}.ipynb")
+    serial = notebooks.execute_notebooks(source_dir=src, out_dir=tmp_path / "serial", workers=1)
+    parallel = notebooks.execute_notebooks(source_dir=src, out_dir=tmp_path / "parallel", workers=2)
+    assert [r.name for r in serial] == [r.name for r in parallel] == ["01-n0", "02-n1", "03-n2"]
+    for r in serial:
+        assert (tmp_path / "serial" / f"{r.name}.ipynb").read_bytes() == (tmp_path / "parallel" / f"{r.name}.ipynb").read_bytes()
+    broken = nbformat.v4.new_notebook()
+    broken.cells = [nbformat.v4.new_code_cell("raise ValueError('boom')")]
+    nbformat.write(broken, src / "02-n1.ipynb")
+    with pytest.raises(notebooks.NotebookError, match=r"02-n1.ipynb: cell 0 failed(.|\n)*boom"):
+        notebooks.execute_notebooks(source_dir=src, out_dir=tmp_path / "mixed", workers=2)
+    assert sorted(p.name for p in (tmp_path / "mixed").iterdir()) == ["01-n0.ipynb", "03-n2.ipynb"]
+
+
 def test_source_notebooks_are_thin_have_no_outputs_and_state_no_counts_by_hand():
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
@@ -390,6 +413,42 @@ def test_pages_are_the_same_built_on_workers_or_here_and_across_builds(site, tmp
     assert _files(tmp_path / "here") == first
 
 
+def test_adding_an_episode_makes_only_its_pages_and_equals_a_build_from_scratch(site, tmp_path, monkeypatch):
+    """The site built without the added episode, then again with it: only the added episode's
+    pages are made (the others' kept byte for byte, though corpus-wide tables changed), and the
+    result equals a site built from scratch from the same tables."""
+    import json
+
+    from analysis import embeddings
+    from analysis.site import pages
+
+    monkeypatch.setattr(embeddings, "embed", word_vectors)  # the Themes page's pairs, as in the fixture
+    before = tmp_path / "before"
+    before.mkdir()
+    for path in site["processed"].iterdir():
+        if path.suffix == ".parquet":
+            df = pd.read_parquet(path)
+            df = df[df["episode_id"] != ADDED] if "episode_id" in df.columns else df
+            df.to_parquet(before / path.name, index=False)
+        elif path.is_file():
+            shutil.copy(path, before)
+    out, none = tmp_path / "site", tmp_path / "none"
+    first = build_site(before, site=out, notebooks=none, workers=1)
+    assert first.kept == 0 and not (out / "episodes" / f"{ADDED}.qmd").exists()
+    old = {k: v for k, v in _files(out).items() if k.startswith(("episodes/", "transcripts/"))}
+    made, episode, transcript = [], pages.episode, pages.transcript
+    monkeypatch.setattr(pages, "episode", lambda data, e, sections=(): made.append(e) or episode(data, e, sections))
+    monkeypatch.setattr(pages, "transcript", lambda data, e: made.append(e) or transcript(data, e))
+    built = build_site(site["processed"], site=out, notebooks=none, workers=1)
+    assert made == [ADDED, ADDED] and built.kept == site["n_episodes"] - 1
+    now = _files(out)
+    assert {k: now[k] for k in old} == old and f"episodes/{ADDED}.qmd" in now
+    build_site(site["processed"], site=tmp_path / "scratch", notebooks=none, workers=1)
+    assert _files(tmp_path / "scratch") == now
+    assert sorted(json.loads((out / ".episode-pages.json").read_text())) == sorted(
+        p.stem for p in (out / "episodes").glob("*.qmd"))
+
+
 def test_previews_are_rendered_again_only_for_pages_that_changed(site, tmp_path, monkeypatch):
     from analysis.site import preview
 
@@ -411,8 +470,13 @@ def test_previews_are_rendered_again_only_for_pages_that_changed(site, tmp_path,
     (out / "_quarto.yml").write_text((out / "_quarto.yml").read_text().replace('"text": "Methods"', '"text": "How"')
                                      .replace("text: Methods", "text: How"))
     rendered.clear()
-    build_preview(out)
-    assert len(rendered) == len(before)  # the navbar is on every page
+    again = build_preview(out)
+    assert rendered == []  # only the navbar changed (as when an episode is added): replaced in place
+    fresh = build_preview(out, out=tmp_path / "fresh")  # every page rendered anew
+    assert len(rendered) == len(before)
+    assert {p.source: p.path.read_bytes() for p in again} == {p.source: p.path.read_bytes() for p in fresh}
+    navs = [re.search(rb'<nav class="site">.*?</nav>', p.path.read_bytes(), re.DOTALL).group(0) for p in again]
+    assert all(b">How</a>" in nav and b">Methods</a>" not in nav for nav in navs)
 
 
 def test_corpus_charts_stay_readable_at_a_hundred_episodes():

@@ -288,3 +288,20 @@ def test_evaluation_is_reused_for_the_same_model_version(tmp_path, monkeypatch):
     with pytest.raises(pytest.fail.Exception, match="refitted"):
         ev.evaluate(progress=False, previous=previous)
 
+
+
+def test_a_passages_similarity_does_not_depend_on_how_many_share_its_topic():
+    """Similarity to the (fixed) centroid is the same bits whether a topic holds 7 passages or
+    300: a matrix product would round by the row count, and an added episode would move the
+    similarities of every other episode's passages in its topics."""
+    from analysis.topics.tables import assignments
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(300, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    centroids = {0: vectors[:50].mean(axis=0)}
+    passages = pd.DataFrame({"passage_id": [f"e/{i}" for i in range(300)], "episode_id": "e"})
+    topics = np.zeros(300, dtype=int)
+    every = assignments(passages, topics, topics, None, vectors, centroids)
+    few = assignments(passages.head(7), topics[:7], topics[:7], None, vectors[:7], centroids)
+    assert every["similarity"].head(7).tolist() == few["similarity"].tolist()

@@ -93,9 +93,22 @@ _CODE = content_hash(*(p.read_bytes() for p in sorted(Path(__file__).parent.glob
 
 def episode_key(conv: pd.DataFrame, table: AliasTable, first_names: dict[str, str]) -> str:
     """Hash of what an episode's mentions depend on: its conversation, speakers and times, the
-    patterns, the model and this code."""
+    patterns and spellings of the alias table that can occur in it (every token of a pattern, or
+    the spelling, is in its lower-cased text: a pattern that cannot match changes nothing, so a
+    guest added to the catalog with another episode does not send this one through the NER
+    again), the model and this code."""
     cols = ["order", "text", "speaker_id", "start_s", "time_source"]
-    return content_hash(conv[cols].to_csv(index=False), repr(table.patterns()), repr(sorted(table.ignore)),
+    text = "\n".join(conv["text"].astype(str)).lower()
+    seen: dict[str, bool] = {}
+
+    def occurs(token: str) -> bool:
+        if token not in seen:
+            seen[token] = token.lower() in text
+        return seen[token]
+
+    patterns = [p for p in table.patterns() if all(occurs(v) for t in p["pattern"] for v in t.values())]
+    spellings = sorted((k, e.name, e.label) for k, e in table.lookup().items() if occurs(k))
+    return content_hash(conv[cols].to_csv(index=False), repr(patterns), repr(spellings), repr(sorted(table.ignore)),
                         repr(sorted(first_names.items())), config.SPACY_MODEL, model_version(), _CODE)
 
 

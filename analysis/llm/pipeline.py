@@ -55,10 +55,25 @@ def enrich(runner: Runner, speakers: bool = False, directory: Path | None = None
     return out, notes
 
 
+def _any_response(settings: Settings) -> bool:
+    """Whether a cached or published response exists at all (else there is nothing to reuse)."""
+    return any(next(d.rglob("*.json"), None) for d in (settings.cache_dir, settings.enrichments_dir) if d.exists())
+
+
+def _existing_tables() -> list[str]:
+    """The enrichment tables in data/processed (written by an earlier run)."""
+    from .tables import TABLES
+
+    return [n for n in TABLES if (config.PROCESSED / f"{n}.parquet").exists()]
+
+
 def main_enrich(args) -> int:
     """``python -m analysis enrich [--llm] [--dry-run] [--speakers] [--publish]``."""
     settings = Settings.from_config()
     how, why = mode(args.llm or config.LLM_ENABLED, args.dry_run, settings)
+    if how == "cache" and not _any_response(settings) and not _existing_tables():  # nothing to look up
+        print(f"{why}: model-made topic labels, summaries and chapters skipped (none cached).")
+        return 0
     runner = Runner(settings, how, publish=args.publish)
     tables, notes = enrich(runner, speakers=args.speakers)
     if how == "plan":

@@ -17,7 +17,8 @@ def main_site(args) -> int:
     from .preview import build_preview, weights_text
 
     built = build_site()
-    print(f"wrote {len(built.pages)} pages, _quarto.yml and assets into {built.site}")
+    print(f"wrote {len(built.pages)} pages, _quarto.yml and assets into {built.site} "
+          f"({built.kept} episodes' pages unchanged, kept)")
     if args.no_preview:
         return 0
     if shutil.which("pandoc") is None:

@@ -1,17 +1,21 @@
 """Write every input Quarto needs into site/: the generated pages, _quarto.yml, the assets
 (one plotly.js and one DataTables bundle for the whole site, the theme) and the downloads.
-Pages of episodes no longer in the catalog are removed; nothing else in site/ is touched."""
+An episode's pages are made again only when what they show changed; pages of episodes no longer
+in the catalog are removed; nothing else in site/ is touched."""
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import yaml
 
 from .. import config
-from ..io import atomic_path, write_text
+from ..io import atomic_path, content_hash, write_text
 from . import optional, pages, reference
 from .data import SiteData, episode_page, transcript_page
 
@@ -25,8 +29,9 @@ ITABLES_READY = "itables-{v}-ready"
 @dataclass
 class SiteBuild:
     site: Path
-    pages: list[pages.Page]
+    pages: list[pages.Page]  # the pages written by this build
     navbar: list[dict]
+    kept: int = 0  # episodes whose episode and transcript pages were kept from the last build
 
 
 def _itables_version() -> str:
@@ -75,7 +80,8 @@ def _assets(site: Path) -> list[str]:
 
 
 def _downloads(data: SiteData, site: Path) -> list[tuple[str, str, int, str, int]]:
-    """Every canonical table (and optional ones present) as CSV and Parquet under site/data/."""
+    """Every canonical table (and optional ones present) as CSV and Parquet under site/data/;
+    a table whose Parquet copy there equals data/processed's is not written again."""
     from .. import corpus  # noqa: F401  (importing a module registers its tables)
     from ..schema import REGISTRY
     from ..speakers import talktime  # noqa: F401
@@ -86,11 +92,13 @@ def _downloads(data: SiteData, site: Path) -> list[tuple[str, str, int, str, int
         if name not in REGISTRY and not name.startswith(("theme_", "entity_", "llm_")):
             continue
         csv, pq = site / "data" / f"{name}.csv", site / "data" / f"{name}.parquet"
-        csv.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(csv) as tmp:
-            data[name].to_csv(tmp, index=False)
-        with atomic_path(pq) as tmp:
-            shutil.copyfile(data.processed / f"{name}.parquet", tmp)
+        source = data.processed / f"{name}.parquet"
+        if not (csv.exists() and pq.exists() and pq.read_bytes() == source.read_bytes()):  # else both are current
+            csv.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(csv) as tmp:
+                data[name].to_csv(tmp, index=False)
+            with atomic_path(pq) as tmp:
+                shutil.copyfile(source, tmp)
         out.append((name, f"data/{name}.csv", csv.stat().st_size, f"data/{name}.parquet", pq.stat().st_size))
     return out
 
@@ -123,9 +131,9 @@ def _episode_pages(job: tuple[str, list[str]]) -> list[pages.Page]:
 
 
 def episode_pages(data: SiteData, ids: list[str], workers: int | None = None) -> list[pages.Page]:
-    """Every episode's page, then every transcript page: on local processes or the cluster
-    (analysis.parallel, each worker reading the tables once) from PARALLEL_MIN_EPISODES on,
-    else here. The pages do not depend on where they were made."""
+    """The episode pages, then the transcript pages, of ``ids``: on local processes or the
+    cluster (analysis.parallel, each worker reading the tables once) from PARALLEL_MIN_EPISODES
+    on, else here. The pages do not depend on where they were made."""
     workers = config.WORKERS if workers is None else workers
     if len(ids) < PARALLEL_MIN_EPISODES or workers <= 1:
         return [pages.episode(data, e, optional.EPISODE_SECTIONS) for e in ids] + [pages.transcript(data, e) for e in ids]
@@ -137,16 +145,61 @@ def episode_pages(data: SiteData, ids: list[str], workers: int | None = None) ->
     return [by_path[episode_page(e)] for e in ids] + [by_path[transcript_page(e)] for e in ids]
 
 
+PAGE_KEYS = ".episode-pages.json"  # in site/: episode id -> hash of what its two pages were made from
+CORPUS_RANKS = {"topic_assignments": ("rank_in_topic",)}  # per-episode columns ranked over the whole
+# corpus (they change when any episode is added), which the episode pages do not show
+
+
+def _rows_hashes(df: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row of ``df`` (values of every column; lists and arrays as text)."""
+    try:
+        return pd.util.hash_pandas_object(df, index=False).to_numpy()
+    except TypeError:  # unhashable cells (lists, arrays)
+        return pd.util.hash_pandas_object(df.astype(str), index=False).to_numpy()
+
+
+def episode_keys(data: SiteData) -> dict[str, str]:
+    """Per episode, a hash of everything its episode and transcript pages are made from: its
+    rows of every table that has an ``episode_id`` (less CORPUS_RANKS), its display name, the
+    corpus-wide facts the pages show (topic labels, the theme names and their order, the
+    evaluations) and the code and plotly/itables versions. Adding an episode changes no other
+    episode's key, so their pages are kept as they are (tests/test_site.py checks that a site
+    updated this way equals one built from scratch)."""
+    import plotly
+
+    from .themes import theme_names
+
+    package = Path(__file__).resolve().parent.parent
+    topics = data["topics"][["topic_id", "label"]].sort_values("topic_id").to_csv(index=False) if data.has("topics") else ""
+    themes = "\n".join(theme_names(data)) if data.has("theme_tags") or data.has("themes_per_episode") else ""
+    shared = content_hash(*(p.read_bytes() for p in sorted(package.rglob("*.py"))), plotly.__version__,
+                          _itables_version(), topics, themes, json.dumps(data.evaluations, sort_keys=True, default=str))
+    parts: dict[str, list[str]] = {e: [shared, data.names.get(e, "")] for e in data.episodes["episode_id"]}
+    for name, df in sorted(data.tables.items()):
+        if "episode_id" not in df.columns or df.empty:
+            continue
+        hashes = _rows_hashes(df.drop(columns=[c for c in CORPUS_RANKS.get(name, ()) if c in df.columns]))
+        for e, idx in df.groupby("episode_id", sort=False).indices.items():
+            if e in parts:
+                parts[e].append(name + ":" + hashes[idx].tobytes().hex())
+    return {e: content_hash(*p) for e, p in parts.items()}
+
+
 def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path = NOTEBOOKS,
                workers: int | None = None) -> SiteBuild:
     """Generate the site's pages from the tables in ``processed`` (default data/processed);
-    episode and transcript pages on ``workers`` processes (default config.WORKERS)."""
+    episode and transcript pages on ``workers`` processes (default config.WORKERS), only for
+    episodes whose pages' inputs changed (:func:`episode_keys`): the others' pages are kept."""
     data = SiteData(processed or config.PROCESSED)
     ids = data.episodes["episode_id"].tolist()
     sources = sorted(notebooks.glob("[0-9][0-9]-*.ipynb"))
     extra = [p for p in (hook(data) for hook in optional.EXTRA_PAGES) if p is not None]
+    keys = episode_keys(data)
+    made = json.loads((site / PAGE_KEYS).read_text()) if (site / PAGE_KEYS).exists() else {}
+    todo = [e for e in ids if made.get(e) != keys[e] or not (site / episode_page(e)).exists()
+            or not (site / transcript_page(e)).exists()]
     built = ([pages.home(data)]
-             + episode_pages(data, ids, workers)
+             + episode_pages(data, todo, workers)
              + [pages.talk_time(data), pages.topics_page(data, optional.llm_topic_labels(data)),
                 pages.speakers_page(data), *extra, reference.methods(data)])
     site.mkdir(parents=True, exist_ok=True)
@@ -160,12 +213,13 @@ def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path
     for page in built:
         (site / page.path).parent.mkdir(parents=True, exist_ok=True)
         write_text(_front_matter(page) + "\n" + page.body, site / page.path)
+    write_text(json.dumps(keys, indent=0, sort_keys=True) + "\n", site / PAGE_KEYS)
     navbar = _navbar(data, extra, sources)
     write_text(_quarto_yml(navbar, assets, downloads), site / "_quarto.yml")
     (site / "notebooks").mkdir(exist_ok=True)
     write_text("# Written by `python -m analysis site`: the notebooks load the site's plotly.js once.\n"
                + yaml.safe_dump({"include-in-header": {"text": header(1)}}, width=10_000), site / "notebooks" / "_metadata.yml")
-    return SiteBuild(site, built, navbar)
+    return SiteBuild(site, built, navbar, len(ids) - len(todo))
 
 
 def _navbar(data: SiteData, extra: list[pages.Page], notebooks: list[Path]) -> list[dict]:

@@ -313,7 +313,8 @@ def _topic_share_table(data: SiteData, per: pd.DataFrame) -> Html:
 
 
 def _episode_quotes(data: SiteData, episode_id: str, page: str, per_topic: int = 1, limit: int = 6) -> str:
-    """The passage closest to each topic's centre among this episode's passages."""
+    """The passage closest to each topic's centre among this episode's passages, for its
+    ``limit`` topics with the most of its passages (nothing here depends on other episodes)."""
     if not (data.has("topic_assignments") and data.has("topic_passages")):
         return ""
     a = data.rows("topic_assignments", episode_id)
@@ -321,8 +322,9 @@ def _episode_quotes(data: SiteData, episode_id: str, page: str, per_topic: int =
     if a.empty:
         return ""
     best = a.sort_values("similarity", ascending=False).groupby("topic_id").head(per_topic)
-    best = best.merge(data["topics"][["topic_id", "label", "passages"]], on="topic_id")
-    best = best.sort_values("passages", ascending=False).head(limit)
+    best = best.merge(data["topics"][["topic_id", "label"]], on="topic_id")
+    best = best.join(a.groupby("topic_id").size().rename("own"), on="topic_id")
+    best = best.sort_values(["own", "topic_id"], ascending=[False, True]).head(limit)
     e = data.episode(episode_id)
     return "## Representative quotes\n\n" + raw(
         "<p>For each of the episode's main topics, the passage closest to the topic's centre.</p>"

@@ -84,13 +84,22 @@ def _notebook(path: Path) -> tuple[dict, str]:
 
 
 MANIFEST = ".sources.json"  # in the preview folder: page -> hash of what its preview was made from
+NAVBAR_KEY = ".navbar"  # in the manifest: hash of the navbar the previews carry
 _CODE = content_hash(Path(__file__).read_bytes())
+_BODY_NAV = re.compile(r"<body><nav class=\"site\">.*?</nav><main>", re.DOTALL)
+
+
+def _renav(target: Path, nav: str) -> None:
+    """Put ``nav`` (links already rewritten) in place of the navbar of the preview ``target``."""
+    text = target.read_text(encoding="utf-8")
+    write_text(_BODY_NAV.sub(lambda m: f"<body>{nav}<main>", text, count=1), target)
 
 
 def build_preview(site: Path, out: Path | None = None, workers: int | None = None) -> list[PreviewPage]:
     """Render every page listed by site/_quarto.yml into ``out`` (default site/_preview); a page
-    whose source, navbar and header are unchanged since its preview was made is not rendered
-    again. pandoc and nbconvert run on ``workers`` threads (default config.WORKERS)."""
+    whose source and header are unchanged since its preview was made is not rendered again
+    (when only the navbar changed, as when an episode is added, its preview gets the new navbar
+    in place). pandoc and nbconvert run on ``workers`` threads (default config.WORKERS)."""
     from concurrent.futures import ThreadPoolExecutor
 
     out = out or site / "_preview"
@@ -105,15 +114,18 @@ def build_preview(site: Path, out: Path | None = None, workers: int | None = Non
     nb_meta = yaml.safe_load((site / "notebooks" / "_metadata.yml").read_text()) if (site / "notebooks" / "_metadata.yml").exists() else {}
     manifest_path = out / MANIFEST
     made = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    shared = content_hash(json.dumps(navbar, sort_keys=True), json.dumps(nb_meta, sort_keys=True), _CODE)
+    shared = content_hash(json.dumps(nb_meta, sort_keys=True), _CODE)
+    nav_key = content_hash(json.dumps(navbar, sort_keys=True))
 
     def render(src: Path) -> tuple[str, Path, str]:
         rel = src.relative_to(site).as_posix()
         target = out / Path(rel).with_suffix(".html")
         key = content_hash(src.read_bytes(), shared)
-        if made.get(rel) == key and target.exists():
-            return rel, target, key
         up = "../" * rel.count("/")
+        if made.get(rel) == key and target.exists():
+            if made.get(NAVBAR_KEY) != nav_key:
+                _renav(target, _LOCAL_LINK.sub(lambda m: f'href="{m.group(1)}.html{m.group(2)}"', _nav(navbar, up)))
+            return rel, target, key
         if src.suffix == ".ipynb":
             meta, body = _notebook(src)
             head = nb_meta.get("include-in-header", {}).get("text", "")
@@ -130,7 +142,8 @@ def build_preview(site: Path, out: Path | None = None, workers: int | None = Non
         pages = dict(zip([s for s in sources if s.suffix != ".ipynb"],
                          pool.map(render, [s for s in sources if s.suffix != ".ipynb"])))
     rendered = [pages[src] if src in pages else notebooks.pop(0) for src in sources]
-    write_text(json.dumps({rel: key for rel, _, key in rendered}, indent=0, sort_keys=True) + "\n", manifest_path)
+    write_text(json.dumps({NAVBAR_KEY: nav_key} | {rel: key for rel, _, key in rendered}, indent=0, sort_keys=True)
+               + "\n", manifest_path)
     return [PreviewPage(rel, target, target.stat().st_size) for rel, target, _ in rendered]
 
 

@@ -176,7 +176,9 @@ def assign(stored: StoredModel, keys: list[str], embeddings: np.ndarray) -> tupl
     new = np.flatnonzero(~old)
     if len(new) and stored.centroids:
         ids = np.array(sorted(stored.centroids))
-        sims = embeddings[new] @ np.array([stored.centroids[t] for t in ids]).T
+        # einsum's own loops, not BLAS: a matrix product rounds by the number of rows, so a
+        # passage's similarities (and, in a near tie, its topic) would depend on the others
+        sims = np.einsum("ij,kj->ik", embeddings[new], np.array([stored.centroids[t] for t in ids]))
         best = sims.argmax(axis=1)
         topics[new] = np.where(sims[np.arange(len(new)), best] >= tm.OUTLIER_THRESHOLD, ids[best], -1)
     by = np.where(old, ASSIGNED_BY[0], ASSIGNED_BY[1])

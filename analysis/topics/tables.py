@@ -100,7 +100,9 @@ def assignments(passages: pd.DataFrame, topics: np.ndarray, clustered: np.ndarra
                        "probability": np.nan, "similarity": np.nan})
     for t in sorted(set(topics) - {-1}):
         rows = np.flatnonzero(topics == t)
-        df.loc[rows, "similarity"] = embeddings[rows] @ centroids[int(t)]
+        # a row-by-row sum, not a matrix product: BLAS picks its kernel (and the rounding of the
+        # last bit) by the number of rows, so a topic gaining passages would move the others'
+        df.loc[rows, "similarity"] = (embeddings[rows] * centroids[int(t)]).sum(axis=1)
         if probabilities is not None and probabilities.ndim == 2 and t < probabilities.shape[1]:
             df.loc[rows, "probability"] = probabilities[rows, t]
     df["rank_in_topic"] = (df[df["topic_id"] >= 0].groupby("topic_id")["similarity"]
