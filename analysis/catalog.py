@@ -20,7 +20,7 @@ FILE_KINDS = ("transcript", "summary")
 BASES = ("stated", "inferred", "approximate")
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it (faster)
     """SafeLoader that keeps dates as text: an impossible date (2024-13-45) then skips only its
     entry (with its line) instead of failing the whole catalog inside the YAML constructor."""
 

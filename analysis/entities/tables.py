@@ -54,8 +54,16 @@ def _ranked(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return counts
 
 
+def _majority_label(m: pd.DataFrame) -> pd.Series:
+    """The most frequent label of each (episode_id, entity); ties go to the label seen first."""
+    g = (m.assign(_row=np.arange(len(m))).groupby(["episode_id", "entity", "label"], sort=False)["_row"]
+         .agg(["size", "min"]).reset_index())
+    g = g.sort_values(["episode_id", "entity", "size", "min"], ascending=[True, True, False, True], kind="stable")
+    return g.drop_duplicates(["episode_id", "entity"]).set_index(["episode_id", "entity"])["label"]
+
+
 def per_episode(m: pd.DataFrame) -> pd.DataFrame:
-    label = m.groupby(["episode_id", "entity"])["label"].agg(lambda s: s.value_counts().index[0])
+    label = _majority_label(m)
     c = m.groupby(["episode_id", "entity"]).size().rename("mentions").to_frame().join(label).reset_index()
     return PER_EPISODE.conform(_ranked(c, ["episode_id"]))
 
@@ -78,16 +86,16 @@ def timeline(m: pd.DataFrame, width_min: float | None = None) -> pd.DataFrame:
 def passage_entities(m: pd.DataFrame, passages: pd.DataFrame) -> pd.DataFrame:
     """(passage_id, episode_id, entity) for each mention: the passages that span its utterance
     and contain its words (a long utterance is cut into several passages)."""
+    spans: dict[tuple[str, int], list[tuple[str, str]]] = {}  # (episode, utterance order) -> its passages, in order
+    for ep, pid, first, last, text in zip(passages["episode_id"], passages["passage_id"], passages["first_order"],
+                                          passages["last_order"], passages["text"]):
+        for order in range(int(first), int(last) + 1):
+            spans.setdefault((ep, order), []).append((pid, text))
     rows = []
-    by_ep = {ep: g for ep, g in passages.groupby("episode_id")}
-    for r in m.itertuples(index=False):
-        p = by_ep.get(r.episode_id)
-        if p is None:
-            continue
-        cand = p[(p["first_order"] <= r.order) & (p["last_order"] >= r.order)]
-        for pid, text in zip(cand["passage_id"], cand["text"]):
-            if r.text in text:
-                rows.append((pid, r.episode_id, r.entity))
+    for ep, order, words, entity in zip(m["episode_id"], m["order"], m["text"], m["entity"]):
+        for pid, text in spans.get((ep, int(order)), ()):
+            if words in text:
+                rows.append((pid, ep, entity))
                 break
     return pd.DataFrame(rows, columns=["passage_id", "episode_id", "entity"]).drop_duplicates()
 

@@ -510,8 +510,9 @@ def input_hashes(utterances: pd.DataFrame, episodes: list[Episode]) -> dict[str,
     the decoder takes as given, the catalog entry). Speakers the corpus stages filled in
     (model, rule) are left out, so the hash is the same before and after attribution."""
     out = {}
+    by_episode = dict(list(utterances.groupby("episode_id", sort=False)))
     for ep in episodes:
-        u = utterances[utterances["episode_id"] == ep.id].sort_values("order")
+        u = by_episode.get(ep.id, utterances.iloc[:0]).sort_values("order")
         given = u["speaker_source"].isin(CLAMPED_SOURCES)
         cols = u[_INPUT_COLUMNS].assign(given_id=u["speaker_id"].where(given), given_role=u["speaker_role"].where(given))
         out[ep.id] = content_hash(pd.util.hash_pandas_object(cols.astype(str), index=False).to_numpy().tobytes(),

@@ -228,7 +228,8 @@ def evaluation_inputs(utterances: pd.DataFrame) -> tuple[str, pd.DataFrame, list
     """(cache key, utterances, catalog episodes) of what :func:`evaluate` measures: the
     episodes with a reference, keyed by their utterances, catalog entries, references and this code."""
     episodes, _ = load_catalog()
-    episodes = [ep for ep in episodes if ep.id in set(utterances["episode_id"])]
+    present = set(utterances["episode_id"])
+    episodes = [ep for ep in episodes if ep.id in present]
     files = attribution.reference_files(episodes)
     curated = [ep for ep in episodes if ep.id in files]
     u = utterances[utterances["episode_id"].isin(files)].sort_values(["episode_id", "order"])

@@ -208,10 +208,11 @@ def talk_metrics(utts: pd.DataFrame, trns: pd.DataFrame, by: list[str], measured
     ep_s = utts.groupby("episode_id")["duration_s"].sum()
     ep_w = utts.groupby("episode_id")["word_count"].sum()
     tkey = ["episode_id"] + [{"speaker_role": "role"}.get(c, c) for c in by]
+    turns_of = {k if isinstance(k, tuple) else (k,): g for k, g in trns.groupby(tkey, sort=False)}
     rows = []
     for key, u in utts.groupby(["episode_id"] + by, sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        t = trns.set_index(tkey).loc[[key]] if len(tkey) > 1 else trns[trns["episode_id"] == key[0]]
+        t = turns_of.get(key, trns.iloc[:0])
         ep = key[0]
         talk = float(u["duration_s"].sum())
         q = int(u["questions"].sum())
