@@ -18,7 +18,7 @@ from analysis.entities.extract import (
     extract_episode,
     needed_components,
 )
-from analysis.entities.tables import comentions, per_episode, timeline
+from analysis.entities.tables import comentions, passage_entities, per_episode, timeline
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +173,21 @@ def test_tables_rank_bin_and_pair_mentions():
                              "last_order": [0, 2], "text": ["Aa and Bb", "Aa then Cc"]})
     c = comentions(m, passages)
     assert c[["entity_a", "entity_b", "passages"]].values.tolist() == [["A", "B", 1], ["A", "C", 1]]
+
+
+def test_an_entity_takes_its_most_frequent_label_ties_to_the_first_seen_and_the_passage_holding_its_words():
+    m = pd.DataFrame({"episode_id": ["e"] * 5 + ["f"], "order": [0, 1, 1, 2, 3, 0], "char_start": 0,
+                      "entity": ["Codex", "Codex", "Codex", "Codex", "Rev", "Codex"],
+                      "label": ["PRODUCT", "ORG", "ORG", "PRODUCT", "ORG", "ORG"],
+                      "text": ["Codex", "Codex", "codex", "Codex", "Rev", "Codex"], "source": "ner",
+                      "speaker_id": "s", "speaker": "S", "start_s": 0.0, "time_source": "file"})
+    labels = per_episode(m).set_index(["episode_id", "entity"])["label"]
+    assert labels[("e", "Codex")] == "PRODUCT"  # 2 PRODUCT, 2 ORG: the label seen first
+    assert labels[("e", "Rev")] == "ORG" and labels[("f", "Codex")] == "ORG"
+    # utterance 1 is cut into two passages: each mention goes to the first that holds its words
+    passages = pd.DataFrame({"passage_id": ["e/0", "e/1", "e/2", "e/3"], "episode_id": "e",
+                             "first_order": [0, 1, 1, 2], "last_order": [0, 1, 3, 3],
+                             "text": ["Codex here", "about codex", "Codex and Rev", "Codex, Rev"]})
+    pe = passage_entities(m, passages)
+    assert pe.values.tolist() == [["e/0", "e", "Codex"], ["e/2", "e", "Codex"], ["e/1", "e", "Codex"],
+                                  ["e/2", "e", "Rev"]]  # e/2 also spans utterance 3 and comes first
