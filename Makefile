@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup corpus speakers topics themes entities enrich notebooks pages site all test lab bench clean help
+.PHONY: setup corpus speakers topics themes index entities enrich notebooks pages site all test lab bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -52,6 +52,10 @@ themes: $(STAMPS)/themes.json ## tag passages with data/themes.yaml; theme timel
 $(STAMPS)/themes.json: $(STAMPS)/evaluate-topics.json
 	$(PY) -m analysis themes
 
+index: $(STAMPS)/index.json ## search index, the hand-written queries' results, recurring people's passage pairs
+$(STAMPS)/index.json: $(STAMPS)/evaluate-topics.json
+	$(PY) -m analysis index
+
 entities: $(STAMPS)/entities.json ## entity mentions and tables (spaCy NER + data/entities.yaml; cached per episode)
 $(STAMPS)/entities.json: $(STAMPS)/evaluate-topics.json
 	$(PY) -m analysis entities
@@ -61,7 +65,7 @@ $(STAMPS)/enrich.json: $(STAMPS)/evaluate-topics.json
 	$(PY) -m analysis enrich || echo "warning: some LLM enrichments are missing (see above)"
 
 notebooks: $(STAMPS)/notebooks.json ## execute notebooks/ into site/notebooks/ (re-runs only what changed)
-$(STAMPS)/notebooks.json: $(STAMPS)/themes.json $(STAMPS)/entities.json $(STAMPS)/enrich.json $(NOTEBOOK_FILES)
+$(STAMPS)/notebooks.json: $(STAMPS)/themes.json $(STAMPS)/index.json $(STAMPS)/entities.json $(STAMPS)/enrich.json $(NOTEBOOK_FILES)
 	$(PY) -m analysis notebooks
 
 pages: $(STAMPS)/site.json ## write the site's pages from the tables into site/, and previews into site/_preview/
@@ -75,7 +79,7 @@ site: pages ## render the Quarto site into site/_site/ (needs Quarto on PATH)
 	     echo "(view: python3 -m http.server -d site/_preview 8000, then open http://localhost:8000)."; \
 	     echo "Install Quarto (quarto.org, conda-forge 'quarto', or 'pip install quarto-cli') and run 'make site'."; fi
 
-all: site ## everything: corpus, speakers, topics, themes, entities, enrich, notebooks, pages and previews, site
+all: site ## everything: corpus, speakers, topics, themes, index, entities, enrich, notebooks, pages and previews, site
 
 test: setup ## run the test suite
 	$(PY) -m pytest -q

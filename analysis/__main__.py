@@ -80,6 +80,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from .themes import tagging, timelines  # noqa: F401
     from .entities import extract, tables as entity_tables  # noqa: F401
     from .llm import tables as llm_tables  # noqa: F401
+    from . import compare, search  # noqa: F401
 
     print(data_dictionary())
     return 0
@@ -153,6 +154,12 @@ def cmd_evaluate_search(args: argparse.Namespace) -> int:
     from .search import main_evaluate_search
 
     return main_evaluate_search(args)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .index import main_index
+
+    return main_index(args)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -253,8 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="print the top 30 entities with the hand check")
     p.set_defaults(func=cmd_entities)
 
-    p = sub.add_parser("search", help="search the conversation by meaning and keywords; quotes with links")
-    p.add_argument("query")
+    p = sub.add_parser("index", help="the search index, the hand-written queries' results, recurring people's "
+                       "episodes and passage pairs (read by search, the notebooks and the site)")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="search the conversation by meaning and keywords; quotes with links "
+                       "(no query: one query per line of standard input)")
+    p.add_argument("query", nargs="?", default=None, help="the query (default: read queries from standard input "
+                   "until its end)")
     p.add_argument("--speaker", default=None, help="only this speaker (name, part of it, or id)")
     p.add_argument("--episode", default=None, help="only this episode (id or a unique prefix)")
     p.add_argument("--top", type=int, default=5, help="number of quotes (default 5)")

@@ -89,6 +89,16 @@ THEME_MARGIN = _optional_float(os.environ.get("PODLENS_THEME_MARGIN", "none"))
 # grid and the leave-one-query-out recall.
 SEARCH_PASSAGE_WEIGHT = float(os.environ.get("PODLENS_SEARCH_PASSAGE_WEIGHT", "0.25"))
 SEARCH_KEYWORD_WEIGHT = float(os.environ.get("PODLENS_SEARCH_KEYWORD_WEIGHT", "0.5"))
+# Passage pairs (analysis.compare): a recurring person's two passages from different episodes are
+# "the same point said twice" when the cosine of their embeddings is at least the threshold stored
+# in this file with how it was measured (pairs read and labelled by hand,
+# data/annotations/passage_pairs.tsv, most from the Changelog corpus below; leave-one-show-out);
+# otherwise the site says no repeated claim was found. `python -m analysis evaluate-pairs [--write]`
+# reproduces (and rewrites) it (docs/themes.md).
+PAIR_THRESHOLD = Path(os.environ.get("PODLENS_PAIR_THRESHOLD", DATA / "pairs.threshold.json"))
+# Changelog Media's human-labelled transcripts (CC BY-SA 4.0), read in place, never copied into the
+# repository: the labelled passage pairs quote them (`evaluate-pairs`).
+CHANGELOG = Path(os.environ.get("PODLENS_CHANGELOG", ROOT.parent / "shared" / "corpora" / "changelog"))
 THEME_BIN_MIN = float(os.environ.get("PODLENS_THEME_BIN_MIN", "2"))  # timeline bin width, minutes
 THEME_SMOOTH_BINS = int(os.environ.get("PODLENS_THEME_SMOOTH_BINS", "3"))  # centred moving average, bins
 

@@ -4,6 +4,12 @@ rank, returned as quotes with speaker, episode, time (``~`` when estimated) and 
 link; and its recall@k on hand-written queries, with the weights chosen by leave-one-query-out."""
 from __future__ import annotations
 
+import bisect
+import itertools
+import math
+import re
+import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,25 +19,169 @@ import yaml
 
 from . import config
 from .quotes import deep_link
+from .schema import Column, Table, register
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al. 2009): score = sum 1 / (RRF_K + rank)
 QUERIES = "search.queries.yaml"  # hand-written queries and the passages they should find (config.ANNOTATIONS)
 # (passage weight, keyword weight) pairs compared by `evaluate-search`
 WEIGHT_GRID = tuple((a, w) for a in (1.0, 0.75, 0.5, 0.25) for w in (0.0, 0.5, 1.0))
+INDEX_DIR = "search_index"  # under config.PROCESSED: the index the `index` stage stores (save_index)
+INDEX_FORMAT = 1  # the layout of INDEX_DIR; a stored index of another layout is not read
+EXAMPLE_K = 5  # results stored per hand-written query (table search_results), and the k of recall@k
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # sklearn's default token pattern, which KeywordIndex.fit uses
+
+SEARCH_PASSAGES = register(Table(
+    "search_passages", "The passages the search index ranks (data/processed/search_index/passages.parquet, "
+    "written by the `index` stage), in the row order of the index's vectors: the topic stage's conversation "
+    "passages (table topic_passages) with their stable key.", (
+        Column("passage_key", "str", "'<episode_id>@<first utterance order>.<part>' (analysis.themes.tagging.passage_keys)."),
+        Column("passage_id", "str", "'<episode_id>/<index>' (table topic_passages)."),
+        Column("episode_id", "str", "Episode slug."),
+        Column("speaker_id", "str", "Person slug; null when unknown.", nullable=True),
+        Column("speaker", "str", "Display name; null when unknown.", nullable=True),
+        Column("start_s", "float", "Start in seconds; null without times.", nullable=True),
+        Column("time_source", "str", "How start_s was obtained (file, anchor_interpolated, rate_estimated, none)."),
+        Column("text", "str", "Passage text."),
+    ), key=("passage_key",)))
+SEARCH_QUERIES = register(Table(
+    "search_queries", "Search measured on each hand-written query of data/annotations/search.queries.yaml "
+    f"(the `index` stage): how many of the passages a reader expects are in its top {EXAMPLE_K} results.", (
+        Column("query_id", "int", "0-based position of the query in the file."),
+        Column("query", "str", "The query as written."),
+        Column("speaker", "str", "The query's speaker filter, if any.", nullable=True),
+        Column("episode", "str", "The query's episode filter, if any.", nullable=True),
+        Column("relevant", "int", "Passages the reader expects."),
+        Column("found", "int", f"Of those, how many are in the top {EXAMPLE_K}."),
+        Column("recall", "float", f"found / min({EXAMPLE_K}, relevant), 0-1."),
+        Column("missing_keys", "int", "Expected passages that are not in this corpus (they count as not found)."),
+        Column("first_hit_rank", "int", "Rank of the first expected passage in the results; null if none.", nullable=True),
+    ), key=("query_id",)))
+SEARCH_RESULTS = register(Table(
+    "search_results", f"The top {EXAMPLE_K} results of search (analysis.search.search) for each hand-written "
+    "query (the `index` stage): what the Themes page shows as search examples.", (
+        Column("query_id", "int", "The query (table search_queries)."),
+        Column("rank", "int", "1-based rank."),
+        Column("score", "float", "Fused reciprocal-rank score."),
+        Column("semantic", "float", "Weighted cosine of the query to the passage and to its context window."),
+        Column("keyword", "float", "TF-IDF cosine of the query to the passage (0: no shared word)."),
+        Column("passage_key", "str", "The passage (table search_passages)."),
+        Column("passage_id", "str", "'<episode_id>/<index>'."),
+        Column("episode_id", "str", "Episode slug."),
+        Column("show", "str", "Show name."),
+        Column("published", "date", "Publication date.", nullable=True),
+        Column("speaker", "str", "Display name; null when unknown.", nullable=True),
+        Column("start_s", "float", "Start in seconds; null without times.", nullable=True),
+        Column("time", "str", "'m:ss' or 'h:mm:ss', '~' first when estimated; empty without a time."),
+        Column("time_estimated", "bool", "Whether the time is estimated rather than read from the file."),
+        Column("url", "str", "Video link at that moment; null without a video id or time.", nullable=True),
+        Column("quote", "str", "The passage text."),
+        Column("relevant", "bool", "Whether the passage is one the query's reader expects."),
+    ), key=("query_id", "rank")))
+
+
+@dataclass
+class KeywordIndex:
+    """The TF-IDF match of a query to every passage exactly as sklearn computes it
+    (``TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2))`` fitted on the
+    passages, then ``tfidf @ transform([query]).T``; bit for bit, tests/test_search.py), from
+    arrays, so that scoring a query imports neither sklearn nor scipy. The fitted matrix's entries
+    are kept grouped by term, each with its row and its place among that row's stored entries
+    (scipy sums a row's products in that order)."""
+
+    terms: list[str]  # the vocabulary in column order (sorted)
+    idf: np.ndarray  # float64, one per term
+    stop_words: frozenset
+    starts: np.ndarray  # term t's entries are [starts[t], starts[t + 1])
+    rows: np.ndarray  # passage of each entry
+    slots: np.ndarray  # position of the entry among its row's stored entries
+    values: np.ndarray  # float64 TF-IDF value
+    n_rows: int
+
+    @classmethod
+    def fit(cls, texts: list[str]) -> KeywordIndex:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vec = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2), min_df=1)
+        try:
+            m = vec.fit_transform(texts)
+        except ValueError:  # no passage, or only stop words: nothing to match
+            return cls([], np.zeros(0), frozenset(vec.get_stop_words()), np.zeros(1, dtype=np.int64),
+                       np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0), len(texts))
+        rows = np.repeat(np.arange(m.shape[0], dtype=np.int32), np.diff(m.indptr))
+        slots = (np.arange(m.nnz) - m.indptr[rows]).astype(np.int32)
+        order = np.argsort(m.indices, kind="stable")
+        starts = np.r_[0, np.cumsum(np.bincount(m.indices, minlength=m.shape[1]))].astype(np.int64)
+        return cls(vec.get_feature_names_out().tolist(), vec.idf_, frozenset(vec.get_stop_words()), starts,
+                   rows[order], slots[order], m.data[order], m.shape[0])
+
+    def _column(self, term: str) -> int | None:
+        i = bisect.bisect_left(self.terms, term)
+        return i if i < len(self.terms) and self.terms[i] == term else None
+
+    def query(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The query's terms (columns, ascending) and TF-IDF weights, as ``transform`` makes them:
+        lower-cased tokens without stop words and their pairs, 1 + log(count), x idf, unit length."""
+        tokens = [t for t in _TOKEN.findall(text.lower()) if t not in self.stop_words]
+        counts = Counter(c for g in tokens + [" ".join(p) for p in itertools.pairwise(tokens)]
+                         if (c := self._column(g)) is not None)
+        cols = np.array(sorted(counts), dtype=np.int64)
+        weights = np.array([counts[c] for c in cols], dtype=np.float64)
+        np.log(weights, weights)
+        weights += 1.0
+        weights *= self.idf[cols]
+        total = 0.0
+        for v in weights:  # in column order, as sklearn's row normalisation sums
+            total += v * v
+        if total:
+            weights /= math.sqrt(total)
+        return cols, weights
+
+    def scores(self, text: str) -> np.ndarray:
+        """TF-IDF cosine of ``text`` to every passage (float64; 0 where no term is shared)."""
+        out = np.zeros(self.n_rows)
+        cols, weights = self.query(text)
+        if not len(cols):
+            return out
+        spans = [np.arange(self.starts[c], self.starts[c + 1]) for c in cols]
+        sel = np.concatenate(spans)
+        rows, slots = self.rows[sel], self.slots[sel]
+        products = self.values[sel] * np.repeat(weights, [len(s) for s in spans])
+        order = np.lexsort((slots, rows))
+        rows, products = rows[order], products[order]
+        first = np.r_[True, rows[1:] != rows[:-1]]
+        nth = np.arange(len(rows)) - np.maximum.accumulate(np.where(first, np.arange(len(rows)), 0))
+        for k in range(int(nth.max()) + 1):  # each row's products added in its stored order, from 0
+            pick = nth == k
+            out[rows[pick]] += products[pick]
+        return out
+
+    def save(self, folder: Path) -> None:
+        from .io import atomic_path, write_text
+
+        write_text("\n".join(self.terms), folder / "terms.txt")
+        with atomic_path(folder / "keywords.npz") as tmp, tmp.open("wb") as fh:
+            np.savez(fh, idf=self.idf, starts=self.starts, rows=self.rows, slots=self.slots, values=self.values,
+                     n_rows=np.array(self.n_rows), stop_words=np.array(sorted(self.stop_words)))
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex:
+        text = (folder / "terms.txt").read_text(encoding="utf-8")
+        with np.load(folder / "keywords.npz") as z:
+            return cls(text.split("\n") if text else [], z["idf"], frozenset(z["stop_words"].tolist()), z["starts"],
+                       z["rows"], z["slots"], z["values"], int(z["n_rows"]))
 
 
 @dataclass
 class SearchIndex:
-    """Passages (table topic_passages plus ``passage_key``), their unit embeddings, those of their
-    context windows (analysis.themes.tagging.context_vectors), a TF-IDF matrix of their words and
-    the episodes table."""
+    """Passages (table topic_passages, or search_passages, with ``passage_key``), their unit
+    embeddings, those of their context windows (analysis.themes.tagging.context_vectors), their
+    :class:`KeywordIndex` and the episodes table (show, published, video_id)."""
 
     passages: pd.DataFrame
     vectors: np.ndarray
-    vectorizer: object
-    tfidf: object
-    episodes: pd.DataFrame
     context: np.ndarray
+    keywords: KeywordIndex
+    episodes: pd.DataFrame
 
 
 def build_index(tables: dict[str, pd.DataFrame] | None = None) -> SearchIndex:
@@ -48,15 +198,70 @@ def build_index(tables: dict[str, pd.DataFrame] | None = None) -> SearchIndex:
 
 def index_passages(passages: pd.DataFrame, vectors: np.ndarray, episodes: pd.DataFrame) -> SearchIndex:
     """A :class:`SearchIndex` of ``passages`` (table topic_passages) with their unit ``vectors``."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     from .themes.tagging import context_vectors, passage_keys
 
     passages = passages.assign(passage_key=passage_keys(passages)).reset_index(drop=True)
-    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2), min_df=1)
-    tfidf = vectorizer.fit_transform(passages["text"]) if len(passages) else None
     context = context_vectors(passages["episode_id"].to_numpy(), vectors) if len(passages) else vectors
-    return SearchIndex(passages, vectors, vectorizer, tfidf, episodes, context)
+    return SearchIndex(passages, vectors, context, KeywordIndex.fit(passages["text"].tolist()), episodes)
+
+
+def _index_folder() -> Path:
+    return config.PROCESSED / INDEX_DIR
+
+
+def source_key() -> str:
+    """What a stored index was built from: the passage and episode tables in data/processed
+    (their bytes), the embedding model and INDEX_FORMAT."""
+    from .io import content_hash
+
+    files = [config.PROCESSED / "topic_passages.parquet", config.PROCESSED / "episodes.parquet"]
+    return content_hash(*(p.read_bytes() if p.exists() else b"" for p in files), config.EMBEDDING_MODEL,
+                        str(INDEX_FORMAT))
+
+
+def save_index(index: SearchIndex, key: str, folder: Path | None = None) -> None:
+    """Store ``index`` in ``folder`` (default data/processed/search_index): the passages (table
+    search_passages), the passage and context vectors (.npy), the keyword index, and ``key``
+    (:func:`source_key`) with the model name in index.json, written last."""
+    from .io import atomic_path, write_json, write_table
+
+    folder = Path(folder or _index_folder())
+    write_table(index.passages, SEARCH_PASSAGES, folder / "passages.parquet")
+    for name, array in (("vectors", index.vectors), ("context", index.context)):
+        with atomic_path(folder / f"{name}.npy") as tmp, tmp.open("wb") as fh:
+            np.save(fh, np.asarray(array))  # as computed (context vectors are float64): the same scores
+    index.keywords.save(folder)
+    write_json({"key": key, "model": config.EMBEDDING_MODEL, "format": INDEX_FORMAT, "passages": len(index.passages)},
+               folder / "index.json")
+
+
+def load_index(folder: Path | None = None, key: str | None = None) -> SearchIndex | None:
+    """The index stored by :func:`save_index`, with the episodes of data/processed; None when there
+    is none, or it was built from other tables or another model than now (``key``: default
+    :func:`source_key`)."""
+    import json
+
+    folder = Path(folder or _index_folder())
+    try:
+        meta = json.loads((folder / "index.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if meta.get("key") != (key or source_key()):
+        return None
+    episodes = pd.read_parquet(config.PROCESSED / "episodes.parquet", columns=["episode_id", "show", "published", "video_id"])
+    return SearchIndex(pd.read_parquet(folder / "passages.parquet"), np.load(folder / "vectors.npy"),
+                       np.load(folder / "context.npy"), KeywordIndex.load(folder), episodes)
+
+
+def current_index() -> SearchIndex:
+    """The stored index when it matches data/processed, else one built now (the `index` stage
+    stores it; ``make index``), saying so on stderr."""
+    index = load_index()
+    if index is None:
+        print(f"note: no current search index in {_index_folder()} (run `make index` to store one): "
+              "building it now", file=sys.stderr)
+        index = build_index()
+    return index
 
 
 def clock(seconds, estimated: bool) -> str:
@@ -85,7 +290,8 @@ def search(index: SearchIndex, query: str, speaker: str | None = None, episode: 
     1 - a) and the keyword rank (TF-IDF cosine, fused with weight w; passages sharing no word are
     not ranked by it). ``weights`` = (a, w), default (config.SEARCH_PASSAGE_WEIGHT,
     config.SEARCH_KEYWORD_WEIGHT). ``speaker``: a name or id (case-insensitive, a part of the
-    name is enough); ``episode``: an episode id or a unique prefix of one."""
+    name is enough); ``episode``: an episode id or a unique prefix of one; ``query_vector``: the
+    query's unit embedding (default :func:`analysis.query_encoder.embed_query`)."""
     a, w = weights or (config.SEARCH_PASSAGE_WEIGHT, config.SEARCH_KEYWORD_WEIGHT)
     p = index.passages
     keep = np.ones(len(p), dtype=bool)
@@ -98,11 +304,11 @@ def search(index: SearchIndex, query: str, speaker: str | None = None, episode: 
     if not keep.any() or not query.strip():
         return _results(p.iloc[[]], index.episodes, np.array([]), np.array([]), np.array([]))
     if query_vector is None:
-        from .embeddings import embed
+        from .query_encoder import embed_query
 
-        query_vector = embed([query], use_cache=False)[0]
+        query_vector = embed_query(query)
     semantic = a * (index.vectors @ query_vector) + (1 - a) * (index.context @ query_vector)
-    keyword = (index.tfidf @ index.vectorizer.transform([query]).T).toarray().ravel()
+    keyword = index.keywords.scores(query)
     sem_rank, kw_rank = _ranks(semantic, keep), _ranks(keyword, keep & (keyword > 0))
     fused = 1 / (RRF_K + sem_rank) + w / (RRF_K + kw_rank)
     best = np.lexsort((np.arange(len(p)), -fused))[:min(top, int(keep.sum()))]
@@ -155,49 +361,69 @@ def load_queries(path: Path | None = None, missing_ok: bool = False) -> list[dic
     return queries
 
 
+def _recall_row(q: dict, hits: pd.DataFrame, known: set[str], k: int) -> dict:
+    """Recall@k of one query's ``hits`` (search results) against its relevant passage keys."""
+    relevant = set(q["relevant"])
+    found = relevant & set(hits["passage_key"])
+    return {"query": q["query"], "relevant": len(relevant), "found": len(found),
+            "recall": len(found) / min(k, len(relevant)), "missing_keys": len(relevant - known),
+            "first_hit_rank": next((r for r, key in zip(hits["rank"], hits["passage_key"]) if key in relevant), None)}
+
+
+def _query_vectors(queries: list[dict], vectors: np.ndarray | None, use_cache: bool = False) -> np.ndarray:
+    from .embeddings import embed
+
+    return embed([q["query"] for q in queries], use_cache=use_cache) if vectors is None else vectors
+
+
 def recall_at(index: SearchIndex, queries: list[dict], k: int = 5, vectors: np.ndarray | None = None,
               weights: tuple[float, float] | None = None) -> tuple[pd.DataFrame, float]:
     """Per query: relevant passages found in the top ``k`` / min(k, relevant); and the mean.
     Relevant keys absent from the index are reported (they count as not found). ``vectors``:
     the queries' embeddings when already at hand (default: encode them, cache untouched);
     ``weights``: as for :func:`search`."""
-    from .embeddings import embed
-
-    if vectors is None:
-        vectors = embed([q["query"] for q in queries], use_cache=False)
+    vectors = _query_vectors(queries, vectors)
     known = set(index.passages["passage_key"])
-    rows = []
-    for q, v in zip(queries, vectors):
-        hits = search(index, q["query"], q.get("speaker"), q.get("episode"), top=k, query_vector=v, weights=weights)
-        relevant = set(q["relevant"])
-        found = relevant & set(hits["passage_key"])
-        rows.append({"query": q["query"], "relevant": len(relevant), "found": len(found),
-                     "recall": len(found) / min(k, len(relevant)), "missing_keys": len(relevant - known),
-                     "first_hit_rank": next((r for r, key in zip(hits["rank"], hits["passage_key"]) if key in relevant), None)})
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame([_recall_row(q, search(index, q["query"], q.get("speaker"), q.get("episode"), top=k,
+                                             query_vector=v, weights=weights), known, k)
+                       for q, v in zip(queries, vectors)])
     return df, float(df["recall"].mean()) if len(df) else 0.0
 
 
-def measured_recall_note(index: SearchIndex, k: int = 5) -> str:
-    """:func:`recall_note` for the hand-written queries of config.ANNOTATIONS on ``index``;
-    "not measured" when there is no query file."""
-    queries = load_queries(missing_ok=True)
-    if not queries:
-        return (f"**Search was not measured on this corpus**: there are no hand-written queries "
-                f"({config.ANNOTATIONS / QUERIES} is missing).")
-    return recall_note(recall_at(index, queries, k)[0], k)
+def query_tables(index: SearchIndex, queries: list[dict], k: int = EXAMPLE_K,
+                 vectors: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
+    """Tables search_queries (recall@k of each hand-written query) and search_results (its top
+    ``k``), for the `index` stage. ``vectors``: the queries' embeddings (default: through the
+    embedding cache, so a rerun does no model work)."""
+    vectors = _query_vectors(queries, vectors, use_cache=True)
+    known = set(index.passages["passage_key"])
+    rows, results = [], []
+    for i, (q, v) in enumerate(zip(queries, vectors)):
+        hits = search(index, q["query"], q.get("speaker"), q.get("episode"), top=k, query_vector=v)
+        rows.append({"query_id": i, "speaker": q.get("speaker"), "episode": q.get("episode"),
+                     **_recall_row(q, hits, known, k)})
+        results.append(hits.assign(query_id=i, relevant=hits["passage_key"].isin(set(q["relevant"]))))
+    queries_df = pd.DataFrame(rows, columns=SEARCH_QUERIES.column_names)
+    results_df = pd.concat(results, ignore_index=True) if results else SEARCH_RESULTS.empty()
+    return {SEARCH_QUERIES.name: SEARCH_QUERIES.conform(queries_df),
+            SEARCH_RESULTS.name: SEARCH_RESULTS.conform(results_df[SEARCH_RESULTS.column_names])}
 
 
 def measured_queries(per_query: pd.DataFrame) -> pd.DataFrame:
-    """The rows of :func:`recall_at` whose query has at least one relevant passage in this corpus
-    (the others were written for episodes that are not in it, and measure nothing here)."""
+    """The rows of :func:`recall_at` (or table search_queries) whose query has at least one
+    relevant passage in this corpus (the others were written for episodes that are not in it,
+    and measure nothing here)."""
     return per_query[per_query["missing_keys"] < per_query["relevant"]] if len(per_query) else per_query
 
 
-def recall_note(per_query: pd.DataFrame, k: int = 5) -> str:
-    """One sentence (Markdown) on recall@k of ``recall_at``'s queries, over those with at least one
-    relevant passage in this corpus; "not measured on this corpus" when there is none (the
-    hand-written queries name passages of the seed episodes)."""
+def recall_note(per_query: pd.DataFrame, k: int = EXAMPLE_K) -> str:
+    """One sentence (Markdown) on recall@k of ``recall_at``'s queries (or table search_queries),
+    over those with at least one relevant passage in this corpus; "not measured on this corpus"
+    when there is no query (no query file) or none of them has one (the hand-written queries
+    name passages of the seed episodes)."""
+    if per_query.empty:
+        return (f"**Search was not measured on this corpus**: there are no hand-written queries "
+                f"({config.ANNOTATIONS / QUERIES} is missing).")
     measured = measured_queries(per_query)
     if measured.empty:
         return (f"**Search was not measured on this corpus**: none of the passages that the {len(per_query)} "
@@ -216,10 +442,7 @@ def cross_validated_recall(index: SearchIndex, queries: list[dict], k: int = 5,
     on the other queries, and its recall@k with them; returns the mean of those held-out
     recalls and the grid's recall@k over all queries (columns passage_weight, keyword_weight,
     recall)."""
-    from .embeddings import embed
-
-    if vectors is None:
-        vectors = embed([q["query"] for q in queries], use_cache=False)
+    vectors = _query_vectors(queries, vectors)
     per = np.array([recall_at(index, queries, k, vectors, wt)[0]["recall"].to_numpy() for wt in WEIGHT_GRID]).T
     held_out = [per[i, int(np.argmax(np.delete(per, i, axis=0).mean(axis=0)))] for i in range(len(queries))]
     grid = pd.DataFrame({"passage_weight": [a for a, _ in WEIGHT_GRID], "keyword_weight": [w for _, w in WEIGHT_GRID],
@@ -228,20 +451,38 @@ def cross_validated_recall(index: SearchIndex, queries: list[dict], k: int = 5,
 
 
 def main_search(args) -> int:
-    """``python -m analysis search "QUERY" [--speaker NAME] [--episode ID] [--top N]``."""
-    index = build_index()
-    print(format_results(search(index, args.query, args.speaker, args.episode, args.top)))
-    return 0
+    """``python -m analysis search ["QUERY"] [--speaker NAME] [--episode ID] [--top N]``: the
+    stored index (:func:`current_index`) and the query embedded by :mod:`analysis.query_encoder`;
+    without a query, one query per line of standard input until its end, each answered in turn."""
+    from .query_encoder import query_encoder
+
+    index, encode = current_index(), query_encoder()
+
+    def answer(query: str) -> None:
+        print(format_results(search(index, query, args.speaker, args.episode, args.top, encode(query))), flush=True)
+
+    if args.query is not None:
+        answer(args.query)
+        return 0
+    prompt = sys.stdin.isatty()
+    while True:
+        if prompt:
+            print("query> ", end="", file=sys.stderr, flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        if line.strip():
+            answer(line.strip())
+            print(flush=True)
 
 
 def main_evaluate_search(args) -> int:
     """``python -m analysis evaluate-search [--k 5]``: recall@k on data/annotations/search.queries.yaml."""
-    from .embeddings import embed
     from .io import write_json
 
-    index = build_index()
+    index = current_index()
     queries = load_queries()
-    vectors = embed([q["query"] for q in queries], use_cache=False)
+    vectors = _query_vectors(queries, None)
     df, mean = recall_at(index, queries, args.k, vectors)
     for r in df.itertuples():
         first = "-" if r.first_hit_rank is None or pd.isna(r.first_hit_rank) else int(r.first_hit_rank)

@@ -57,6 +57,7 @@ def _corpus_inputs() -> list[Path]:
     """The catalog, the glossary, the speaker references and every file under data/ that is
     not derived or another stage's lexicon."""
     skip = {config.PROCESSED, config.INTERIM, config.CACHE, config.ANNOTATIONS, config.THEMES, config.THEME_MODEL,
+            config.PAIR_THRESHOLD,
             config.ENTITY_ALIASES, config.LLM_ENRICHMENTS.parent}
     data = [p for p in sorted(config.DATA.iterdir()) if p not in skip] if config.DATA.is_dir() else []
     refs = sorted(config.ANNOTATIONS.glob("*.speakers.tsv")) if config.ANNOTATIONS.is_dir() else []
@@ -87,6 +88,10 @@ STAGES: dict[str, Stage] = {
     "entities": Stage(lambda: _processed(*CORPUS_TABLES, *TOPIC_TABLES)
                       + [config.ENTITY_ALIASES, config.ANNOTATIONS / "entities.top30.tsv"], ALL_CODE,
                       lambda: [config.PROCESSED]),
+    # the search index, query results and passage pairs: passages, talk time, the hand-written queries
+    "index": Stage(lambda: _processed(*CORPUS_TABLES, *TOPIC_TABLES, "talktime_speakers")
+                   + [config.ANNOTATIONS / "search.queries.yaml", config.PAIR_THRESHOLD], ALL_CODE,
+                   lambda: [config.PROCESSED]),
     "enrich": Stage(lambda: _processed(*CORPUS_TABLES, *TOPIC_TABLES) + [config.LLM_ENRICHMENTS], ALL_CODE,
                     lambda: [config.PROCESSED], ok=(0, 1), env=("OPENAI_API_KEY", "OPENAI_BASE_URL")),
     "notebooks": Stage(lambda: [config.ROOT / "notebooks", config.PROCESSED, config.ANNOTATIONS], ALL_CODE,

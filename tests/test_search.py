@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.search import SearchIndex, build_index, clock, index_passages, load_queries, search
+from analysis.search import SearchIndex, build_index, clock, format_results, index_passages, load_queries, search
 from analysis.topics.passages import make_passages
 
 TEXTS = [
@@ -119,14 +119,154 @@ def test_recall_note_leaves_out_queries_whose_passages_are_elsewhere():
 
 
 def test_a_corpus_without_a_query_file_is_not_measured(tmp_path, monkeypatch):
-    """A maintainer's own archive has no data/annotations/search.queries.yaml: notebook 04 and the
-    site say search was not measured instead of failing."""
-    from analysis import config
-    from analysis.search import load_queries, measured_recall_note
+    """A maintainer's own archive has no data/annotations/search.queries.yaml: the index stage writes
+    empty query tables, and notebook 04 and the site say search was not measured instead of failing."""
+    from analysis.search import query_tables, recall_note
 
     monkeypatch.setattr(config, "ANNOTATIONS", tmp_path)
     assert load_queries(missing_ok=True) == []
     with pytest.raises(FileNotFoundError):
         load_queries()
-    note = measured_recall_note(index=None)
+    tables = query_tables(_fake_index(), [], vectors=np.zeros((0, 4), dtype=np.float32))
+    assert all(df.empty for df in tables.values()) and set(tables) == {"search_queries", "search_results"}
+    note = recall_note(tables["search_queries"])
     assert note.startswith("**Search was not measured on this corpus**") and "search.queries.yaml" in note
+
+
+def test_query_tables_hold_each_querys_recall_and_top_results():
+    from analysis.search import EXAMPLE_K, query_tables, recall_at
+
+    index = _fake_index()
+    queries = [{"query": "price per token", "relevant": ["ep-a@1.0", "elsewhere@3.0"]},
+               {"query": "hiking", "relevant": ["ep-b@1.0"], "episode": "ep-b"}]
+    vectors = np.array([[0, 1, 0, 0], [0, 0, 1, 0]], dtype=np.float32)
+    tables = query_tables(index, queries, vectors=vectors)
+    per_query, results = tables["search_queries"], tables["search_results"]
+    expected = recall_at(index, queries, EXAMPLE_K, vectors)[0]
+    cols = ["query", "relevant", "found", "recall", "missing_keys"]
+    assert per_query[cols].astype(object).values.tolist() == expected[cols].astype(object).values.tolist()
+    assert per_query["recall"].tolist() == [0.5, 1.0] and per_query["missing_keys"].tolist() == [1, 0]
+    assert per_query["episode"].tolist()[1] == "ep-b" and per_query["first_hit_rank"].tolist() == [1, 1]
+    first = results[results["query_id"] == 0]
+    assert first["passage_key"].tolist() == search(index, "price per token", top=EXAMPLE_K,
+                                                   query_vector=vectors[0])["passage_key"].tolist()
+    assert first["relevant"].tolist() == [k == "ep-a@1.0" for k in first["passage_key"]]
+    assert set(results.loc[results["query_id"] == 1, "episode_id"]) == {"ep-b"}  # the query's filter holds
+
+
+def _seed_passages(corpus_tables) -> pd.DataFrame:
+    from analysis.themes.tagging import passage_keys
+
+    passages = make_passages(corpus_tables["utterances"], corpus_tables["episodes"])
+    return passages.assign(passage_key=passage_keys(passages))
+
+
+def _probe_queries(passages: pd.DataFrame) -> list[str]:
+    """The hand-written queries, and words cut from passages (repeated words, stop words, pairs)."""
+    rng = np.random.default_rng(0)
+    words = [t.split() for t in passages["text"].sample(40, random_state=0)]
+    cuts = [" ".join(w[i:i + n]) for w in words for i, n in [(int(rng.integers(0, max(1, len(w) - 12))), 12)]]
+    return [q["query"] for q in load_queries()] + cuts + ["the the and of", "", "Pricing pricing PRICING per token",
+                                                          "zzzz qqqq"]
+
+
+def test_keyword_scores_are_sklearns_bit_for_bit(corpus_tables):
+    """KeywordIndex scores a query without sklearn or scipy; on the seed passages it gives exactly
+    what the fitted TfidfVectorizer and scipy's product give."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from analysis.search import KeywordIndex
+
+    passages = _seed_passages(corpus_tables)
+    vec = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2), min_df=1)
+    tfidf = vec.fit_transform(passages["text"])
+    keywords = KeywordIndex.fit(passages["text"].tolist())
+    for q in _probe_queries(passages):
+        expected = (tfidf @ vec.transform([q]).T).toarray().ravel()
+        assert np.array_equal(keywords.scores(q), expected), q
+    assert KeywordIndex.fit([]).scores("anything").shape == (0,)
+    assert not KeywordIndex.fit(["the and of", "it is"]).scores("the").any()  # only stop words: nothing matches
+
+
+def test_a_stored_index_gives_the_same_results_and_a_stale_one_is_not_read(corpus_tables, tmp_path):
+    from analysis.search import load_index, save_index
+
+    passages = _seed_passages(corpus_tables).drop(columns="passage_key")
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(len(passages), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = index_passages(passages, vectors, corpus_tables["episodes"])
+    save_index(index, "key-1", tmp_path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(config, "PROCESSED", tmp_path)
+        corpus_tables["episodes"].to_parquet(tmp_path / "episodes.parquet")
+        stored = load_index(tmp_path, key="key-1")
+        assert load_index(tmp_path, key="key-2") is None and load_index(tmp_path / "none", key="key-1") is None
+    def same(a: pd.DataFrame, b: pd.DataFrame) -> None:  # values, not storage types (parquet reads strings back)
+        assert a.astype(object).where(a.notna(), None).values.tolist() == b.astype(object).where(b.notna(), None).values.tolist()
+
+    for k, q in enumerate(_probe_queries(passages)[:30]):
+        same(search(stored, q, top=10, query_vector=vectors[k]), search(index, q, top=10, query_vector=vectors[k]))
+    filtered = dict(speaker="sherwin", episode="lenny", top=5, query_vector=vectors[0])
+    same(search(stored, "API", **filtered), search(index, "API", **filtered))
+
+
+@pytest.mark.slow
+def test_the_numpy_query_encoder_matches_the_model_and_search_returns_the_same(corpus_tables):
+    """Queries embedded by analysis.query_encoder (no torch) are within 1e-6 of the model's
+    vectors, and every hand-written query gets the same results, rank for rank, as with the
+    model's vector (what `search` returned before the numpy encoder)."""
+    from analysis.embeddings import embed
+    from analysis.query_encoder import NumpyBert, embed_query, query_encoder
+
+    assert isinstance(query_encoder(), NumpyBert)  # the default model is covered
+    passages = _seed_passages(corpus_tables)
+    texts = _probe_queries(passages)[:40] + passages["text"].sample(60, random_state=0).tolist()
+    texts.append(" ".join(passages["text"].iloc[:8]))  # longer than the model's 256 tokens: cut as the model cuts
+    model = embed(texts, use_cache=False)
+    mine = np.vstack([embed_query(t) for t in texts])
+    assert np.abs(model - mine).max() < 1e-6
+    index = index_passages(passages.drop(columns="passage_key"), embed(passages["text"].tolist()),
+                           corpus_tables["episodes"])
+    for q in load_queries():
+        before = search(index, q["query"], q.get("speaker"), q.get("episode"), top=10,
+                        query_vector=embed([q["query"]], use_cache=False)[0])
+        now = search(index, q["query"], q.get("speaker"), q.get("episode"), top=10)
+        assert now["passage_key"].tolist() == before["passage_key"].tolist(), q["query"]
+        assert now["keyword"].equals(before["keyword"])
+        assert np.allclose(now["semantic"], before["semantic"], atol=1e-6)
+
+
+HEAVY = ("torch", "sentence_transformers", "transformers", "sklearn", "scipy", "plotly", "bertopic", "umap",
+         "spacy", "hdbscan")
+
+
+def test_the_search_command_reads_the_stored_index_without_heavy_imports(corpus_tables, tmp_path):
+    """`search` with no query answers each line of standard input from the stored index; it imports
+    no model library (the query is embedded in numpy), nor plotly, sklearn or scipy."""
+    import os
+    import subprocess
+    import sys
+
+    from analysis.search import save_index, source_key
+
+    passages = _seed_passages(corpus_tables).drop(columns="passage_key")
+    passages.to_parquet(tmp_path / "topic_passages.parquet")
+    corpus_tables["episodes"].to_parquet(tmp_path / "episodes.parquet")
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(len(passages), 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(config, "PROCESSED", tmp_path)
+        index = index_passages(passages, vectors, corpus_tables["episodes"])
+        save_index(index, source_key(), tmp_path / "search_index")
+    code = ("import sys; from analysis.__main__ import main; rc = main(['search', '--top', '2']); "
+            f"print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))); sys.exit(rc)")
+    run = subprocess.run([sys.executable, "-c", code], input="structured outputs and JSON\n\nfine-tuning a model\n",
+                         capture_output=True, text=True, env={**os.environ, "PODLENS_PROCESSED": str(tmp_path)},
+                         cwd=config.ROOT, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "HEAVY []" in run.stdout and "building it now" not in run.stderr
+    expected = "".join(format_results(search(index, q, top=2)) + "\n\n"
+                       for q in ("structured outputs and JSON", "fine-tuning a model"))  # the blank line is skipped
+    assert run.stdout == expected + "HEAVY []\n"

@@ -1,13 +1,13 @@
 """The Themes page and each episode's Themes section, generated from the theme and entity
 tables (analysis.themes, analysis.entities): charts, prose whose every count and name comes
 from the tables, the tagger's measured precision and recall, the same person across episodes
-with their most similar passage pairs, and search results from :func:`analysis.search.search`.
-Both parts return nothing when the theme tables are absent."""
+with the passage pairs where they make the same point twice, and search examples: all read from
+the tables of the theme, entity and index stages (nothing is computed here). Both parts return
+nothing when the theme tables are absent."""
 from __future__ import annotations
 
 import pandas as pd
 
-from .. import config
 from ..figures import themes as figures
 from ..figures.export import to_html
 from ..figures.palette import name_colors
@@ -139,43 +139,62 @@ def _across(data: SiteData, names: list[str]) -> str:
 
 
 def _people(data: SiteData) -> str:
-    """Every person the catalog lists in more than one episode: talk share and leading themes
-    per episode (generated prose), a chart, and their most similar passage pairs."""
-    from ..compare import compare, recurring_people
+    """Every person the catalog lists in more than one episode (table person_episodes): talk
+    share and leading themes per episode (generated prose), a chart, and the passage pairs in
+    which they make the same point twice (table passage_pairs)."""
+    from ..compare import wide_shares
 
-    if not data.has("themes_per_speaker") or not data.has("speakers"):
+    if not data.has("themes_per_speaker") or not data.has("person_episodes"):
         return ""
+    people, pairs = data["person_episodes"], data["passage_pairs"] if data.has("passage_pairs") else None
     out = ""
-    for person in recurring_people(data["speakers"]).itertuples():
-        c = compare(person.speaker_id, data.tables)
-        mine = data["themes_per_speaker"].query("speaker_id == @person.speaker_id")
+    for sid, eps in people.groupby("speaker_id", sort=True):
+        eps = eps.sort_values(["published", "episode_id"], kind="stable")
+        person = eps["name"].iloc[0]
+        mine = data["themes_per_speaker"].query("speaker_id == @sid")
         parts = []
-        for e in c.episodes.itertuples():
+        for e in eps.itertuples():
             lead = _shares(mine[mine["episode_id"] == e.episode_id])
             parts.append(f"in {link(rel(PAGE, episode_page(e.episode_id)), data.names.get(e.episode_id, e.episode_id))} "
-                         f"({date(e.published)}) {esc(person.name)} holds {pct(e.talk_share)} of the talk"
+                         f"({date(e.published)}) {esc(person)} holds {pct(e.talk_share)} of the talk"
                          + (f" and talks most about {lead}" if lead else ""))
         sentence = _listing(parts)
         text = f"<p>{sentence[:1].upper()}{sentence[1:]}."
-        if len(c.themes.columns) > 1 and len(c.themes):
-            spread = (c.themes.max(axis=1) - c.themes.min(axis=1)).sort_values(ascending=False)
+        shares = wide_shares(mine, "theme", eps["episode_id"].tolist())
+        if len(shares.columns) > 1 and len(shares):
+            spread = (shares.max(axis=1) - shares.min(axis=1)).sort_values(ascending=False)
             t = spread.index[0]
             text += (f" The theme that differs most between episodes is {esc(t)}: "
-                     + _listing([f"{pct(c.themes.at[t, e])} in {esc(data.names.get(e, e))}" for e in c.themes.columns]) + ".")
-        fig = figures.themes_of_person(data["themes_per_speaker"], person.speaker_id, data.names)
-        out += f"### {md(person.name)}\n\n" + raw(text + "</p>" + to_html(fig, height=fig.layout.height)
-                                                   + _pairs(data, c))
+                     + _listing([f"{pct(shares.at[t, e])} in {esc(data.names.get(e, e))}" for e in shares.columns]) + ".")
+        fig = figures.themes_of_person(data["themes_per_speaker"], sid, data.names)
+        own = pairs[pairs["speaker_id"] == sid] if pairs is not None else None
+        out += f"### {md(person)}\n\n" + raw(text + "</p>" + to_html(fig, height=fig.layout.height)
+                                              + _pairs(data, person, own))
     return out
 
 
-def _pairs(data: SiteData, c) -> str:
-    if c.pairs.empty:
+def _pairs(data: SiteData, person: str, pairs: pd.DataFrame | None) -> str:
+    """The person's most similar passage pairs that are the same point said twice (column
+    same_point: similarity at or above the measured threshold), or a line saying none was found."""
+    if pairs is None or pairs.empty:
         return ""
-    html = (f"<p><strong>Where {esc(c.person)} says much the same thing twice</strong>: the passage pairs across "
-            "episodes closest in meaning (cosine similarity of their embeddings; each passage used once).</p>")
-    for r in c.pairs.sort_values("similarity", ascending=False).head(PAIRS_SHOWN).itertuples():
+    same = pairs[pairs["same_point"]].sort_values("similarity", ascending=False, kind="stable")
+    measured = data.evaluations.get("pair_evaluation") or {}
+    cv = measured.get("cv") or {}
+    threshold = measured.get("threshold")
+    how = "" if threshold is None else (
+        f" (similarity of their embeddings at least {threshold:.2f}"
+        + (f"; on {measured['pairs']} pairs of passages read by hand, each show's pairs judged with the level set "
+           f"on the other shows, {pct(cv['precision'])} of the pairs at or above it make the same point and it finds "
+           f"{pct(cv['recall'])} of those that do" if cv else "") + ")")
+    if same.empty:
+        return (f"<p><strong>No repeated claim was found</strong>: no two of {esc(person)}'s passages in different "
+                f"episodes are close enough in meaning to be the same point said twice{how}.</p>")
+    html = (f"<p><strong>Where {esc(person)} says much the same thing twice</strong>: passage pairs across episodes "
+            f"close enough in meaning to be the same point{how}; each passage used once.</p>")
+    for r in same.head(PAIRS_SHOWN).itertuples():
         sides = [_passage_quote(data, PAGE, getattr(r, f"episode_id_{s}"), getattr(r, f"passage_key_{s}"),
-                                getattr(r, f"quote_{s}"), c.person, data.names.get(getattr(r, f"episode_id_{s}")))
+                                getattr(r, f"quote_{s}"), person, data.names.get(getattr(r, f"episode_id_{s}")))
                  for s in ("a", "b")]
         html += (f'<div class="quote-pair"><p class="muted">similarity {r.similarity:.2f}</p>'
                  f'<div class="pair">{sides[0]}{sides[1]}</div></div>')
@@ -219,18 +238,14 @@ def _entities(data: SiteData) -> str:
 
 
 def _search_examples(data: SiteData) -> str:
-    """Results of :func:`analysis.search.search` for the first hand-written queries, and its
-    recall@5 over those whose passages are in this corpus (query embeddings cached: a rebuild does no model work)."""
-    from ..embeddings import embed
-    from ..search import QUERIES, build_index, load_queries, measured_queries, recall_at, search
+    """The results of search for the first hand-written queries and its recall@5 over those whose
+    passages are in this corpus (tables search_queries and search_results, the `index` stage)."""
+    from ..search import measured_queries
 
-    path = config.ANNOTATIONS / QUERIES
-    if not path.exists():
+    if not data.has("search_queries") or not data.has("search_results"):
         return ""
-    queries = load_queries(path)
-    index = build_index(data.tables)
-    vectors = embed([q["query"] for q in queries])
-    per_query = measured_queries(recall_at(index, queries, 5, vectors)[0])
+    queries = data["search_queries"].sort_values("query_id")
+    per_query = measured_queries(queries)
     if per_query.empty:
         return ""  # the queries were written for passages of other episodes: nothing to show or measure here
     html = ("<p>Search finds passages by meaning as well as by their words: it ranks every passage by the similarity "
@@ -241,10 +256,11 @@ def _search_examples(data: SiteData) -> str:
             "results, and a "
             f"query finds at least one of them in {pct((per_query['found'] > 0).mean())} of cases. "
             "Some of those queries and what the search returns:</p>")
-    for q, v in list(zip(queries, vectors))[:EXAMPLE_QUERIES]:
-        hits = search(index, q["query"], q.get("speaker"), q.get("episode"), top=EXAMPLE_HITS, query_vector=v)
-        html += f'<p class="query">“{esc(q["query"])}”</p>' + "".join(
-            _passage_quote(data, PAGE, h.episode_id, h.passage_key, h.quote, h.speaker,
+    results = data["search_results"]
+    for q in queries.head(EXAMPLE_QUERIES).itertuples():
+        hits = results[(results["query_id"] == q.query_id) & (results["rank"] <= EXAMPLE_HITS)].sort_values("rank")
+        html += f'<p class="query">“{esc(q.query)}”</p>' + "".join(
+            _passage_quote(data, PAGE, h.episode_id, h.passage_key, h.quote, None if missing(h.speaker) else h.speaker,
                            data.names.get(h.episode_id, h.episode_id)) for h in hits.itertuples())
     return html
 
