@@ -100,6 +100,9 @@ def test_unchanged_inputs_run_nothing_and_changes_rerun_the_right_stages(project
     assert calls == ["evaluate-topics"]
 
 
+STAGES = ("corpus", "speakers", "topics", "evaluate-topics", "index")
+
+
 def _tables(names):
     return {n: pd.read_parquet(config.PROCESSED / f"{n}.parquet") for n in names}
 
@@ -109,27 +112,33 @@ def test_adding_an_episode_changes_no_other_episode_and_fits_nothing(project, mo
     """A synthetic archive of four 15-minute episodes, built by the command line; a fifth is
     added: its passages are assigned to the stored model's topics (no fit, no evaluation) and
     every table row of the first four is as before."""
+    from analysis import embeddings
     from analysis.topics import evaluate, model
 
     monkeypatch.setattr(config, "ANNOTATIONS", Path(__file__).resolve().parent.parent / "data" / "annotations")
     ids = scale.generate(project, 4, minutes=15)
     evaluations = []
     monkeypatch.setattr(evaluate, "main_evaluate_topics", lambda args: evaluations.append(1) or 0)
-    for stage in ("corpus", "topics", "evaluate-topics"):
+    for stage in STAGES:
         assert cli.main([stage]) == 0
     assert evaluations == [1]
     per_episode = ["episodes", "speakers", "utterances", "chapters", "topic_passages", "topic_assignments",
                    "topics_per_episode", "topics_per_speaker", "topics_over_time"]
-    before = _tables(per_episode + ["topics"])
+    before = _tables(per_episode + ["topics", "person_episodes"])
+    assert before["person_episodes"].empty  # four shows, four hosts: nobody recurs yet
     version = before["topic_assignments"]["model_version"].iloc[0]
     assert (before["topic_assignments"]["assigned_by"] == "fit").all() and before["topics"]["topic_id"].max() >= 1
 
     new = scale.generate(project, 6, minutes=15, start=5)  # episode 5 (Rev format); 4 is a plain block
     monkeypatch.setattr(model, "fit", lambda *a, **kw: pytest.fail("refitted the topic model for one episode"))
-    for stage in ("corpus", "topics", "evaluate-topics"):
+    for stage in STAGES:
+        if stage == "index":  # the new passages were embedded by the topic stage, the queries before
+            monkeypatch.setattr(embeddings, "_encode", lambda *a, **kw: pytest.fail("the index stage encoded texts"))
         assert cli.main([stage]) == 0
     assert evaluations == [1]  # same model version: not evaluated again
     after = _tables(per_episode)
+    pairs = _tables(["passage_pairs"])["passage_pairs"]  # episode 5 is the first show's again: its host recurs
+    assert len(pairs) and set(pairs["episode_id_b"]) == {new[0]} and set(pairs["episode_id_a"]) == {ids[0]}
     for name in per_episode:
         old, now = before[name], after[name]
         now_old = now[now["episode_id"].isin(ids)].reset_index(drop=True)

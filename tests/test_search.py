@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.search import SearchIndex, build_index, clock, format_results, index_passages, load_queries, search
+from analysis.search import (
+    SearchIndex,
+    build_index,
+    clock,
+    format_results,
+    index_passages,
+    load_queries,
+    search,
+)
 from analysis.topics.passages import make_passages
 
 TEXTS = [
@@ -207,7 +215,7 @@ def test_a_stored_index_gives_the_same_results_and_a_stale_one_is_not_read(corpu
 
     for k, q in enumerate(_probe_queries(passages)[:30]):
         same(search(stored, q, top=10, query_vector=vectors[k]), search(index, q, top=10, query_vector=vectors[k]))
-    filtered = dict(speaker="sherwin", episode="lenny", top=5, query_vector=vectors[0])
+    filtered = {"speaker": "sherwin", "episode": "lenny", "top": 5, "query_vector": vectors[0]}
     same(search(stored, "API", **filtered), search(index, "API", **filtered))
 
 

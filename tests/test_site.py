@@ -45,19 +45,21 @@ def word_vectors(texts, **_) -> np.ndarray:
 
 
 def _theme_and_entity_tables(mp) -> None:
-    """The real theme stage (with :func:`word_vectors`) and entity tables from mentions of a few
-    names found by a regular expression (spaCy is not loaded here), into config.PROCESSED."""
+    """The real theme and index stages (with :func:`word_vectors`) and entity tables from mentions
+    of a few names found by a regular expression (spaCy is not loaded here), into config.PROCESSED."""
     from analysis import embeddings
+    from analysis import index as index_stage
     from analysis.corpus import load_corpus
     from analysis.entities.extract import MENTIONS
     from analysis.entities.tables import build_tables
     from analysis.io import write_table
     from analysis.themes import pipeline
 
-    mp.setattr(embeddings, "embed", word_vectors)  # compare and search import it when called
+    mp.setattr(embeddings, "embed", word_vectors)  # the index stage imports it when called
     mp.setattr(pipeline, "embed", word_vectors)
     corpus = load_corpus()
     pipeline.run(tables=corpus)
+    index_stage.run(tables=corpus)  # search examples, recurring people and their passage pairs
     utt = corpus["utterances"][corpus["utterances"]["is_conversation"]]
     rows = [{"episode_id": u.episode_id, "order": u.order, "char_start": m.start(), "entity": m.group(0),
              "label": ENTITY_WORDS[m.group(0)], "text": m.group(0), "source": "alias", "speaker_id": u.speaker_id,
@@ -362,9 +364,9 @@ def test_themes_page_is_generated_from_the_theme_tables_with_charts_and_light(si
     assert f"macro precision is {measured['cv']['macro_precision']:.2f}" in page and "Two readers" in page
     assert page.count('class="plotly-graph-div') >= 3  # themes per episode, per person, top entities
     assert "### Sherwin Wu" in page  # the seeds list one person in two episodes; the prose names them
-    pair = page.split('<div class="quote-pair">')[1]
-    assert pair.count("<blockquote") == 2 and pair.count("../transcripts/") == 0  # themes.qmd is at the top
-    assert re.search(r'href="transcripts/[^"#]+\.html#u\d+"', pair)
+    same = pd.read_parquet(site["processed"] / "passage_pairs.parquet")["same_point"]  # the index stage's
+    assert page.count('<div class="quote-pair">') == min(3, int(same.sum()))
+    assert ("No repeated claim was found" in page) == (not same.any())
     assert page.count('<p class="query">') == min(3, len(load_queries()))
     assert "itables" not in page and "interactive" not in page  # compact tables, not table dumps
     mentions = pd.read_parquet(site["processed"] / "entity_mentions.parquet")
@@ -398,10 +400,8 @@ def test_pages_are_the_same_built_on_workers_or_here_and_across_builds(site, tmp
     """Episode and transcript pages made on two worker processes equal those made in this
     process, byte for byte (figure and table ids come from their content, not chance), and a
     second build writes the same bytes."""
-    from analysis import embeddings
     from analysis.site import build
 
-    monkeypatch.setattr(embeddings, "embed", word_vectors)  # the Themes page's pairs, as in the fixture
     monkeypatch.setattr(build, "PARALLEL_MIN_EPISODES", 1)
     here = build_site(site["processed"], site=tmp_path / "here", notebooks=tmp_path / "none", workers=1)
     there = build_site(site["processed"], site=tmp_path / "there", notebooks=tmp_path / "none", workers=2)
@@ -419,10 +419,8 @@ def test_adding_an_episode_makes_only_its_pages_and_equals_a_build_from_scratch(
     result equals a site built from scratch from the same tables."""
     import json
 
-    from analysis import embeddings
     from analysis.site import pages
 
-    monkeypatch.setattr(embeddings, "embed", word_vectors)  # the Themes page's pairs, as in the fixture
     before = tmp_path / "before"
     before.mkdir()
     for path in site["processed"].iterdir():
@@ -503,13 +501,55 @@ def test_corpus_charts_stay_readable_at_a_hundred_episodes():
 def test_a_recurring_person_without_a_similar_pair_keeps_the_pair_columns(site, monkeypatch):
     """Notebook 04 and the themes page index the pair table by column: a person whose passages are
     all too short to pair (a user's archive) still gets the columns, with no rows."""
-    from analysis import compare, embeddings
+    from analysis import compare
+    from analysis.themes.tagging import passage_keys
+    from analysis.topics.passages import make_passages
 
-    monkeypatch.setattr(embeddings, "embed", word_vectors)
     tables = SiteData(site["processed"]).tables
-    paired = compare.compare("Sherwin Wu", tables)
-    assert len(paired.pairs) and list(paired.pairs.columns) == compare.PAIR_COLUMNS
+    passages = make_passages(tables["utterances"], tables["episodes"])
+    passages = passages.assign(passage_key=passage_keys(passages))
+    vectors = word_vectors(passages["text"].tolist())
+    paired = compare.person_tables(tables, passages, vectors, threshold=0.5)
+    assert len(paired["passage_pairs"]) and set(paired["passage_pairs"]["speaker_id"]) == {"sherwin-wu"}
     monkeypatch.setattr(compare, "MIN_PAIR_WORDS", 10**6)
-    unpaired = compare.compare("Sherwin Wu", tables)
-    assert unpaired.pairs.empty and list(unpaired.pairs.columns) == compare.PAIR_COLUMNS
-    assert unpaired.episodes["episode_id"].tolist() == paired.episodes["episode_id"].tolist()
+    unpaired = compare.person_tables(tables, passages, vectors, threshold=0.5)
+    assert unpaired["passage_pairs"].empty
+    c = compare.compare("Sherwin Wu", dict(tables, **unpaired))
+    assert c.pairs.empty and list(c.pairs.columns) == [*compare.PAIR_COLUMNS, "same_point"]
+    assert c.episodes["episode_id"].tolist() == paired["person_episodes"]["episode_id"].tolist()
+
+
+def test_a_pair_is_shown_only_when_it_is_the_same_point(site):
+    """The Themes page shows a person's passage pairs at or above the measured threshold (column
+    same_point, with the threshold and its precision quoted), and otherwise says that no repeated
+    claim was found, whatever the pairs' similarity."""
+    from analysis.site.themes import themes_page
+
+    data = SiteData(site["processed"])
+    pairs = data["passage_pairs"]
+    measured = data.evaluations["pair_evaluation"]
+    assert len(pairs) and measured["threshold"] == json.loads(config.PAIR_THRESHOLD.read_text())["threshold"]
+    data.tables["passage_pairs"] = pairs.assign(same_point=False, similarity=0.99)
+    none = themes_page(data).body
+    assert "No repeated claim was found" in none and '<div class="quote-pair">' not in none
+    assert f"at least {measured['threshold']:.2f}" in none
+    data.tables["passage_pairs"] = pairs.assign(same_point=[k < 2 for k in range(len(pairs))])
+    some = themes_page(data).body
+    assert some.count('<div class="quote-pair">') == 2 and "No repeated claim" not in some
+    pair = some.split('<div class="quote-pair">')[1]
+    assert pair.count("<blockquote") == 2 and pair.count("../transcripts/") == 0  # themes.qmd is at the top
+    assert re.search(r'href="transcripts/[^"#]+\.html#u\d+"', pair)
+    assert "says much the same thing twice" in some
+
+
+def test_building_the_site_loads_no_model_and_computes_nothing(site, tmp_path):
+    """The site only reads tables: built in a fresh process it imports no model library (torch,
+    sentence-transformers, transformers, BERTopic, UMAP, spaCy)."""
+    code = ("import sys, pathlib; from analysis.site.build import build_site; "
+            f"build_site(pathlib.Path({str(site['processed'])!r}), site=pathlib.Path({str(tmp_path / 'site')!r}), "
+            f"notebooks=pathlib.Path({str(tmp_path / 'none')!r}), workers=1); "
+            "heavy = {'torch', 'sentence_transformers', 'transformers', 'tokenizers', 'bertopic', 'umap', 'spacy'}; "
+            "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & heavy))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "HEAVY []" in run.stdout and (tmp_path / "site" / "themes.qmd").exists()
