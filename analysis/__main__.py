@@ -162,6 +162,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     return main_index(args)
 
 
+def cmd_evaluate_pairs(args: argparse.Namespace) -> int:
+    from .pairs import main_evaluate_pairs
+
+    return main_evaluate_pairs(args)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import main_compare
 
@@ -276,6 +282,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate-search", help="recall@k of search on the hand-written queries")
     p.add_argument("--k", type=int, default=5)
     p.set_defaults(func=cmd_evaluate_search)
+
+    p = sub.add_parser("evaluate-pairs", help="the 'same point' threshold of passage pairs, measured on pairs "
+                       "labelled by hand (leave one show out)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--write", action="store_true", help="store the threshold and its figures in "
+                   "data/pairs.threshold.json (read by the index stage)")
+    p.add_argument("--draft", default=None, metavar="FILE", help="instead, write unlabelled candidate pairs from "
+                   "the Changelog transcripts (PODLENS_CHANGELOG) to FILE, for reading and labelling")
+    p.add_argument("--per-bin", type=int, default=16, help="with --draft: pairs per similarity bin of 0.05")
+    p.add_argument("--precision", type=float, default=0.9, help="the share of shown pairs that must be the same "
+                   "point (default 0.9)")
+    p.set_defaults(func=cmd_evaluate_pairs)
 
     p = sub.add_parser("compare", help="one person across their episodes (no name: list who recurs)")
     p.add_argument("person", nargs="?", default=None)

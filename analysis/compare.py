@@ -112,6 +112,28 @@ def similar_pairs(passages: pd.DataFrame, vectors: np.ndarray, ep_a: str, ep_b: 
     return pd.DataFrame(rows, columns=["similarity", "row_a", "row_b"])
 
 
+def person_pairs(speaker_id: str, episodes: list[str], passages: pd.DataFrame, vectors: np.ndarray,
+                 video: pd.Series) -> list[dict]:
+    """Rows of table passage_pairs (without same_point) for one person: for each two of
+    ``episodes`` (the earlier first), the PAIRS most similar pairs of their passages of at least
+    MIN_PAIR_WORDS words (``passages`` with passage_key and unit ``vectors``; ``video``: video id
+    by episode id, for the links)."""
+    pick = np.flatnonzero(((passages["word_count"] >= MIN_PAIR_WORDS) & (passages["speaker_id"] == speaker_id))
+                          .fillna(False).to_numpy(dtype=bool))
+    own = passages.iloc[pick].reset_index(drop=True)
+    records = own.to_dict("records")
+    rows = []
+    for ep_a, ep_b in itertools.combinations(episodes, 2):
+        for pr in similar_pairs(own, vectors[pick], ep_a, ep_b).itertuples():
+            pa, pb = records[pr.row_a], records[pr.row_b]
+            rows.append({"speaker_id": speaker_id, "similarity": pr.similarity,
+                         **{f"{k}_{s}": v for s, p in (("a", pa), ("b", pb)) for k, v in {
+                             "episode_id": p["episode_id"], "passage_key": p["passage_key"],
+                             "time": clock(p["start_s"], p["time_source"] != "file"),
+                             "url": deep_link(video.get(p["episode_id"]), p["start_s"]), "quote": p["text"]}.items()}})
+    return rows
+
+
 def pair_threshold(path: Path | None = None) -> dict:
     """The stored "same point" threshold and how it was measured (config.PAIR_THRESHOLD, written by
     ``python -m analysis evaluate-pairs --write``): keys threshold, method, pairs, cv, ..."""
@@ -140,24 +162,12 @@ def person_tables(corpus: dict[str, pd.DataFrame], passages: pd.DataFrame, vecto
 
     episodes, talk = corpus[EPISODES.name], corpus[TALK.name]
     video = episodes.set_index("episode_id")["video_id"]
-    long_enough = (passages["word_count"] >= MIN_PAIR_WORDS).to_numpy()
     rows, pairs = [], []
     for person in recurring_people(corpus[SPEAKERS.name]).itertuples():
         mine = talk[talk["speaker_id"] == person.speaker_id][["episode_id", "talk_share", "word_share", "words"]]
         eps = episodes.merge(mine, on="episode_id").sort_values(["published", "episode_id"], kind="stable")
         rows.append(eps.assign(speaker_id=person.speaker_id, name=person.name))
-        pick = np.flatnonzero(long_enough & (passages["speaker_id"] == person.speaker_id).to_numpy())
-        own = passages.iloc[pick].reset_index(drop=True)
-        records = own.to_dict("records")
-        for ep_a, ep_b in itertools.combinations(eps["episode_id"], 2):
-            for pr in similar_pairs(own, vectors[pick], ep_a, ep_b).itertuples():
-                pa, pb = records[pr.row_a], records[pr.row_b]
-                pairs.append({"speaker_id": person.speaker_id, "similarity": pr.similarity,
-                              **{f"{k}_{s}": v for s, p in (("a", pa), ("b", pb)) for k, v in {
-                                  "episode_id": p["episode_id"], "passage_key": p["passage_key"],
-                                  "time": clock(p["start_s"], p["time_source"] != "file"),
-                                  "url": deep_link(video.get(p["episode_id"]), p["start_s"]),
-                                  "quote": p["text"]}.items()}})
+        pairs += person_pairs(person.speaker_id, eps["episode_id"].tolist(), passages, vectors, video)
     people = pd.concat(rows, ignore_index=True) if rows else PERSON_EPISODES.empty()
     pairs_df = pd.DataFrame(pairs, columns=["speaker_id"] + PAIR_COLUMNS)
     pairs_df["same_point"] = pairs_df["similarity"] >= threshold

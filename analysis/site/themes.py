@@ -180,13 +180,15 @@ def _pairs(data: SiteData, person: str, pairs: pd.DataFrame | None) -> str:
         return ""
     same = pairs[pairs["same_point"]].sort_values("similarity", ascending=False, kind="stable")
     measured = data.evaluations.get("pair_evaluation") or {}
-    cv = measured.get("cv") or {}
+    cv, reworded = measured.get("cv") or {}, measured.get("cv_reworded") or {}
     threshold = measured.get("threshold")
     how = "" if threshold is None else (
         f" (similarity of their embeddings at least {threshold:.2f}"
         + (f"; on {measured['pairs']} pairs of passages read by hand, each show's pairs judged with the level set "
            f"on the other shows, {pct(cv['precision'])} of the pairs at or above it make the same point and it finds "
-           f"{pct(cv['recall'])} of those that do" if cv else "") + ")")
+           f"{pct(cv['recall'])} of those that do" if cv else "")
+        + (f", most of them said word for word or a show's opening or closing; of points made again in other words "
+           f"it finds {pct(reworded['recall'])}" if reworded.get("recall") is not None else "") + ")")
     if same.empty:
         return (f"<p><strong>No repeated claim was found</strong>: no two of {esc(person)}'s passages in different "
                 f"episodes are close enough in meaning to be the same point said twice{how}.</p>")
