@@ -19,7 +19,7 @@ two hosts, episodes one or two guests.
 
 The runner writes the archive and its catalog into a project folder (a temporary one unless
 ``--root``) and runs every stage of ``make all`` in its order (corpus, speakers, topics,
-evaluate-topics, themes, entities, enrich, notebooks, site pages and previews; Quarto is not run)
+evaluate-topics, themes, index, entities, enrich, notebooks, site pages and previews; Quarto is not run)
 as ``python -m analysis <stage>`` with ``PODLENS_ROOT`` set to it, so nothing under this
 repository's data/ or site/ is touched; the OpenAI settings are removed, so enrich is off. Three
 scenarios: cold (no caches, no site), a rerun with nothing changed, and a rerun after adding one
@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 WORDS_PER_MINUTE = 160
 # Every stage of `make all`, in the Makefile's order (`make site` then only runs Quarto).
 STAGES = [("corpus", ["corpus", "--quiet"]), ("speakers", ["speakers"]), ("topics", ["topics"]),
-          ("evaluate-topics", ["evaluate-topics"]), ("themes", ["themes"]), ("entities", ["entities"]),
+          ("evaluate-topics", ["evaluate-topics"]), ("themes", ["themes"]), ("index", ["index"]), ("entities", ["entities"]),
           ("enrich", ["enrich"]), ("notebooks", ["notebooks"]), ("site", ["site"])]
 ALLOWED_TO_FAIL = {"evaluate-topics", "enrich"}  # the Makefile goes on after these (`|| echo warning`)
 SUMMARY_LINE = re.compile(r"^(?:corpus: \d+ episodes|topics: \d+ passages|topic model evaluation)")  # shown after a stage's time
