@@ -62,7 +62,8 @@ def summary(out: dict[str, pd.DataFrame], passages: int) -> str:
     people = out[PERSON_EPISODES.name]["speaker_id"].nunique()
     recall = (f"recall@{EXAMPLE_K} {queries['recall'].mean():.2f} on {len(queries)} hand-written queries"
               if len(queries) else "search not measured here (no hand-written query has a passage in this corpus)")
-    return (f"index: {passages} passages indexed for search; {recall}; {people} people in more than one episode, "
+    return (f"index: {passages} passages indexed for search; {recall}; "
+            f"{people} {'person' if people == 1 else 'people'} in more than one episode, "
             f"{len(pairs)} passage pairs, {int(pairs['same_point'].sum())} of them the same point "
             f"(similarity >= {pair_threshold()['threshold']:.2f})")
 

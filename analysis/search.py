@@ -326,9 +326,7 @@ def _results(hits: pd.DataFrame, episodes: pd.DataFrame, fused, semantic, keywor
                      "published": eps.at[r.episode_id, "published"], "speaker": r.speaker if pd.notna(r.speaker) else None,
                      "start_s": r.start_s, "time": clock(r.start_s, est), "time_estimated": bool(est),
                      "url": deep_link(eps.at[r.episode_id, "video_id"], r.start_s), "quote": r.text})
-    cols = ["rank", "score", "semantic", "keyword", "passage_key", "passage_id", "episode_id", "show", "published",
-            "speaker", "start_s", "time", "time_estimated", "url", "quote"]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=[c for c in SEARCH_RESULTS.column_names if c not in ("query_id", "relevant")])
 
 
 def format_results(results: pd.DataFrame, width: int = 400) -> str:
