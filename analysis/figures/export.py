@@ -135,7 +135,7 @@ def site_outputs(nb) -> int:
     (it does for any notebook with a text/html or application/javascript output). Returns how
     many outputs were changed."""
     changed = 0
-    for cell in nb.cells:
+    for cell in (c for c in nb.cells if c.get("cell_type") == "code"):
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if "application/vnd.plotly.v1+json" in data and "text/html" not in data:

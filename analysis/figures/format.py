@@ -20,12 +20,14 @@ TIME_SOURCE_WORDS = {"file": "from the file", "anchor_interpolated": "estimated 
                      "rate_estimated": "estimated from speaking rate", "none": "no time"}
 SPEAKER_SOURCE_WORDS = {"file_label": "named in the file", "catalog_correction": "corrected in the catalog",
                         "introduction": "from an introduction", "reference": "hand-made reference",
-                        "model": "inferred by a text model", "rule": "inferred by a rule", "none": "unknown"}
+                        "model": "inferred from the text", "rule": "inferred by a rule",
+                        "refused": "not attributed (the text cannot tell)", "none": "unknown"}
 FLAG_WORDS = {"nonspeech": "music or sound cue", "hallucination_loop": "ASR loop", "timestamp_regression":
               "time runs backwards", "past_runtime": "past the runtime", "sponsor": "sponsor read",
               "promo": "show promotion", "cold_open": "cold open"}
 
 
+_TAGS = re.compile(r"<[^>]+>")
 _PAGE_SOURCE = re.compile(r"^(?![a-z]+:)([^#]*)\.(?:qmd|ipynb)((?:#.*)?)$")
 
 
@@ -85,34 +87,46 @@ def link(href: str | None, text, cls: str = "", external: bool = False) -> Html:
 
 
 def method_mix(text) -> str:
-    """'model 100%, rule 5%' with the method slugs in words."""
+    """'inferred from the text 90%, inferred by a rule 10%': a method mix with the method slugs
+    in words, and no share where one method is all of it."""
     if missing(text) or not str(text):
         return DASH
     words = {**SPEAKER_SOURCE_WORDS, **TIME_SOURCE_WORDS}
     parts = []
     for part in str(text).split(", "):
         name, _, share = part.rpartition(" ")
-        parts.append(f"{words.get(name, name.replace('_', ' '))} {share}" if name else part)
+        parts.append(f"{words.get(name, name.replace('_', ' '))}{'' if share == '100%' else ' ' + share}" if name else part)
     return ", ".join(parts)
 
 
-STACK_COLUMNS = 5  # tables with this many columns or more show each row as a card on a phone
+STACK_COLUMNS = 4  # tables with this many columns or more show each row as a card on a phone,
+STACK_TEXT = 60  # and so do tables of fewer columns with a cell of this many characters or more;
+# a column holding such a cell is kept wide enough to read (class "wide") on larger screens
 
 
 def table(rows: pd.DataFrame, columns: dict[str, str], numeric: tuple[str, ...] = (), caption: str = "") -> Html:
     """A static table: ``columns`` maps a column of ``rows`` (values already formatted as text
-    or :class:`Html`) to its header in words; ``numeric`` columns align right and never wrap
-    inside a number. Each cell carries its header (``data-label``) for the phone layout."""
+    or :class:`Html`) to its header in words; ``numeric`` columns align right. Each cell carries
+    its header (``data-label``) for the phone layout, where a table of STACK_COLUMNS columns or
+    more (or with long text in three or more) shows each row as a card."""
+    wide = _wide(rows, columns)
+
     def cell(tag: str, c: str, text) -> str:
         label = f' data-label="{esc(columns[c])}"' if tag == "td" else ""
-        return f'<{tag}{" class=num" if c in numeric else ""}{label}>{esc(text)}</{tag}>'
+        cls = " ".join(k for k, on in (("num", c in numeric), ("wide", c in wide)) if on)
+        return f'<{tag}{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}{label}>{esc(text)}</{tag}>'
 
     head = "".join(cell("th", c, h) for c, h in columns.items())
     body = "".join("<tr>" + "".join(cell("td", c, r[c]) for c in columns) + "</tr>" for _, r in rows.iterrows())
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    stack = " stack" if len(columns) >= STACK_COLUMNS else ""
+    stack = " stack" if len(columns) >= STACK_COLUMNS or (len(columns) > 2 and wide) else ""
     return Html(f'<div class="table-wrap{stack}"><table class="table podlens-table">{cap}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{body}</tbody></table></div>")
+
+
+def _wide(rows: pd.DataFrame, columns) -> set[str]:
+    """The columns with a cell of STACK_TEXT characters or more (markup not counted)."""
+    return {c for c in columns if any(len(_TAGS.sub("", str(esc(v)))) >= STACK_TEXT for v in rows[c])}
 
 
 # Display renderers for interactive tables: the data stays numeric (so sorting is right) and
@@ -170,6 +184,10 @@ def interactive_table(rows: pd.DataFrame, columns: dict[str, str], kinds: dict[s
 
     defs = [{"targets": [i], "render": JavascriptFunction(render(c)), "className": "dt-right"}
             for i, c in enumerate(columns) if c in kinds]
+    long_text = _wide(rows, [c for c in columns if c not in kinds])
+    wide = [i for i, c in enumerate(columns) if c in long_text]
+    if wide:
+        defs.append({"targets": wide, "className": "wide"})
     if flags:
         defs.append({"targets": sorted(flags.values()), "visible": False, "searchable": False})
     options = dict(connected=False, allow_html=True, showIndex=False, maxBytes=0, classes="display compact",
@@ -180,6 +198,7 @@ def interactive_table(rows: pd.DataFrame, columns: dict[str, str], kinds: dict[s
         options["layout"] = {"topStart": None, "topEnd": "search", "bottomStart": None, "bottomEnd": None}
     else:
         options["pageLength"] = page_length
+        options["lengthMenu"] = sorted({10, 25, 50, 100, page_length})
     data = data.reset_index(drop=True)
     # the element id from the table itself (itables' default is random): same table, same page bytes
     options["table_id"] = "itables_" + content_hash(data.to_csv(), repr(sorted(options.items(), key=str)))

@@ -56,7 +56,7 @@ def estimated_times(row) -> bool:
 
 
 def _in_ten(accuracy: float) -> str:
-    n = round(float(accuracy) * 10)
+    n = int(float(accuracy) * 10 + 0.5)
     return "nearly every word" if n >= 10 else f"about {n} words in 10"
 
 
@@ -97,10 +97,10 @@ def reader_note(rows: pd.DataFrame, many: int = 4) -> str:
         def where(names: list[str]) -> str:
             return ("every episode" if len(names) == len(per) else
                     f"{len(names)} of {len(per)} episodes" if len(names) > many else _listing(names))
-        if guessed:
+        if guessed:  # named with their accuracy while few, else counted
             named = [f"{r['episode_id']} ({accuracy_words(r) or 'accuracy not measured there'})" for r in guessed]
-            out.append("Who speaks is inferred from the text in " + (
-                where(named) if len(guessed) <= many else where([r["episode_id"] for r in guessed])) + ".")
+            out.append("Who speaks is inferred from the text in "
+                       + (_listing(named) if len(guessed) <= many else where([r["episode_id"] for r in guessed])) + ".")
         if timed:
             out.append(f"Times are estimated in {where(timed)}.")
     if guessed and "talk_share_low" in rows and (rows["talk_share_low"] < rows["talk_share_high"]).any():
@@ -221,24 +221,22 @@ def _named(ids, names: dict[str, str], href: Href | None) -> list:
 
 
 def episodes_table(te: pd.DataFrame, names: dict[str, str], href: Href | None = None) -> Html:
-    """Episodes side by side (table talktime_episodes): shares with their range, talk time,
-    turns, switches, questions, the longest turn and the balance; ``href`` links the names."""
+    """Episodes side by side (table talktime_episodes): the guests' share with its range (the
+    host's is the rest), talk time, switches, questions, the longest turn and the balance;
+    ``href`` links the names."""
     te = guest_from_host(te)
     rows = pd.DataFrame({
         "episode": _named(te["episode_id"], names, href),
         "guest": [share_interval(r, "guest_talk_share") for _, r in te.iterrows()],
-        "host": [share_interval(r, "host_talk_share") for _, r in te.iterrows()],
         "talk": [clock(v, estimated_times(r)) for v, (_, r) in zip(te["talk_s"], te.iterrows())],
-        "turns": [number(v) for v in te["turns"]],
         "switches": [number(v, 1) for v in te["switches_per_5min"]],
         "questions": [number(v) for v in te["questions_per_hour"]],
         "longest": [clock(v, estimated_times(r)) for v, (_, r) in zip(te["longest_turn_s"], te.iterrows())],
         "balance": te["balance_label"]})
     return table(rows, {
-        "episode": "Episode", "guest": "Guest share of talk", "host": "Host share of talk",
-        "talk": "Talk time", "turns": "Turns", "switches": "Switches per 5 min", "questions": "Questions per hour",
-        "longest": "Longest turn", "balance": "Balance"},
-        numeric=("guest", "host", "talk", "turns", "switches", "questions", "longest"))
+        "episode": "Episode", "guest": "Guest share of talk", "talk": "Talk time",
+        "switches": "Speaker switches per 5 min", "questions": "Questions per hour", "longest": "Longest turn",
+        "balance": "Balance"}, numeric=("guest", "talk", "switches", "questions", "longest"))
 
 
 def measured_table(te: pd.DataFrame, names: dict[str, str], href: Href | None = None) -> Html:

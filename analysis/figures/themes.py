@@ -10,9 +10,15 @@ import textwrap
 import pandas as pd
 import plotly.graph_objects as go
 
-from .palette import LEGEND_MAX_EPISODES, QUALITATIVE, ROLE_COLORS, ROLE_ORDER, name_colors
+from .palette import (
+    LEGEND_MAX_EPISODES,
+    QUALITATIVE,
+    ROLE_COLORS,
+    ROLE_ORDER,
+    cell_values,
+    name_colors,
+)
 
-CELL_TEXT_COLUMNS = 12  # a heatmap with at most this many columns prints each cell's value
 TAGS_NOTE = "theme tags made by a model (embeddings + keywords), measured against a hand-labelled sample"
 ENTITY_NOTE = "entities found by spaCy NER and an alias table"
 
@@ -24,10 +30,16 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _episode_labels(df: pd.DataFrame, names: dict[str, str] | None = None) -> dict[str, str]:
-    """episode_id -> 'YYYY-MM show' (or 'YYYY-MM name' with ``names``) for axis labels."""
+    """episode_id -> 'YYYY-MM show' (or 'YYYY-MM name' with ``names``) for hover text."""
     rows = df.drop_duplicates("episode_id")
     return {r.episode_id: (f"{pd.Timestamp(r.published):%Y-%m} " if pd.notna(r.published) else "")
             + str((names or {}).get(r.episode_id, getattr(r, "show", r.episode_id))) for r in rows.itertuples()}
+
+
+def _short(label: str) -> str:
+    """An axis label of :func:`_episode_labels`: 'YYYY-MM show', the guest left to the hover text."""
+    return label.split(": ")[0]
+
 
 
 LABEL_GAP = 0.06  # chapter numbers closer than this share of the time axis are not all written
@@ -109,18 +121,15 @@ def themes_across_episodes(per_episode: pd.DataFrame, names: dict[str, str] | No
     labels = _episode_labels(df, names)
     order = list(dict.fromkeys(df["episode_id"]))
     grid = df.pivot_table(index="theme", columns="episode_id", values="share", sort=False).reindex(columns=order)
-    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_wrap(labels[e], 10) for e in order],
-                               y=[_wrap(t, 20) for t in grid.index], colorscale="Blues", zmin=0,
-                               texttemplate="%{z:.0%}" if len(order) <= CELL_TEXT_COLUMNS else None,
-                               textfont={"size": 10},
+    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_short(labels[e]) for e in order],
+                               y=[_wrap(t, 18) for t in grid.index], colorscale="Blues", zmin=0,
                                customdata=[[labels[e] for e in order]] * len(grid),
                                hovertemplate="%{customdata}<br>%{y}: %{z:.0%} of the passage words<extra></extra>",
                                colorbar={"title": "share", "tickformat": ".0%", "thickness": 10}))
     fig.update_layout(title=f"Themes per episode, in publication order<br><sup>{TAGS_NOTE}; "
                             "a passage may carry several themes</sup>",
-                      height=max(350, 36 * len(grid) + 160), yaxis_autorange="reversed", xaxis_tickangle=0,
-                      margin={"l": 10})
-    return fig
+                      height=max(350, 36 * len(grid) + 160), yaxis_autorange="reversed", margin={"l": 10})
+    return cell_values(fig, len(order))
 
 
 def themes_of_person(per_speaker: pd.DataFrame, speaker_id: str, names: dict[str, str] | None = None,
@@ -136,15 +145,14 @@ def themes_of_person(per_speaker: pd.DataFrame, speaker_id: str, names: dict[str
     if len(labels) > 6:  # many episodes: a grid, themes down, episodes across (grouped bars would be metres tall)
         grid = df.pivot_table(index="theme", columns="episode", values="share", fill_value=0.0)
         grid = grid.reindex(index=themes, columns=[lab for lab in labels.values() if lab in grid.columns])
-        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_wrap(c, 10) for c in grid.columns],
-                                   y=[_wrap(t, 20) for t in grid.index], colorscale="Blues", zmin=0,
-                                   texttemplate="%{z:.0%}" if len(grid.columns) <= CELL_TEXT_COLUMNS else None,
-                                   textfont={"size": 10}, customdata=[list(grid.columns)] * len(grid),
+        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_short(c) for c in grid.columns],
+                                   y=[_wrap(t, 18) for t in grid.index], colorscale="Blues", zmin=0,
+                                   customdata=[list(grid.columns)] * len(grid),
                                    hovertemplate="%{customdata}<br>%{y}: %{z:.0%} of their passage words<extra></extra>",
                                    colorbar={"title": "share", "tickformat": ".0%", "thickness": 10}))
         fig.update_layout(title=f"What {name} talks about, per episode<br><sup>{TAGS_NOTE}</sup>",
                           height=max(350, 36 * len(grid) + 200), yaxis_autorange="reversed")
-        return fig
+        return cell_values(fig, len(grid.columns))
     fig = go.Figure()
     for k, episode in enumerate(lab for lab in labels.values() if lab in set(df["episode"])):
         g = df[df["episode"] == episode]

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from .findings import two_lines
 from .format import DASH, Html, esc, interactive_table, missing, number, pct, quote_html, table
-from .palette import label_colors, label_order
+from .palette import cell_values, label_colors, label_order
 
 MODEL_MADE = "labels made by the topic model"
 LABEL_WIDTH = 18  # characters per line of a topic label beside a bar (room for the bars on a phone)
@@ -80,15 +80,14 @@ def topics_per_speaker(per_speaker: pd.DataFrame, min_words: int = 300) -> go.Fi
     labels = df.drop_duplicates("label").sort_values("topic_id")["label"].tolist()
     grid = grid.reindex(columns=labels)
     # topics down the side (labels stay horizontal and readable), speakers across on two lines
-    fig = go.Figure(go.Heatmap(z=grid.T.to_numpy(), x=["<br>".join(wrapped(s, 8)) for s in grid.index],
-                               y=["<br>".join(wrapped(t, 24)) for t in grid.columns], colorscale="Blues", zmin=0,
-                               texttemplate="%{z:.0%}", textfont={"size": 10},
+    fig = go.Figure(go.Heatmap(z=grid.T.to_numpy(), x=list(grid.index),
+                               y=["<br>".join(wrapped(t, 20)) for t in grid.columns], colorscale="Blues", zmin=0,
                                customdata=[[s] * len(grid.index) for s in grid.columns],
                                hovertemplate="%{x}: %{z:.0%} of their words on %{customdata}<extra></extra>",
                                colorbar={"title": "share", "tickformat": ".0%", "thickness": 10}))
-    fig.update_layout(title=f"Topics per speaker, share of their words ({MODEL_MADE})", xaxis_tickangle=0,
-                      yaxis={"autorange": "reversed"}, height=max(300, 30 * len(labels) + 160))
-    return fig
+    fig.update_layout(title=f"Topics per speaker, share of their words ({MODEL_MADE})", yaxis={"autorange": "reversed"},
+                      height=200 + sum(max(2, len(wrapped(t, 20))) * LINE_PX + 6 for t in grid.columns))
+    return cell_values(fig, len(grid.index), size=9)
 
 
 def topic_timeline(over_time: pd.DataFrame, episode_id: str, topics: pd.DataFrame, time_note: str = "",

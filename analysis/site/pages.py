@@ -298,14 +298,14 @@ def _speaker_table(speakers: pd.DataFrame) -> Html:
         "speaker": rows["speaker"], "role": rows["role"],
         "share": [tt_figures.share_interval(r, "talk_share") for _, r in rows.iterrows()],
         "words": [number(v) for v in rows["words"]], "turns": [number(v) for v in rows["turns"]],
-        "median": [clock(v) for v in rows["median_turn_s"]], "longest": [clock(v) for v in rows["longest_turn_s"]],
+        "longest": [clock(v) for v in rows["longest_turn_s"]],
         "questions": [number(v) for v in rows["questions"]],
         "how": [method_mix(v) for v in rows["attribution_method"]],
     })
     return table(out, {"speaker": "Speaker", "role": "Role", "share": "Share of talk time",
-                       "words": "Words", "turns": "Turns", "median": "Median turn", "longest": "Longest turn",
+                       "words": "Words", "turns": "Turns", "longest": "Longest turn",
                        "questions": "Questions", "how": "How the speaker was found"},
-                 numeric=("share", "words", "turns", "median", "longest", "questions"))
+                 numeric=("share", "words", "turns", "longest", "questions"))
 
 
 def _topic_share_table(data: SiteData, per: pd.DataFrame) -> Html:
