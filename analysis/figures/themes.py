@@ -104,7 +104,7 @@ def episode_timeline(timeline: pd.DataFrame, episode_id: str, kind: str = "theme
                                                    "<extra></extra>"))
     what = "Themes" if kind == "theme" else "Topics"
     note = TAGS_NOTE if kind == "theme" else "labels made by the topic model"
-    sub = note + ("; times are ESTIMATED (no timestamps in the file), bands drawn lighter" if estimated else "")
+    sub = note + ("; times are estimated (the transcript has none), so the bands are drawn lighter" if estimated else "")
     fig.update_layout(title=f"{title or what + ' along ' + episode_id}<br><sup>{sub}</sup>", xaxis_title="minute",
                       yaxis_title="share of the bin's words (smoothed)", yaxis_tickformat=".0%",
                       yaxis_range=[-0.1, top + 0.05], barmode="overlay", legend_title=None, height=460)

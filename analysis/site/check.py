@@ -82,8 +82,8 @@ _LAYOUT = """(() => {
     const cells = [...t.querySelectorAll('td')].filter(td => !td.querySelector('blockquote, table'));
     const tall = cells.find(td => { const st = getComputedStyle(td), lh = parseFloat(st.lineHeight) || 1.5 * parseFloat(st.fontSize);
                                     const r = document.createRange(); r.selectNodeContents(td);
-                                    return st.display === 'table-cell' && r.getBoundingClientRect().height > %(lines)d * lh
-                                           && box(td).width < %(em)d * parseFloat(st.fontSize); });
+                                    return st.display === 'table-cell' && r.getBoundingClientRect().height > __LINES__ * lh
+                                           && box(td).width < __EM__ * parseFloat(st.fontSize); });
     if (tall) out.push(`table "${head}": a column too narrow for its text ("${tall.textContent.trim().slice(0, 40)}")`);
   });
   const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -96,7 +96,7 @@ _LAYOUT = """(() => {
     }
   }
   return JSON.stringify(out);
-})()""" % {"lines": SQUEEZED_LINES, "em": SQUEEZED_EM}
+})()""".replace("__LINES__", str(SQUEEZED_LINES)).replace("__EM__", str(SQUEEZED_EM))
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
