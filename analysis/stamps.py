@@ -97,7 +97,7 @@ STAGES: dict[str, Stage] = {
     "notebooks": Stage(lambda: [config.ROOT / "notebooks", config.PROCESSED, config.ANNOTATIONS], ALL_CODE,
                        lambda: [config.ROOT / "site" / "notebooks"]),
     "site": Stage(lambda: [config.PROCESSED, config.ANNOTATIONS, config.ROOT / "notebooks",
-                           config.ROOT / "site" / "notebooks"], ALL_CODE,
+                           config.ROOT / "site" / "notebooks", config.ROOT / "docs"], ALL_CODE,
                   lambda: [config.ROOT / "site"]),
 }
 FORCE_OPTIONS = ("refit", "force")  # run even when up to date; the result is a plain run's
