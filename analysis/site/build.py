@@ -19,8 +19,8 @@ from ..io import atomic_path, content_hash, write_text
 from . import optional, pages, reference
 from .data import SiteData, episode_page, transcript_page
 
-SITE = config.ROOT / "site"
-NOTEBOOKS = config.ROOT / "notebooks"
+SITE = config.SITE
+NOTEBOOKS = config.NOTEBOOKS
 STATIC = Path(__file__).parent / "static"
 GENERATED_DIRS = ("episodes", "transcripts")
 ITABLES_READY = "itables-{v}-ready"
