@@ -75,7 +75,8 @@ def yaml_line(value) -> str:
     """``value`` as one line of YAML (flow style), for files written as text line by line."""
     import yaml
 
-    return yaml.safe_dump([value], default_flow_style=True, width=1 << 20, allow_unicode=True).strip()[1:-1]
+    return yaml.safe_dump([value], default_flow_style=True, width=1 << 20, allow_unicode=True,
+                          sort_keys=False).strip()[1:-1]
 
 
 def content_hash(*parts: bytes | str) -> str:

@@ -155,6 +155,24 @@ def load_queries(path: Path | None = None, missing_ok: bool = False) -> list[dic
     return queries
 
 
+def example_queries(n: int = 2) -> tuple[list[str], str]:
+    """Queries for the notebooks' search examples and where they come from: the first ``n``
+    hand-written queries of config.ANNOTATIONS, else the labels of the ``n`` largest topics."""
+    queries = [q["query"] for q in load_queries(missing_ok=True)][:n]
+    if queries:
+        return queries, f"The first {len(queries)} hand-written queries of {config.ANNOTATIONS / QUERIES}:"
+    from .io import load_tables
+    from .topics.tables import TOPICS
+
+    topics = load_tables(TOPICS)[TOPICS.name]
+    labels = topics[topics["topic_id"] >= 0].sort_values(["share", "topic_id"], ascending=[False, True])["label"]
+    if labels.empty:
+        return [], (f"No hand-written queries ({config.ANNOTATIONS / QUERIES} is missing) and no topics to take "
+                    "examples from: try `python -m analysis search \"QUERY\"`.")
+    return labels.head(n).tolist(), (f"No hand-written queries ({config.ANNOTATIONS / QUERIES} is missing): the "
+                                     "labels of the largest topics (model-made) as examples.")
+
+
 def recall_at(index: SearchIndex, queries: list[dict], k: int = 5, vectors: np.ndarray | None = None,
               weights: tuple[float, float] | None = None) -> tuple[pd.DataFrame, float]:
     """Per query: relevant passages found in the top ``k`` / min(k, relevant); and the mean.

@@ -253,9 +253,10 @@ ORDER = ("id", "title", "show", "published", "url", "video_id", "guid", "duratio
 
 def entry(draft: Draft) -> dict:
     """The catalog entry (paths relative to data/)."""
-    out = {"id": draft.id, **{k: draft.fields[k] for k in ORDER[1:] if k in draft.fields}}
-    if draft.guid and "guid" not in out:
-        out["guid"] = draft.guid
+    fields = dict(draft.fields, guid=draft.guid)
+    out = {"id": draft.id, **{k: fields.get(k) for k in ORDER[1:] if fields.get(k) is not None or k == "published"}}
+    if isinstance(out.get("duration_s"), float) and out["duration_s"].is_integer():
+        out["duration_s"] = int(out["duration_s"])
     out["files"] = [{"path": f"raw/{draft.id}.{f.suffix}", "kind": f.kind, "original_name": f.original_name,
                      "format": "auto"} for f in draft.files]
     out["speaker_labels"] = {}

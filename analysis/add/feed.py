@@ -4,7 +4,7 @@ The feed itself is read by feedparser (title, date, duration, page URL, guid, ep
 feedparser keeps only the last of repeated elements of other namespaces, so the Podcasting 2.0
 elements of each item (``podcast:person``, ``podcast:transcript``, ``podcast:chapters``) are
 read from the same XML with defusedxml. Hosts and guests come from ``podcast:person role=host|guest``
-(the channel's when the item has none); of the item's transcripts the first readable one in
+(the channel's for a role the item names nobody in); of the item's transcripts the first readable one in
 the order JSON, WebVTT, SRT (speaker-labelled types first), plain text is fetched; chapters are
 fetched from ``podcast:chapters``.
 """
@@ -29,7 +29,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 class Item:
     """The Podcasting 2.0 elements of one feed item."""
 
-    persons: list[dict]  # {name, role}
+    persons: list[dict]  # {name, role} of the item
+    channel_persons: list[dict]  # of the channel: they stand for a role the item names nobody in
     transcripts: list[tuple[str, str]]  # (url, MIME type), in order of preference
     chapters: str | None  # URL
 
@@ -74,7 +75,7 @@ def _items(data: bytes, where: str) -> list[Item]:
         order = list(TRANSCRIPT_TYPES)
         ranked = sorted([f for f in found if f[0] and f[1] in TRANSCRIPT_TYPES], key=lambda f: order.index(f[1]))
         chapters = next((c.get("url") for c in _podcast(el, "chapters") if c.get("url")), None)
-        out.append(Item(_persons(el) or shared, ranked, chapters))
+        out.append(Item(_persons(el), shared, ranked, chapters))
     return out
 
 
@@ -99,7 +100,7 @@ def feed_drafts(data: bytes, where: str, show: str | None, known) -> tuple[list[
         raise ItemError(f"{where}: not an RSS or Atom feed ({reason})")
     items = _items(data, where)
     if len(items) != len(parsed.entries):
-        items = [Item([], [], None)] * len(parsed.entries)  # cannot pair them: no podcast: elements
+        items = [Item([], [], [], None)] * len(parsed.entries)  # cannot pair them: no podcast: elements
     channel = parsed.feed.get("title")
     drafts, errors, skipped = [], [], 0
     for k, (entry, item) in enumerate(zip(parsed.entries, items), 1):
@@ -145,11 +146,11 @@ def _draft(entry, item: Item, origin: str, where: str, show: str | None, show_so
     duration = _duration(entry.get("itunes_duration"))
     if duration:
         draft.set("duration_s", duration, "feed <itunes:duration>")
-    hosts = [p for p in item.persons if p["role"] == "host"]
-    guests = [p for p in item.persons if p["role"] == "guest"]
-    if item.persons:
-        draft.set("hosts", hosts, "feed <podcast:person role=host>")
-        draft.set("guests", guests, "feed <podcast:person role=guest>")
+    for role in ("host", "guest"):
+        mine = [p for p in item.persons if p["role"] == role]
+        shared = [p for p in item.channel_persons if p["role"] == role]
+        draft.set(f"{role}s", mine or shared, f"feed {'<item>' if mine else '<channel>'} <podcast:person role={role}>")
+    if item.persons or item.channel_persons:  # the feed names the people: none come from the labels
         draft.fields.setdefault("hosts", [])
     if str(entry.get("itunes_episode") or "").isdigit():
         draft.number = int(entry["itunes_episode"])

@@ -30,9 +30,6 @@ def _session():
     return session
 
 
-_SESSION = None
-
-
 def fetch(url: str) -> bytes:
     """The body of ``url``: config.HTTP_TIMEOUT_S per try, config.HTTP_RETRIES more tries after a
     timeout, a connection error, 429 or 5xx (waits of config.HTTP_BACKOFF_S, doubling). Raises
@@ -40,11 +37,9 @@ def fetch(url: str) -> bytes:
     config.MAX_FILE_BYTES."""
     import requests
 
-    global _SESSION
-    _SESSION = _SESSION or _session()
     tries = config.HTTP_RETRIES + 1
     try:
-        with _SESSION.get(url, timeout=config.HTTP_TIMEOUT_S, stream=True) as r:
+        with _session() as session, session.get(url, timeout=config.HTTP_TIMEOUT_S, stream=True) as r:
             if r.status_code >= 400:
                 raise FetchError(f"{url}: HTTP {r.status_code} {r.reason}")
             body = bytearray()
