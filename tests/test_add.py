@@ -277,3 +277,39 @@ def test_cli_in_a_project_folder_uses_it(tmp_path):
     assert "field-notes-undated-priya-raman" in (tmp_path / "show" / "data" / "episodes.yaml").read_text()
     assert (tmp_path / "show" / "data" / "raw" / "field-notes-undated-priya-raman.transcript.txt").is_file()
     assert "priya-raman" not in (ROOT / "data" / "episodes.yaml").read_text()
+
+
+@pytest.mark.slow
+def test_new_add_build_make_a_site_of_its_own(tmp_path, server):
+    """The README's commands on a fresh folder: new, add (a feed, bare files), build. The site is
+    the project's own, holds none of the seed corpus, and a second build recomputes nothing."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODLENS_")}
+    env.update(PODLENS_HTTP_TIMEOUT_S="0.5", PODLENS_HTTP_RETRIES="0", PODLENS_WORKERS="2")
+    root = tmp_path / "hive-minds"
+
+    def podlens(*args, cwd=root):
+        return subprocess.run([sys.executable, "-m", "analysis", *map(str, args)], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=900, check=False)
+
+    seed_catalog = (ROOT / "data" / "episodes.yaml").read_bytes()
+    assert podlens("new", root, cwd=tmp_path).returncode == 0
+    assert podlens("add", f"{server}/feed.xml").returncode == 1  # two items fail, four are added
+    assert podlens("add", "--show", "Hive Minds", *BARE).returncode == 0
+    ids = sorted(_entries(root))
+    assert len(ids) == 8
+    res = podlens("build")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    site = root / "site"
+    for page in ("index.qmd", "talk-time.qmd", "topics.qmd", "themes.qmd", "speakers.qmd", "methods.qmd", "_quarto.yml"):
+        assert (site / page).is_file(), page
+    assert sorted(p.stem for p in (site / "episodes").glob("*.qmd")) == ids
+    assert sorted(p.stem for p in (site / "transcripts").glob("*.qmd")) == ids
+    assert sorted(p.name for p in (site / "notebooks").glob("*.ipynb")) == sorted(
+        p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    text = "\n".join(p.read_text() for p in site.rglob("*") if p.suffix in (".qmd", ".ipynb"))
+    assert "Hive Minds" in text and "Tomas Lindqvist" in text
+    for seed in ("Sherwin", "OpenAI", "Lenny", "fine[- ]tun", "which function to call"):
+        assert seed not in text, seed
+    assert (ROOT / "data" / "episodes.yaml").read_bytes() == seed_catalog
+    again = podlens("build")
+    assert again.returncode == 0 and again.stdout.count("nothing recomputed") == 9, again.stdout[-2000:]
