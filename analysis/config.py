@@ -13,15 +13,19 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_FILE = "podlens.yaml"  # marks a project made by `podlens new` (analysis/project.py)
 
 
-def _project_root(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` holding a PROJECT_FILE, else None."""
+def _project_root() -> Path | None:
+    """The nearest folder at or above the working directory holding a PROJECT_FILE, else None."""
+    try:
+        start = Path.cwd().resolve()
+    except OSError:  # the working directory was removed
+        return None
     return next((d for d in (start, *start.parents) if (d / PROJECT_FILE).is_file()), None)
 
 
 # A project: PODLENS_ROOT, else the `podlens new` project around the working directory, else this
 # checkout. A project found from the working directory is put into PODLENS_ROOT so that the
 # processes podlens starts (notebook kernels run in the notebooks' folder, workers) use it too.
-ROOT = Path(os.environ.get("PODLENS_ROOT") or _project_root(Path.cwd().resolve()) or PACKAGE_ROOT)
+ROOT = Path(os.environ.get("PODLENS_ROOT") or _project_root() or PACKAGE_ROOT)
 if ROOT != PACKAGE_ROOT and "PODLENS_ROOT" not in os.environ:
     os.environ["PODLENS_ROOT"] = str(ROOT)
 DATA = ROOT / "data"

@@ -21,7 +21,11 @@ from analysis.add import add
 from analysis.add.draft import Draft, episode_id, parse_date
 from analysis.catalog import load_catalog
 from analysis.corpus import build_episode
+from analysis.io import read_table
 from analysis.project import new_project
+from analysis.themes.lexicon import load_lexicon
+from analysis.topics.passages import PASSAGES
+from analysis.topics.tables import TOPICS
 
 ADD = SAMPLES / "add"
 FORMATS = SAMPLES / "formats"
@@ -100,7 +104,6 @@ def test_new_makes_a_project_that_builds_an_empty_catalog(tmp_path):
     assert (root / "data" / "raw").is_dir() and (root / "data" / "annotations" / "drafts").is_dir()
     assert (root / config.PROJECT_FILE).is_file()
     from analysis.entities.aliases import load_aliases
-    from analysis.themes.lexicon import load_lexicon
 
     themes = load_lexicon(root / "data" / "themes.yaml")
     assert len(themes) == 1 and len(themes[0].seeds) >= 3  # the one worked example
@@ -294,9 +297,11 @@ def test_new_add_build_make_a_site_of_its_own(tmp_path, server):
     seed_catalog = (ROOT / "data" / "episodes.yaml").read_bytes()
     assert podlens("new", root, cwd=tmp_path).returncode == 0
     assert podlens("add", f"{server}/feed.xml").returncode == 1  # two items fail, four are added
-    assert podlens("add", "--show", "Hive Minds", *BARE).returncode == 0
+    # a folder: every sample of every format (enough passages for the topic model to find topics)
+    res = podlens("add", "--show", "Hive Minds", FORMATS)
+    assert res.returncode == 0, res.stderr
     ids = sorted(_entries(root))
-    assert len(ids) == 8
+    assert len(ids) == 4 + len(list(FORMATS.iterdir()))
     res = podlens("build")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     site = root / "site"
@@ -313,3 +318,18 @@ def test_new_add_build_make_a_site_of_its_own(tmp_path, server):
     assert (ROOT / "data" / "episodes.yaml").read_bytes() == seed_catalog
     again = podlens("build")
     assert again.returncode == 0 and again.stdout.count("nothing recomputed") == 9, again.stdout[-2000:]
+    # a starting lexicon from the fitted topics replaces the template, and loads
+    res = podlens("themes", "draft")
+    assert res.returncode == 0, res.stderr
+    topics = read_table(TOPICS, root / "data" / "processed" / "topics.parquet")
+    topics = topics[topics["topic_id"] >= 0]
+    passages = " ".join(read_table(PASSAGES, root / "data" / "processed" / "topic_passages.parquet")["text"])
+    drafted = load_lexicon(root / "data" / "themes.yaml")
+    assert [t.name for t in drafted] == topics.sort_values("share", ascending=False, kind="stable")["label"].tolist()
+    for theme, keywords in zip(drafted, topics.sort_values("share", ascending=False, kind="stable")["keywords"]):
+        assert theme.description.startswith("DRAFT from topic") and theme.seeds
+        assert set(theme.keywords) <= set(keywords.split(";"))
+        assert all(" ".join(seed.split()[:6]) in passages for seed in theme.seeds)  # sentences of the passages
+    assert "# DRAFT theme lexicon" in (root / "data" / "themes.yaml").read_text()
+    refused = podlens("themes", "draft")  # the lexicon is no longer the template
+    assert refused.returncode == 1 and "--force" in refused.stderr

@@ -91,7 +91,8 @@ def check_sentence(checked: dict) -> str:
     nobody has checked them."""
     if checked["top"] and checked["unchecked"] == checked["top"]:
         return (f"The {checked['top']} most mentioned entities have **not been checked by hand** "
-                f"(no verdicts in {config.ANNOTATIONS / CHECK}; `python -m analysis entities --check` lists them).")
+                f"(no verdicts in data/{config.data_relative(config.ANNOTATIONS / CHECK)}; `python -m analysis entities "
+                "--check` lists them).")
     return (f"Of the {checked['top']} most mentioned entities, **{checked['ok']}** are real and correctly normalised "
             f"({checked['wrong-name']} wrong name, {checked['not-an-entity']} not an entity, "
             f"{checked['unchecked']} unchecked).")
