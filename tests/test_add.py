@@ -35,8 +35,8 @@ SLOW_S = 3.0
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    """Serves tests/data/add: feed.xml with the server's address filled in; /slow/NAME answers
-    only after SLOW_S seconds; a missing file answers 404."""
+    """Serves tests/data/add (and tests/data/formats as /formats/): feed.xml with the server's
+    address filled in; /slow/NAME answers only after SLOW_S seconds; a missing file answers 404."""
 
     def do_GET(self):
         if self.path == "/feed.xml":
@@ -47,6 +47,8 @@ class _Handler(SimpleHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
+        if self.path.startswith("/formats/"):  # the format samples
+            self.directory, self.path = str(FORMATS), self.path.removeprefix("/formats")
         if self.path.startswith("/slow/"):
             time.sleep(SLOW_S)
             self.path = "/feed/" + self.path.rsplit("/", 1)[-1]
@@ -299,9 +301,13 @@ def test_new_add_build_make_a_site_of_its_own(tmp_path, server):
     assert podlens("add", f"{server}/feed.xml").returncode == 1  # two items fail, four are added
     # a folder: every sample of every format (enough passages for the topic model to find topics)
     res = podlens("add", "--show", "Hive Minds", FORMATS)
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 1 and sorted(res.stderr.splitlines()) == [  # the two metadata samples
+        f"error: {FORMATS / 'podcasting20_chapters.json'}: podcasting20_chapters.json is a podcasting20_chapters file "
+        "(metadata, not speech), not a transcript",
+        f"error: {FORMATS / 'ytdlp.info.json'}: no subtitle file beside it (<name>.<lang>.vtt|.srt|.json3|.ttml|.srv3); "
+        "download with --write-subs --write-auto-subs --skip-download"], res.stderr
     ids = sorted(_entries(root))
-    assert len(ids) == 4 + len(list(FORMATS.iterdir()))
+    assert len(ids) == 4 + len(list(FORMATS.iterdir())) - 2
     res = podlens("build")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     site = root / "site"
@@ -333,3 +339,11 @@ def test_new_add_build_make_a_site_of_its_own(tmp_path, server):
     assert "# DRAFT theme lexicon" in (root / "data" / "themes.yaml").read_text()
     refused = podlens("themes", "draft")  # the lexicon is no longer the template
     assert refused.returncode == 1 and "--force" in refused.stderr
+
+
+def test_an_id_held_by_a_raw_file_or_an_entry_is_not_reused(project):
+    (project / "data" / "raw" / "field-notes-undated-priya-raman.transcript.txt").write_text("someone else's file\n")
+    result, out, err = _run([FORMATS / "rev.txt"], show="Field Notes")
+    assert err == [] and [d.id for d in result.added] == ["field-notes-undated-priya-raman-2"]
+    assert (project / "data" / "raw" / "field-notes-undated-priya-raman.transcript.txt").read_text() == "someone else's file\n"
+    assert "field-notes-undated-priya-raman-2" in _entries(project)

@@ -43,6 +43,9 @@ EXPECTED = {
     "revai.json": ("revai_json", {"Speaker 0": 2, "Speaker 1": 3, "Caller": 1}, 6, 44, (0.27, 18.02)),
     "youtube.json3": ("youtube_json3", {}, 5, 58, (0.08, 36.7)),
     "apple_podcasts.ttml": ("ttml", {"Marisol Vega": 3, "SPEAKER_2": 2, "SPEAKER_3": 1}, 6, 83, (0.56, 43.1)),
+    # metadata files, read as summaries: no speech
+    "podcasting20_chapters.json": ("podcasting20_chapters", {}, 0, 0, None),
+    "ytdlp.info.json": ("ytdlp_info_json", {}, 0, 0, None),
 }
 
 SEED_FORMATS = {
