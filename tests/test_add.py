@@ -301,11 +301,11 @@ def test_new_add_build_make_a_site_of_its_own(tmp_path, server):
     assert podlens("add", f"{server}/feed.xml").returncode == 1  # two items fail, four are added
     # a folder: every sample of every format (enough passages for the topic model to find topics)
     res = podlens("add", "--show", "Hive Minds", FORMATS)
-    assert res.returncode == 1 and sorted(res.stderr.splitlines()) == [  # the two metadata samples
-        f"error: {FORMATS / 'podcasting20_chapters.json'}: podcasting20_chapters.json is a podcasting20_chapters file "
-        "(metadata, not speech), not a transcript",
-        f"error: {FORMATS / 'ytdlp.info.json'}: no subtitle file beside it (<name>.<lang>.vtt|.srt|.json3|.ttml|.srv3); "
-        "download with --write-subs --write-auto-subs --skip-download"], res.stderr
+    chapters = (f"error: {FORMATS / 'podcasting20_chapters.json'}: podcasting20_chapters.json is a "
+                "podcasting20_chapters file (metadata, not speech), not a transcript")
+    info = (f"error: {FORMATS / 'ytdlp.info.json'}: no subtitle file beside it "
+            "(<name>.<lang>.vtt|.srt|.json3|.ttml|.srv3); download with --write-subs --write-auto-subs --skip-download")
+    assert res.returncode == 1 and sorted(res.stderr.splitlines()) == [chapters, info], res.stderr  # metadata samples
     ids = sorted(_entries(root))
     assert len(ids) == 4 + len(list(FORMATS.iterdir())) - 2
     res = podlens("build")
@@ -345,5 +345,17 @@ def test_an_id_held_by_a_raw_file_or_an_entry_is_not_reused(project):
     (project / "data" / "raw" / "field-notes-undated-priya-raman.transcript.txt").write_text("someone else's file\n")
     result, out, err = _run([FORMATS / "rev.txt"], show="Field Notes")
     assert err == [] and [d.id for d in result.added] == ["field-notes-undated-priya-raman-2"]
+    assert "+ field-notes-undated-priya-raman-2" in out
     assert (project / "data" / "raw" / "field-notes-undated-priya-raman.transcript.txt").read_text() == "someone else's file\n"
     assert "field-notes-undated-priya-raman-2" in _entries(project)
+
+
+def test_chapters_json_leaves_out_chapters_not_in_the_table_of_contents():
+    from analysis.ingest import parse_text
+
+    text = (FORMATS / "podcasting20_chapters.json").read_text().replace(
+        '"title": "Pricing beeswax"', '"title": "Pricing beeswax", "toc": false')
+    t = parse_text(text)
+    assert t.kind == "summary" and [c.title for c in t.chapters] == ["Welcome", "From cappings to candles",
+                                                                    "Where the candles sell"]
+    assert [s.text for s in t.skipped if s.kind == "markup"] == ["Pricing beeswax"] and t.warnings == []

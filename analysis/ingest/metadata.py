@@ -34,6 +34,7 @@ def _chapters(items, t: Transcript, start_key: str) -> None:
             t.skip(str(ch)[:200], f"chapter {i}: no {start_key} or title", line=None)
             continue
         t.chapters.append(Chapter(start=start, title=title))
+        t.skip(title, f"chapter {i}: its title, read as a chapter", "header")
 
 
 def parse_chapters(text: str, t: Transcript) -> None:
@@ -73,6 +74,7 @@ def parse_ytdlp_info(text: str, t: Transcript) -> None:
         t.metadata["duration"] = str(data["duration"])
     if text_of(data.get("description")).strip():
         t.metadata["description"] = text_of(data["description"]).strip()
+        t.skip(t.metadata["description"], "description, read into the metadata", "header")
     if data.get("chapters"):
         _chapters(data["chapters"], t, "start_time")
 
