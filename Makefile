@@ -64,8 +64,8 @@ notebooks: $(STAMPS)/notebooks.json ## execute notebooks/ into site/notebooks/ (
 $(STAMPS)/notebooks.json: $(STAMPS)/themes.json $(STAMPS)/entities.json $(STAMPS)/enrich.json $(NOTEBOOK_FILES)
 	$(PY) -m analysis notebooks
 
-pages: $(STAMPS)/site.json ## write the site's pages from the tables into site/, and previews into site/_preview/
-$(STAMPS)/site.json: $(STAMPS)/notebooks.json
+pages: $(STAMPS)/site.json ## write the site's pages from the tables and docs/ into site/, and previews into site/_preview/
+$(STAMPS)/site.json: $(STAMPS)/notebooks.json $(wildcard docs/*.md docs/img/*)
 	$(PY) -m analysis site
 
 site: pages ## render the Quarto site into site/_site/ (needs Quarto on PATH)
@@ -88,5 +88,5 @@ bench: setup ## print throughput, stage timings, embedding speed and peak memory
 
 clean: ## remove every generated file (keeps .venv and data/raw)
 	rm -rf data/processed data/interim data/cache site/_site site/.quarto site/_preview .bench .pytest_cache
-	rm -rf site/*.qmd site/_quarto.yml site/episodes site/transcripts site/assets site/data site/notebooks
+	rm -rf site/*.qmd site/_quarto.yml site/episodes site/transcripts site/methods site/assets site/data site/notebooks
 	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +

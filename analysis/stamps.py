@@ -92,7 +92,7 @@ STAGES: dict[str, Stage] = {
     "notebooks": Stage(lambda: [config.NOTEBOOKS, config.PROCESSED, config.ANNOTATIONS], ALL_CODE,
                        lambda: [config.SITE / "notebooks"]),
     "site": Stage(lambda: [config.PROCESSED, config.ANNOTATIONS, config.NOTEBOOKS,
-                           config.SITE / "notebooks"], ALL_CODE,
+                           config.SITE / "notebooks", config.ROOT / "docs"], ALL_CODE,
                   lambda: [config.SITE]),
 }
 FORCE_OPTIONS = ("refit", "force")  # run even when up to date; the result is a plain run's

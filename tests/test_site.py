@@ -5,6 +5,7 @@ loads without errors or outside requests, draws its charts, resolves its links a
 injected markup as text. One corpus (the seeds plus an added episode) is built for all tests."""
 from __future__ import annotations
 
+import html.parser
 import json
 import os
 import re
@@ -12,6 +13,8 @@ import shutil
 import subprocess
 import sys
 import zlib
+from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 import numpy as np
@@ -161,10 +164,12 @@ def test_quarto_inputs_are_complete_offline_and_need_no_kernel(site):
         for entry in item.get("menu", [item]):
             target = out / entry["href"]
             assert target.exists() or (entry["href"].startswith("notebooks/") and target.parent.exists()), entry
+    globs = project["project"]["resources"] + project["project"]["render"]
+    assert all(g.startswith("/") for g in globs)  # from the project root: the copies in _preview/ are not shipped
     for resource in project["project"]["resources"]:
-        assert (out / resource).is_file(), resource
+        assert (out / resource.lstrip("/")).is_file(), resource
     downloads = {"utterances", "episodes", "talktime_speakers"}  # every canonical table, as CSV and Parquet
-    assert {f"data/{t}.{ext}" for t in downloads for ext in ("csv", "parquet")} <= set(project["project"]["resources"])
+    assert {f"/data/{t}.{ext}" for t in downloads for ext in ("csv", "parquet")} <= set(project["project"]["resources"])
     data_page = (out / "data.qmd").read_text()
     assert all(f'href="data/{t}.csv"' in data_page and f"{{#table-{t}}}" in data_page for t in downloads)
     assert pd.read_csv(out / "data" / "utterances.csv")["episode_id"].nunique() == site["n_episodes"]
@@ -179,21 +184,78 @@ def test_quarto_inputs_are_complete_offline_and_need_no_kernel(site):
     assert "include-in-header" in yaml.safe_load((out / "notebooks" / "_metadata.yml").read_text())
 
 
+def _outputs_html(name: str, site) -> tuple[list[dict], list[str]]:
+    """An executed notebook's outputs, and the HTML of those stored as raw-HTML blocks."""
+    from analysis.figures.export import block_html
+
+    nb = nbformat.read(site["site"] / "notebooks" / f"{name}.ipynb", as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    html = [block_html(o["data"]["text/markdown"]) for o in outputs if "text/markdown" in o.get("data", {})]
+    return outputs, [h for h in html if h is not None]
+
+
 def test_notebooks_execute_with_html_figures_and_rerun_only_when_inputs_change(site):
     assert [(r.name, r.status) for r in site["runs"]] == [(n, "executed") for n in READER_NOTEBOOKS]
     assert [r.status for r in site["again"]] == ["unchanged"] * len(READER_NOTEBOOKS)
     for name in READER_NOTEBOOKS:
-        nb = nbformat.read(site["site"] / "notebooks" / f"{name}.ipynb", as_version=4)
-        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        outputs, html = _outputs_html(name, site)
         assert not [o for o in outputs if o.output_type == "error"]
-        html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
-        assert any("plotly-graph-div" in h for h in html), name
-        assert not any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)  # Quarto drops it
+        assert any("plotly-graph-div" in h for h in html) and any("itables_" in h for h in html), name
+        # Quarto loads require.js and jQuery from a CDN for any text/html or JavaScript output, and
+        # cannot draw Plotly JSON: every output is Markdown (a raw-HTML block) or plain text
+        kinds = {k for o in outputs for k in o.get("data", {})}
+        assert kinds <= {"text/markdown", "text/plain"}, (name, kinds)
         joined = "\n".join(html)
-        assert "require(" not in joined and "mathjax" not in joined.lower() and "cdn." not in joined
+        assert not re.search(r"\b(?:require|define)\(", joined) and "mathjax" not in joined.lower(), name
+        assert "itables.org" not in joined and "Loading ITables" not in joined, name  # no fallback linking online
         assert not any(o.output_type == "stream" for o in outputs), name  # no developer printouts
     page = (site["site"] / "notebooks" / "02-talk-time.ipynb").read_text()
-    assert "leave-one-episode-out" in page and "inferred by a text model" in page
+    assert "leave-one-episode-out" in page and "inferred from the text" in page
+
+
+class _Loads(html.parser.HTMLParser):
+    """Addresses an HTML fragment loads by itself: scripts, stylesheets, images, frames, media
+    (links a reader clicks are not loads)."""
+
+    LOADS: ClassVar[dict[str, str]] = {"script": "src", "img": "src", "iframe": "src", "frame": "src", "embed": "src", "source": "src",
+             "video": "src", "audio": "src", "track": "src", "object": "data", "input": "src"}
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and "stylesheet" in (attrs.get("rel") or "") or tag == "link" and attrs.get("rel") in (
+                "preload", "modulepreload", "icon"):
+            self.urls.append(attrs.get("href") or "")
+        elif tag in self.LOADS and attrs.get(self.LOADS[tag]):
+            self.urls.append(attrs[self.LOADS[tag]])
+        self.urls += re.findall(r"url\(['\"]?([^'\")]+)", attrs.get("style") or "")
+
+    def handle_data(self, data):  # imports and fetches inside scripts
+        self.urls += re.findall(r"""(?:import\s*\(?|fetch\(|src\s*=)\s*['"]([^'"]+)['"]""", data)
+
+
+def test_executed_notebooks_load_nothing_from_another_host(site):
+    """No script, stylesheet, image or frame in an executed notebook's output comes from another
+    host (what Quarto renders them into must work offline); links a reader clicks may leave."""
+    for name in READER_NOTEBOOKS:
+        loads = _Loads()
+        for fragment in _outputs_html(name, site)[1]:
+            loads.feed(fragment)
+        outside = [u for u in loads.urls if re.match(r"^(?:[a-z][a-z0-9+.-]*:)?//", u, re.IGNORECASE)
+                   or (re.match(r"^[a-z][a-z0-9+.-]*:", u, re.IGNORECASE) and not u.startswith("data:"))]
+        assert outside == [], (name, outside)
+
+
+def test_the_outside_load_finder_finds_them():
+    loads = _Loads()
+    loads.feed('<script src="https://cdn.example/x.js"></script><link rel="stylesheet" href="//cdn.example/a.css">'
+               '<img src="http://x/y.png"><iframe src="https://v/embed"></iframe><a href="https://ok.example/">link</a>'
+               '<script type="module">import("https://cdn.example/m.js")</script><div style="background:url(https://x/b.png)">')
+    assert loads.urls == ["https://cdn.example/x.js", "//cdn.example/a.css", "http://x/y.png", "https://v/embed",
+                          "https://cdn.example/m.js", "https://x/b.png"]
 
 
 def test_failing_notebook_names_the_cell_and_writes_nothing(tmp_path):
@@ -237,6 +299,8 @@ def test_source_notebooks_are_thin_have_no_outputs_and_state_no_counts_by_hand()
         assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), path.name
         assert all(len(c.source.splitlines()) <= 20 for c in code), f"{path.name}: logic belongs in analysis/"
         assert any("from analysis" in c.source for c in code)
+        # notebooks call the analysis and its figures, never the site generator's page builders
+        assert not any(re.search(r"\banalysis\.site\b|from analysis import site\b", c.source) for c in code), path.name
         prose = " ".join(c.source for c in nb.cells if c.cell_type != "code").lower()
         numbers = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|\d+) (episodes?|shows?|conversations?)\b"
         assert not re.search(numbers, prose), path.name
@@ -256,8 +320,9 @@ needs_chromium = pytest.mark.skipif(check.CHROMIUM is None, reason="headless Chr
 def test_every_preview_page_loads_offline_draws_its_charts_and_resolves_its_links(site):
     facts = site["facts"]
     expected = {p.path.relative_to(site["site"] / "_preview").as_posix() for p in site["previews"]}
-    assert set(facts) == expected and len(expected) == 2 * site["n_episodes"] + 8 + len(READER_NOTEBOOKS)
-    assert site["problems"] == []
+    notes = len(list((ROOT / "docs").glob("*.md")))  # the method notes are pages of the Methods section
+    assert set(facts) == expected and len(expected) == 2 * site["n_episodes"] + 8 + len(READER_NOTEBOOKS) + notes
+    assert site["problems"] == []  # at 1400 and 390 px: no legend scrolls or runs off, no labels collide, ...
     assert facts["index.html"]["charts"] >= 4 and facts["talk-time.html"]["charts"] >= 3
     assert facts["index.html"]["tables"] == 1  # the episode list became a sortable, searchable table
     transcript = site["site"] / "transcripts" / f"{ADDED}.qmd"
@@ -278,23 +343,63 @@ def test_markup_in_transcripts_shows_as_text(site):
 
 
 @needs_chromium
+def test_transcripts_read_as_turns_with_one_band_per_noise_run(site):
+    """A speaker's consecutive sentences are one turn (every sentence keeps its anchor); each
+    run of flagged lines is one greyed band labelled once with its reason; every turn is a
+    search section of its own (Quarto indexes level-2 sections), so a hit lands near its line."""
+    data = SiteData(site["processed"])
+    for episode_id in data.episodes["episode_id"]:
+        utt = data.rows("utterances", episode_id).sort_values("order")
+        f = site["facts"][f"transcripts/{episode_id}.html"]
+        assert f["sentences"] == len(utt)  # every line is there, with its u<order> anchor
+        assert {f"u{o}" for o in utt["order"]} <= set(f["ids"])
+        who = utt["speaker_id"].fillna(utt["speaker"]).fillna("")
+        changes = int((who.ne(who.shift()) | utt["is_conversation"].ne(utt["is_conversation"].shift())).sum())
+        assert f["turns"] >= changes, episode_id  # a new turn at each change of speaker (and long ones split)
+        flags = utt["flags"].where(~utt["is_conversation"], "")
+        runs = int(((flags != "") & flags.ne(flags.shift())).sum())
+        assert runs <= f["bands"] == f["band_labels"], episode_id  # one label per band (a part may split a run)
+        if runs:
+            assert f["text"].count("cold open") + f["text"].count("sponsor read") < len(utt[~utt["is_conversation"]])
+    lenny = site["facts"]["transcripts/lenny-2026-02-12-sherwin-wu.html"]
+    assert lenny["turns"] < lenny["sentences"] / 2
+    qmd = (site["site"] / "transcripts" / "lenny-2026-02-12-sherwin-wu.qmd").read_text()
+    sections = re.findall(r'<section class="level2 turn[^"]*" id="(t\d+)"><h2 class="turn-head">', qmd)
+    assert len(sections) == lenny["turns"] and not re.search(r"(?m)^## ", qmd)  # no Markdown section around turns
+    from analysis.site.pages import SECTION_WORDS
+
+    for body in re.findall(r'<section class="level2 turn[^>]*>.*?</h2>(?:<a class="v"[^>]*>▶</a>)?<p>(.*?)</p></section>', qmd):
+        words = len(re.sub(r"<[^>]+>", " ", body).split())
+        assert words <= SECTION_WORDS or body.count('class="s"') == 1  # a section holds about a minute at most
+
+
+@needs_chromium
 def test_reader_pages_show_no_developer_output(site):
     for page, f in site["facts"].items():
         text = f["text"]
-        assert "[ok]" not in text and "NaN" not in text and "<NA>" not in text and "None" not in text, page
-        if page not in ("methods.html", "explore.html") and not page.startswith("notebooks/"):
+        assert "[ok]" not in text and "NaN" not in text and "<NA>" not in text, page
+        if not page.startswith("methods/"):  # the method notes may name Python's None
+            assert "None" not in text, page
+        if page not in ("methods.html", "explore.html") and not page.startswith(("notebooks/", "methods/")):
             assert "python -m" not in text, page
+        if page.startswith(("episodes/", "index")):  # empty fields are left out, not shown as a dash
+            assert not re.search(r"(?m)^(Recorded at|Not stated in a source|Episode page|Video)\s*\n\s*–", text), page
+            assert "text model 100%" not in text and "between anchors" not in text, page  # reader words
     transcript = site["facts"]["transcripts/lenny-2026-02-12-sherwin-wu.html"]["text"]
     assert "~" in transcript and "sponsor read" in transcript  # estimated times and labelled noise
+    episode = site["facts"]["episodes/lenny-2026-02-12-sherwin-wu.html"]["text"]
+    assert re.search(r"Who speaks is inferred from the text: about \d+ words in 10 right on this episode", episode)
 
 
 def test_quotes_escape_markup_and_link_to_their_line(site):
+    from analysis.figures.format import quotes_html
     from analysis.quotes import find_quotes
-    from analysis.site.pages import quotes_html
 
     data = SiteData(site["processed"])
     hits = find_quotes(data.tables, "hive log")
-    html = quotes_html(hits, data, "notebooks/03-topics.ipynb")
+    video_ids = data.episodes.set_index("episode_id")["video_id"].dropna().to_dict()
+    html = quotes_html(hits, data["utterances"], video_ids, data.names,
+                       lambda e, order: f"../transcripts/{e}.html#u{order}")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
     assert "<img src=x" not in html and f"../transcripts/{ADDED}.html#u" in html
     assert "https://www.youtube.com/watch?v=abcDEF12345&amp;t=3850s" in html  # the video at that moment
@@ -467,8 +572,8 @@ def test_previews_are_rendered_again_only_for_pages_that_changed(site, tmp_path,
     assert len(rendered) == 1 and "One more sentence for the test." in rendered[0]
     changed = {p.source for p in again if p.path.read_bytes() != before[p.source]}
     assert changed == {"methods.qmd"}
-    (out / "_quarto.yml").write_text((out / "_quarto.yml").read_text().replace('"text": "Methods"', '"text": "How"')
-                                     .replace("text: Methods", "text: How"))
+    (out / "_quarto.yml").write_text((out / "_quarto.yml").read_text().replace('"text": "Data"', '"text": "How"')
+                                     .replace("text: Data", "text: How"))
     rendered.clear()
     again = build_preview(out)
     assert rendered == []  # only the navbar changed (as when an episode is added): replaced in place
@@ -476,7 +581,7 @@ def test_previews_are_rendered_again_only_for_pages_that_changed(site, tmp_path,
     assert len(rendered) == len(before)
     assert {p.source: p.path.read_bytes() for p in again} == {p.source: p.path.read_bytes() for p in fresh}
     navs = [re.search(rb'<nav class="site">.*?</nav>', p.path.read_bytes(), re.DOTALL).group(0) for p in again]
-    assert all(b">How</a>" in nav and b">Methods</a>" not in nav for nav in navs)
+    assert all(b">How</a>" in nav and b">Data</a>" not in nav for nav in navs)
 
 
 def test_corpus_charts_stay_readable_at_a_hundred_episodes():
@@ -513,3 +618,84 @@ def test_a_recurring_person_without_a_similar_pair_keeps_the_pair_columns(site, 
     unpaired = compare.compare("Sherwin Wu", tables)
     assert unpaired.pairs.empty and list(unpaired.pairs.columns) == compare.PAIR_COLUMNS
     assert unpaired.episodes["episode_id"].tolist() == paired.episodes["episode_id"].tolist()
+
+
+def test_figures_have_html_legends_and_say_what_they_show_on_hover():
+    """The legend is HTML under the chart (it wraps instead of scrolling or covering the axes);
+    a trace without a hover template (Plotly's default shows raw field names) is refused."""
+    import plotly.graph_objects as go
+
+    from analysis.figures.export import hover_missing, to_html
+
+    fig = go.Figure([go.Bar(x=[1], y=["a"], name=f"topic {k}", marker_color="#123456",
+                            hovertemplate="%{x} passages<extra></extra>") for k in range(14)])
+    html = to_html(fig)
+    assert html.count("<li>") == 14 and '"showlegend":false' in html.replace(" ", "")
+    bare = go.Figure(go.Scatter(x=[1], y=[2], name="raw"))
+    assert hover_missing(bare) == ["raw"]
+    with pytest.raises(ValueError, match="raw"):
+        to_html(bare)
+
+
+def test_close_chapter_numbers_are_not_drawn_into_one_another():
+    from analysis.figures.themes import chapter_labels
+
+    labels = chapter_labels([0, 10, 70, 71, 72, 80], 80)  # "4 5 6" would read as one number
+    assert labels[:3] == ["1", "2", "3"] and labels[3:5] == ["", ""] and labels[5] == "6"
+
+
+def test_reader_note_is_said_from_the_numeric_accuracy_columns(monkeypatch):
+    """How an episode was measured, in reader words: from attribution_accuracy (a number), and
+    from any accuracy column added to ACCURACY_COLUMNS, never by parsing the method note."""
+    from analysis.figures import talktime as tt
+
+    row = pd.DataFrame([{"episode_id": "Show: Guest", "attribution_method": "model 100%", "time_method": "rate_estimated 90%, file 10%",
+                         "attribution_accuracy": 0.87, "attribution_accuracy_note": "ignored"}])
+    assert tt.reader_note(row) == "Who speaks is inferred from the text: about 9 words in 10 right on this episode. Times are estimated."
+    unmeasured = row.assign(attribution_accuracy=None, other=0.71)
+    assert "not measured on this episode" in tt.reader_note(unmeasured)
+    monkeypatch.setattr(tt, "ACCURACY_COLUMNS", (*tt.ACCURACY_COLUMNS, ("other", "on other shows")))
+    assert "about 7 words in 10 right on other shows" in tt.reader_note(unmeasured)
+    named = row.assign(attribution_method="file_label 100%", time_method="file 100%")
+    assert tt.reader_note(named) == "" and tt.measured_words(named.iloc[0]) == ("speakers named in the transcript; "
+                                                                                  "times from the transcript")
+
+
+def test_method_notes_link_to_their_pages_and_leave_repository_files_as_text(tmp_path):
+    from analysis.site.docs import method_pages
+
+    (tmp_path / "img").mkdir()
+    (tmp_path / "img" / "shot.png").write_bytes(b"png")
+    (tmp_path / "a.md").write_text("# Stage A\n\nSee [B](b.md#part-two), ![shot](img/shot.png), "
+                                   "[the code](../analysis/x.py) and [web](https://example.org).\n")
+    (tmp_path / "b.md").write_text("## Part two\n\nBack to [A](a.md).\n")
+    a, b = method_pages(tmp_path)
+    assert a.path == "methods/a.qmd" and a.title == "Stage A" and not a.body.startswith("#")
+    assert "[B](b.qmd#part-two)" in a.body and "![shot](img/shot.png)" in a.body
+    assert "the code" in a.body and "../analysis/x.py" not in a.body and "(https://example.org)" in a.body
+    assert b.title == "B" and "[A](a.qmd)" in b.body
+
+
+@needs_chromium
+def test_the_reader_check_finds_what_a_reader_would_hit(tmp_path):
+    """The layout check is not blind: a table wider than a phone, a time broken over two lines,
+    a Plotly legend that scrolls and a trace with the default hover are each reported."""
+    import plotly
+
+    (tmp_path / "assets").mkdir()
+    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", tmp_path / "assets")
+    traces = ",".join(f'{{"type":"bar","x":[1],"y":["a"],"name":"entry number {k}","hovertemplate":"x"}}' for k in range(30))
+    (tmp_path / "bad.html").write_text(
+        '<!DOCTYPE html><html><head><meta name="viewport" content="width=device-width">'
+        '<script src="assets/plotly.min.js"></script></head><body>'
+        '<div class="table-wrap" style="overflow-x:auto"><table><tr><td style="white-space:nowrap">'
+        + "wide " * 80 + '</td></tr></table></div>'
+        '<p style="width:2ch;word-break:break-all">~1:15:41</p>'
+        '<div id="c" class="plotly-graph-div" style="height:260px"></div><script>'
+        f'Plotly.newPlot("c",[{traces},{{"type":"scatter","x":[1],"y":[1],"name":"raw"}}],{{"height":260}})</script>'
+        "</body></html>")
+    problems = check.check_site(tmp_path, settle_s=0.5)
+    assert any("cut off on the right" in p for p in problems)
+    assert any("a time broken over two lines" in p for p in problems)
+    assert any("legend scrolls" in p for p in problems)
+    assert any('trace "raw" has no hover template' in p for p in problems)

@@ -5,6 +5,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..clean import FLAGS
+from .findings import ROW_PX, two_lines
+from .palette import QUALITATIVE
 
 
 def corpus_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -29,14 +31,18 @@ def corpus_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def flagged_words_figure(summary: pd.DataFrame) -> go.Figure:
-    """Stacked bars: conversation vs flagged words per episode."""
+    """Stacked bars: conversation vs flagged words per episode (``summary`` from
+    :func:`corpus_summary`, episode names in episode_id)."""
+    y = [two_lines(e) for e in summary["episode_id"]]
     fig = go.Figure([
-        go.Bar(name="conversation", y=summary["episode_id"], x=summary["words"], orientation="h"),
-        go.Bar(name="flagged (not conversation)", y=summary["episode_id"], x=summary["flagged_words"],
-               orientation="h"),
+        go.Bar(name="conversation", y=y, x=summary["words"], orientation="h", marker_color=QUALITATIVE[0],
+               hovertemplate="%{x:,} words of conversation<extra></extra>"),
+        go.Bar(name="flagged (not conversation)", y=y, x=summary["flagged_words"], orientation="h",
+               marker_color="#9a9a9a", hovertemplate="%{x:,} words flagged as noise<extra></extra>"),
     ])
     fig.update_layout(barmode="stack", title="Words per episode: conversation and flagged noise",
-                      xaxis_title="words", yaxis_title=None, height=320, legend_orientation="h")
+                      xaxis_title="words", yaxis={"title": None, "autorange": "reversed"},
+                      height=90 + ROW_PX * len(summary))
     return fig
 
 

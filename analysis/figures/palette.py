@@ -43,3 +43,14 @@ def label_order(table: pd.DataFrame, id_col: str = "topic_id", label_col: str = 
     """Labels in legend order (by id, outliers last)."""
     by_id = dict(zip(table[id_col].astype(int), table[label_col]))
     return [by_id[i] for i in ordered(by_id)]
+
+
+CELL_TEXT_COLUMNS = 12  # a heatmap with at most this many columns prints each cell's value
+
+
+def cell_values(fig, columns: int, size: int = 10):
+    """A heatmap ``fig`` with its values printed on the cells, and no colour scale (the values
+    make it redundant), while its ``columns`` are few enough to hold them."""
+    if columns <= CELL_TEXT_COLUMNS:
+        fig.update_traces(texttemplate="%{z:.0%}", textfont={"size": size}, showscale=False)
+    return fig

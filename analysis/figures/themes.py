@@ -8,10 +8,16 @@ from __future__ import annotations
 import textwrap
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
-from .palette import LEGEND_MAX_EPISODES, QUALITATIVE, ROLE_COLORS, ROLE_ORDER, name_colors
+from .palette import (
+    LEGEND_MAX_EPISODES,
+    QUALITATIVE,
+    ROLE_COLORS,
+    ROLE_ORDER,
+    cell_values,
+    name_colors,
+)
 
 TAGS_NOTE = "theme tags made by a model (embeddings + keywords), measured against a hand-labelled sample"
 ENTITY_NOTE = "entities found by spaCy NER and an alias table"
@@ -24,10 +30,31 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _episode_labels(df: pd.DataFrame, names: dict[str, str] | None = None) -> dict[str, str]:
-    """episode_id -> 'YYYY-MM show' (or 'YYYY-MM name' with ``names``) for axis labels."""
+    """episode_id -> 'YYYY-MM show' (or 'YYYY-MM name' with ``names``) for hover text."""
     rows = df.drop_duplicates("episode_id")
     return {r.episode_id: (f"{pd.Timestamp(r.published):%Y-%m} " if pd.notna(r.published) else "")
             + str((names or {}).get(r.episode_id, getattr(r, "show", r.episode_id))) for r in rows.itertuples()}
+
+
+def _short(label: str) -> str:
+    """An axis label of :func:`_episode_labels`: 'YYYY-MM show', the guest left to the hover text."""
+    return label.split(": ")[0]
+
+
+
+LABEL_GAP = 0.06  # chapter numbers closer than this share of the time axis are not all written
+
+
+def chapter_labels(minutes: list[float], span: float) -> list[str]:
+    """Chapter numbers for markers at ``minutes`` on an axis ``span`` minutes long: a number is
+    written only where it keeps LABEL_GAP of the axis from the last one written, so close
+    chapters ("20 21 22") are not drawn into one another ("2022"); hover names every chapter."""
+    out, last = [], None
+    for i, m in enumerate(minutes, 1):
+        keep = last is None or span <= 0 or (m - last) / span >= LABEL_GAP
+        out.append(str(i) if keep else "")
+        last = m if keep else last
+    return out
 
 
 def episode_timeline(timeline: pd.DataFrame, episode_id: str, kind: str = "theme", names: list[str] | None = None,
@@ -66,14 +93,18 @@ def episode_timeline(timeline: pd.DataFrame, episode_id: str, kind: str = "theme
         for r in ch.itertuples():
             fig.add_vline(x=r.start_s / 60, line={"color": "#b0b0b0", "dash": "dot", "width": 1})
         if len(ch):
-            fig.add_trace(go.Scatter(x=ch["start_s"] / 60, y=[top - 0.02] * len(ch), mode="markers+text",
-                                     text=[str(i) for i in range(1, len(ch) + 1)], textposition="top center",
+            minutes = (ch["start_s"] / 60).tolist()
+            fig.add_trace(go.Scatter(x=minutes, y=[top - 0.02] * len(ch), mode="markers+text",
+                                     text=chapter_labels(minutes, max(minutes[-1], float(df["minute"].max()) if len(df) else 0)),
+                                     textposition="top center",
                                      marker={"symbol": "triangle-down", "color": "#888", "size": 8},
-                                     hovertext=ch["title"].fillna("").astype(str), name="chapter starts",
-                                     hovertemplate="chapter %{text}: %{hovertext}<extra></extra>"))
+                                     customdata=[[i, t] for i, t in enumerate(ch["title"].fillna("").astype(str), 1)],
+                                     name="chapter starts",
+                                     hovertemplate="chapter %{customdata[0]} at minute %{x:.0f}: %{customdata[1]}"
+                                                   "<extra></extra>"))
     what = "Themes" if kind == "theme" else "Topics"
     note = TAGS_NOTE if kind == "theme" else "labels made by the topic model"
-    sub = note + ("; times are ESTIMATED (no timestamps in the file), bands drawn lighter" if estimated else "")
+    sub = note + ("; times are estimated (the transcript has none), so the bands are drawn lighter" if estimated else "")
     fig.update_layout(title=f"{title or what + ' along ' + episode_id}<br><sup>{sub}</sup>", xaxis_title="minute",
                       yaxis_title="share of the bin's words (smoothed)", yaxis_tickformat=".0%",
                       yaxis_range=[-0.1, top + 0.05], barmode="overlay", legend_title=None, height=460)
@@ -90,15 +121,15 @@ def themes_across_episodes(per_episode: pd.DataFrame, names: dict[str, str] | No
     labels = _episode_labels(df, names)
     order = list(dict.fromkeys(df["episode_id"]))
     grid = df.pivot_table(index="theme", columns="episode_id", values="share", sort=False).reindex(columns=order)
-    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_wrap(labels[e], 16) for e in order],
-                               y=[_wrap(t, 20) for t in grid.index], colorscale="Blues",
-                               zmin=0, hovertemplate="%{y}<br>%{x}: %{z:.0%}<extra></extra>",
-                               colorbar={"title": "share", "tickformat": ".0%"}))
+    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_short(labels[e]) for e in order],
+                               y=[_wrap(t, 18) for t in grid.index], colorscale="Blues", zmin=0,
+                               customdata=[[labels[e] for e in order]] * len(grid),
+                               hovertemplate="%{customdata}<br>%{y}: %{z:.0%} of the passage words<extra></extra>",
+                               colorbar={"title": "share", "tickformat": ".0%", "thickness": 10}))
     fig.update_layout(title=f"Themes per episode, in publication order<br><sup>{TAGS_NOTE}; "
                             "a passage may carry several themes</sup>",
-                      height=max(350, 36 * len(grid) + 160), yaxis_autorange="reversed",
-                      margin={"l": 10})
-    return fig
+                      height=max(350, 36 * len(grid) + 160), yaxis_autorange="reversed", margin={"l": 10})
+    return cell_values(fig, len(order))
 
 
 def themes_of_person(per_speaker: pd.DataFrame, speaker_id: str, names: dict[str, str] | None = None,
@@ -114,19 +145,26 @@ def themes_of_person(per_speaker: pd.DataFrame, speaker_id: str, names: dict[str
     if len(labels) > 6:  # many episodes: a grid, themes down, episodes across (grouped bars would be metres tall)
         grid = df.pivot_table(index="theme", columns="episode", values="share", fill_value=0.0)
         grid = grid.reindex(index=themes, columns=[lab for lab in labels.values() if lab in grid.columns])
-        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_wrap(c, 16) for c in grid.columns],
-                                   y=[_wrap(t, 20) for t in grid.index], colorscale="Blues", zmin=0,
-                                   hovertemplate="%{y}<br>%{x}: %{z:.0%}<extra></extra>",
-                                   colorbar={"title": "share", "tickformat": ".0%"}))
+        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[_short(c) for c in grid.columns],
+                                   y=[_wrap(t, 18) for t in grid.index], colorscale="Blues", zmin=0,
+                                   customdata=[list(grid.columns)] * len(grid),
+                                   hovertemplate="%{customdata}<br>%{y}: %{z:.0%} of their passage words<extra></extra>",
+                                   colorbar={"title": "share", "tickformat": ".0%", "thickness": 10}))
         fig.update_layout(title=f"What {name} talks about, per episode<br><sup>{TAGS_NOTE}</sup>",
                           height=max(350, 36 * len(grid) + 200), yaxis_autorange="reversed")
-        return fig
-    fig = px.bar(df, x="share", y="theme", color="episode", barmode="group", orientation="h",
-                 category_orders={"episode": list(labels.values()), "theme": themes},
-                 color_discrete_sequence=QUALITATIVE, hover_data={"passages": True, "share": ":.0%"})
-    fig.update_layout(title=f"What {name} talks about, per episode<br><sup>{TAGS_NOTE}</sup>",
-                      xaxis_tickformat=".0%", xaxis_title="share of their passage words", yaxis_title=None,
-                      height=max(400, 30 * len(themes) * max(1, len(labels)) + 150), legend_title=None)
+        return cell_values(fig, len(grid.columns))
+    fig = go.Figure()
+    for k, episode in enumerate(lab for lab in labels.values() if lab in set(df["episode"])):
+        g = df[df["episode"] == episode]
+        fig.add_bar(x=g["share"], y=[_wrap(t, 20) for t in g["theme"]], orientation="h", name=episode,
+                    marker_color=QUALITATIVE[k % len(QUALITATIVE)], customdata=g[["passages"]].to_numpy(),
+                    hovertemplate=f"{episode}<br>%{{y}}: %{{x:.0%}} of their passage words "
+                                  "(%{customdata[0]} passages)<extra></extra>")
+    fig.update_layout(title=f"What {name} talks about, per episode<br><sup>{TAGS_NOTE}</sup>", barmode="group",
+                      xaxis_tickformat=".0%", xaxis_title="share of their passage words", showlegend=True,
+                      yaxis={"title": None, "categoryorder": "array", "categoryarray": [_wrap(t, 20) for t in themes],
+                             "autorange": "reversed"},
+                      height=max(400, 22 * len(themes) * max(1, len(labels)) + 150), legend_title="episode")
     return fig
 
 
@@ -137,32 +175,38 @@ def top_entities(per_episode: pd.DataFrame, n: int = 15) -> go.Figure:
     if df["episode_id"].nunique() > LEGEND_MAX_EPISODES:  # one bar per entity, not one colour per episode
         df = df.groupby(["entity", "label"], as_index=False).agg(mentions=("mentions", "sum"),
                                                                  episodes=("episode_id", "nunique"))
-        fig = px.bar(df, x="mentions", y="entity", color="label", orientation="h",
-                     category_orders={"entity": totals.index.tolist()}, hover_data={"episodes": True},
-                     color_discrete_sequence=QUALITATIVE)
-        legend = "type"
+        key, legend, what = "label", "type", "%{customdata[0]} episodes"
+        df = df.assign(_what=df["episodes"])
     else:
-        fig = px.bar(df, x="mentions", y="entity", color="episode_id", orientation="h",
-                     category_orders={"entity": totals.index.tolist()}, hover_data={"label": True},
-                     color_discrete_sequence=QUALITATIVE)
-        legend = "episode"
-    fig.update_layout(title=f"Most mentioned entities<br><sup>{ENTITY_NOTE}</sup>", yaxis_title=None,
+        key, legend, what = "episode_id", "episode", "%{customdata[0]}"
+        df = df.assign(_what=df["label"].astype(str).str.title())
+    fig = go.Figure()
+    for k, value in enumerate(dict.fromkeys(df[key])):
+        g = df[df[key] == value]
+        fig.add_bar(x=g["mentions"], y=g["entity"], orientation="h", name=str(value),
+                    marker_color=QUALITATIVE[k % len(QUALITATIVE)], customdata=g[["_what"]].to_numpy(),
+                    hovertemplate=f"%{{y}}: %{{x}} mentions in {value} ({what})<extra></extra>"
+                    if key == "episode_id" else f"%{{y}} ({value}): %{{x}} mentions in {what}<extra></extra>")
+    fig.update_layout(title=f"Most mentioned entities<br><sup>{ENTITY_NOTE}</sup>", barmode="stack", showlegend=True,
+                      yaxis={"title": None, "categoryorder": "array", "categoryarray": totals.index.tolist(),
+                             "autorange": "reversed"}, xaxis_title="mentions",
                       legend_title=legend, height=max(350, 26 * n + 150))
     return fig
 
 
-def entity_timeline(timeline: pd.DataFrame, episode_id: str, n: int = 10) -> go.Figure:
+def entity_timeline(timeline: pd.DataFrame, episode_id: str, n: int = 10, name: str | None = None) -> go.Figure:
     """Dots: mentions of the episode's ``n`` most mentioned entities per time bin (size = mentions;
-    hollow when the bin's times are estimated)."""
+    hollow when the bin's times are estimated); ``name`` is the episode's name for the title."""
     df = timeline[timeline["episode_id"] == episode_id]
     top = df.groupby("entity")["mentions"].sum().sort_values(ascending=False).head(n).index.tolist()
     df = df[df["entity"].isin(top)]
     fig = go.Figure(go.Scatter(x=df["minute"], y=df["entity"], mode="markers",
                                marker={"size": 6 + 4 * df["mentions"], "color": "#3366cc",
                                        "symbol": ["circle-open" if e else "circle" for e in df["estimated"]]},
-                               hovertemplate="%{y}<br>minute %{x:.0f}<extra></extra>"))
+                               customdata=df[["mentions"]].to_numpy(),
+                               hovertemplate="%{y}: %{customdata[0]} mention(s) from minute %{x:.0f}<extra></extra>"))
     est = bool(df["estimated"].any())
-    fig.update_layout(title=f"Entities along {episode_id}<br><sup>{ENTITY_NOTE}"
+    fig.update_layout(title=f"Entities along {name or episode_id}<br><sup>{ENTITY_NOTE}"
                             + ("; hollow: estimated times" if est else "") + "</sup>",
                       xaxis_title="minute", yaxis={"categoryorder": "array", "categoryarray": top[::-1]},
                       height=max(300, 30 * len(top) + 150))

@@ -1,9 +1,10 @@
-"""The report site, generated from the tables: ``data`` reads them, ``format`` makes values
-and tables readable (and escapes every piece of data), ``pages`` and ``reference`` build the
-pages, ``themes`` the Themes page and each episode's theme section, ``optional`` adds sections for
-tables other stages may write, ``build`` writes the
-Quarto inputs into site/, ``preview`` renders them without Quarto (pandoc, nbconvert) and
-``check`` opens every preview page in headless Chromium. Quarto only renders."""
+"""The report site, generated from the tables: ``data`` reads them, ``pages`` and ``reference``
+build the pages (with the figures, reader tables and formatting of :mod:`analysis.figures`, which
+the notebooks use too), ``themes`` the Themes page and each episode's theme section, ``optional``
+adds sections for tables other stages may write, ``docs`` makes the method notes in docs/ pages
+of the Methods section, ``build`` writes the Quarto inputs into site/, ``preview`` renders them
+without Quarto (pandoc, nbconvert) and ``check`` opens every preview page in headless Chromium at
+a desktop and a phone width. Quarto only renders."""
 from __future__ import annotations
 
 import shutil

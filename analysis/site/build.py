@@ -16,13 +16,17 @@ import yaml
 
 from .. import config
 from ..io import atomic_path, content_hash, write_text
+from . import docs as method_notes
 from . import optional, pages, reference
 from .data import SiteData, episode_page, transcript_page
 
 SITE = config.SITE
 NOTEBOOKS = config.NOTEBOOKS
+DOCS = config.ROOT / "docs"  # the method notes, one page each in the site's Methods section (a `podlens new`
+# project has none: podlens's own notes quote figures measured on its seed corpus)
 STATIC = Path(__file__).parent / "static"
 GENERATED_DIRS = ("episodes", "transcripts")
+RENDER = ("*.qmd", "episodes/*.qmd", "transcripts/*.qmd", "methods/*.qmd", "notebooks/*.ipynb")  # what Quarto renders
 ITABLES_READY = "itables-{v}-ready"
 
 
@@ -80,16 +84,19 @@ def _assets(site: Path) -> list[str]:
 
 
 def _downloads(data: SiteData, site: Path) -> list[tuple[str, str, int, str, int]]:
-    """Every canonical table (and optional ones present) as CSV and Parquet under site/data/;
+    """Every registered table present and not empty as CSV and Parquet under site/data/;
     a table whose Parquet copy there equals data/processed's is not written again."""
     from .. import corpus  # noqa: F401  (importing a module registers its tables)
+    from ..entities import extract  # noqa: F401
+    from ..llm import tables as llm_tables  # noqa: F401
     from ..schema import REGISTRY
     from ..speakers import talktime  # noqa: F401
+    from ..themes import tagging, timelines  # noqa: F401
     from ..topics import passages, tables  # noqa: F401
 
     out = []
     for name in sorted(data.tables):
-        if name not in REGISTRY and not name.startswith(("theme_", "entity_", "llm_")):
+        if name not in REGISTRY or data[name].empty:  # an empty table is no download
             continue
         csv, pq = site / "data" / f"{name}.csv", site / "data" / f"{name}.parquet"
         source = data.processed / f"{name}.parquet"
@@ -186,10 +193,11 @@ def episode_keys(data: SiteData) -> dict[str, str]:
 
 
 def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path = NOTEBOOKS,
-               workers: int | None = None) -> SiteBuild:
-    """Generate the site's pages from the tables in ``processed`` (default data/processed);
-    episode and transcript pages on ``workers`` processes (default config.WORKERS), only for
-    episodes whose pages' inputs changed (:func:`episode_keys`): the others' pages are kept."""
+               workers: int | None = None, docs: Path = DOCS) -> SiteBuild:
+    """Generate the site's pages from the tables in ``processed`` (default data/processed) and
+    the method notes in ``docs``; episode and transcript pages on ``workers`` processes (default
+    config.WORKERS), only for episodes whose pages' inputs changed (:func:`episode_keys`): the
+    others' pages are kept."""
     data = SiteData(processed or config.PROCESSED)
     ids = data.episodes["episode_id"].tolist()
     sources = sorted(notebooks.glob("[0-9][0-9]-*.ipynb"))
@@ -198,23 +206,27 @@ def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path
     made = json.loads((site / PAGE_KEYS).read_text()) if (site / PAGE_KEYS).exists() else {}
     todo = [e for e in ids if made.get(e) != keys[e] or not (site / episode_page(e)).exists()
             or not (site / transcript_page(e)).exists()]
+    notes = method_notes.method_pages(docs)
     built = ([pages.home(data)]
              + episode_pages(data, todo, workers)
              + [pages.talk_time(data), pages.topics_page(data, optional.llm_topic_labels(data)),
-                pages.speakers_page(data), *extra, reference.methods(data)])
+                pages.speakers_page(data), *extra, reference.methods(data, notes), *notes])
     site.mkdir(parents=True, exist_ok=True)
-    assets = _assets(site)
+    assets = _assets(site) + method_notes.copy_images(docs, site)
     downloads = _downloads(data, site)
     built += [reference.data_page(data, downloads), reference.explore(sources)]
     for d in GENERATED_DIRS:  # episodes no longer in the catalog lose their pages
         for old in (site / d).glob("*.qmd"):
             if old.stem not in ids:
                 old.unlink()
+    for old in (site / method_notes.FOLDER).glob("*.qmd"):  # so do notes no longer in docs/
+        if f"{method_notes.FOLDER}/{old.name}" not in {n.path for n in notes}:
+            old.unlink()
     for page in built:
         (site / page.path).parent.mkdir(parents=True, exist_ok=True)
         write_text(_front_matter(page) + "\n" + page.body, site / page.path)
     write_text(json.dumps(keys, indent=0, sort_keys=True) + "\n", site / PAGE_KEYS)
-    navbar = _navbar(data, extra, sources)
+    navbar = _navbar(data, extra, sources, notes)
     write_text(_quarto_yml(navbar, assets, downloads), site / "_quarto.yml")
     (site / "notebooks").mkdir(exist_ok=True)
     write_text("# Written by `python -m analysis site`: the notebooks load the site's plotly.js once.\n"
@@ -222,8 +234,9 @@ def build_site(processed: Path | None = None, site: Path = SITE, notebooks: Path
     return SiteBuild(site, built, navbar, len(ids) - len(todo))
 
 
-def _navbar(data: SiteData, extra: list[pages.Page], notebooks: list[Path]) -> list[dict]:
-    """Home, episodes, the reader pages, and Explore: its overview and every numbered notebook."""
+def _navbar(data: SiteData, extra: list[pages.Page], notebooks: list[Path], notes: list[pages.Page] = ()) -> list[dict]:
+    """Home, episodes, the reader pages, Methods (the measured accuracy, then every method note)
+    and Explore: its overview and every numbered notebook."""
     episodes = [{"href": f"episodes/{e}.qmd", "text": pages.md(data.names[e])} for e in data.episodes["episode_id"]]
     explore = [{"href": "explore.qmd", "text": "All notebooks"}] + [
         {"href": f"notebooks/{name}", "text": pages.md(title)} for name, title, _ in reference.notebook_titles(notebooks)]
@@ -231,16 +244,20 @@ def _navbar(data: SiteData, extra: list[pages.Page], notebooks: list[Path]) -> l
              {"href": "talk-time.qmd", "text": "Talk time"}, {"href": "topics.qmd", "text": "Topics"},
              {"href": "speakers.qmd", "text": "Speakers"}]
             + [{"href": p.path, "text": p.title} for p in extra]
-            + [{"href": "methods.qmd", "text": "Methods"}, {"href": "data.qmd", "text": "Data"},
+            + [{"text": "Methods", "menu": [{"href": "methods.qmd", "text": "Measured accuracy"}]
+                + [{"href": n.path, "text": pages.md(n.title)} for n in notes]} if notes else
+               {"href": "methods.qmd", "text": "Methods"},
+               {"href": "data.qmd", "text": "Data"},
                {"text": "Explore", "menu": explore}])
 
 
 def _quarto_yml(navbar: list[dict], assets: list[str], downloads) -> str:
     project = {
+        # globs from the project root ("/..."): unanchored ones also match the copies in _preview/
         "project": {"type": "website", "output-dir": "_site",
-                    "render": ["*.qmd", "episodes/*.qmd", "transcripts/*.qmd", "notebooks/*.ipynb"],
-                    "resources": [a for a in assets if not a.endswith(".scss")]
-                    + [p for d in downloads for p in (d[1], d[3])]},
+                    "render": [f"/{g}" for g in RENDER],
+                    "resources": [f"/{a}" for a in assets if not a.endswith(".scss")]
+                    + [f"/{p}" for d in downloads for p in (d[1], d[3])]},
         "website": {"title": "podlens", "search": True, "navbar": {"left": navbar}},
         "format": {"html": {"theme": ["default", "assets/podlens.scss"], "toc": True, "code-fold": True,
                             "code-summary": "Show the code", "html-math-method": "plain", "anchor-sections": True,

@@ -1,7 +1,10 @@
 """Open every preview page in headless Chromium (network off, the preview served on
-localhost) and report what a reader would hit: console errors and exceptions, a dialog (an
-injected alert), a request leaving the site, a Plotly chart that did not draw, an internal
-link or anchor that does not resolve."""
+localhost) at a desktop and a phone width and report what a reader would hit: console errors
+and exceptions, a dialog (an injected alert), a request leaving the site, a Plotly chart that
+did not draw, an internal link or anchor that does not resolve; and, at each width, a legend
+that scrolls or runs off its chart, chart labels drawn over one another, a trace with Plotly's
+default hover (raw field names), a table wider than the page, a squeezed table column, and a
+time broken over two lines."""
 from __future__ import annotations
 
 import functools
@@ -17,6 +20,9 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+WIDTHS = (1400, 390)  # a desktop and a phone viewport, px
+SQUEEZED_LINES, SQUEEZED_EM = 8, 11  # a cell of plain text taller than this many lines in a column narrower than
+# this many em sits in a column too narrow for it
 # Runs in each page once it has loaded: what it links to, its ids, and its charts.
 _PROBE = """(() => {
   const charts = [...document.querySelectorAll('.plotly-graph-div')];
@@ -26,9 +32,71 @@ _PROBE = """(() => {
     charts: charts.length,
     drawn: charts.filter(c => c.querySelector('svg.main-svg')).length,
     tables: document.querySelectorAll('.dt-container').length,
+    turns: document.querySelectorAll('section.turn').length,
+    sentences: document.querySelectorAll('section.turn .s').length,
+    bands: document.querySelectorAll('.band').length,
+    band_labels: document.querySelectorAll('.band > .band-label').length,
     text: document.body.innerText,
   });
 })()"""
+# Runs at each width: what does not fit or cannot be read (one message per problem).
+_LAYOUT = """(() => {
+  const out = [], vw = document.documentElement.clientWidth;
+  const box = e => e.getBoundingClientRect();
+  const overlap = (a, b) => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left))
+                          * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+  const shown = e => { const r = box(e); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'
+                       && e.textContent.trim() !== ''; };
+  // turned tick labels (Plotly turns them so they clear one another) have boxes that overlap by geometry
+  const turned = e => /rotate\\((?!0[,)])/.test(e.getAttribute('transform') || '');
+  document.querySelectorAll('.plotly-graph-div').forEach((gd, i) => {
+    const name = (gd.closest('figure')?.querySelector('.figure-title')?.textContent || 'chart ' + (i + 1)).trim().slice(0, 60);
+    const chart = box(gd);
+    gd.querySelectorAll('g.legend').forEach(lg => {
+      const sb = lg.querySelector('.scrollbar'), r = box(lg);
+      if (sb && box(sb).height > 0) out.push(`"${name}": its legend scrolls, hiding entries`);
+      if (r.right > chart.right + 1 || r.right > vw + 1) out.push(`"${name}": its legend runs off the right edge`);
+    });
+    const labels = [...gd.querySelectorAll('g.xtick text, g.ytick text, text.bartext, g.textpoint text, g.legendtext, '
+                   + 'g.annotation-text-g text, g.g-xtitle text, g.g-ytitle text, g.hm text, g.heatmaplayer text')]
+                   .filter(e => shown(e) && !turned(e));
+    let hits = 0;
+    for (let a = 0; a < labels.length && hits < 3; a++) for (let b = a + 1; b < labels.length && hits < 3; b++) {
+      const ra = box(labels[a]), rb = box(labels[b]);
+      if (overlap(ra, rb) > 0.25 * Math.min(ra.width * ra.height, rb.width * rb.height)) {
+        hits++; out.push(`"${name}": labels drawn over one another ("${labels[a].textContent}" / "${labels[b].textContent}")`);
+      }
+    }
+    (gd.data || []).forEach(t => {
+      const info = typeof t.hoverinfo === 'string' ? t.hoverinfo : '';
+      if (!t.hovertemplate && !['skip', 'none'].includes(info) && !(info === 'text' && t.hovertext))
+        out.push(`"${name}": trace "${t.name || t.type}" has no hover template`);
+    });
+  });
+  document.querySelectorAll('.figure-legend ul').forEach(ul => {
+    if (ul.scrollWidth > ul.clientWidth + 1 || box(ul).right > vw + 1) out.push('a legend runs off the page');
+  });
+  document.querySelectorAll('.table-wrap, .dt-container').forEach((t, i) => {
+    const head = (t.querySelector('th')?.textContent || 'table ' + (i + 1)).trim().slice(0, 40);
+    if (t.scrollWidth > t.clientWidth + 1 || box(t).right > vw + 1) out.push(`table "${head}": cut off on the right`);
+    const cells = [...t.querySelectorAll('td')].filter(td => !td.querySelector('blockquote, table'));
+    const tall = cells.find(td => { const st = getComputedStyle(td), lh = parseFloat(st.lineHeight) || 1.5 * parseFloat(st.fontSize);
+                                    const r = document.createRange(); r.selectNodeContents(td);
+                                    return st.display === 'table-cell' && r.getBoundingClientRect().height > __LINES__ * lh
+                                           && box(td).width < __EM__ * parseFloat(st.fontSize); });
+    if (tall) out.push(`table "${head}": a column too narrow for its text ("${tall.textContent.trim().slice(0, 40)}")`);
+  });
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const time = /~?\\d{1,2}:\\d\\d(?::\\d\\d)?/g;
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    for (const m of n.textContent.matchAll(time)) {
+      const r = document.createRange(); r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+      const lines = new Set([...r.getClientRects()].filter(q => q.width > 0).map(q => Math.round(q.top)));
+      if (lines.size > 1) { out.push(`a time broken over two lines: "${m[0]}"`); break; }
+    }
+  }
+  return JSON.stringify(out);
+})()""".replace("__LINES__", str(SQUEEZED_LINES)).replace("__EM__", str(SQUEEZED_EM))
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -117,8 +185,9 @@ def check_site(preview: Path, settle_s: float = 0.4) -> list[str]:
     return visit(preview, settle_s)[0]
 
 
-def visit(preview: Path, settle_s: float = 0.4) -> tuple[list[str], dict[str, dict]]:
-    """(problems, {page path relative to preview: probe result with 'problems'})."""
+def visit(preview: Path, settle_s: float = 0.4, widths: tuple[int, ...] = WIDTHS) -> tuple[list[str], dict[str, dict]]:
+    """(problems, {page path relative to preview: probe result with 'problems'}); the page is
+    probed at the first of ``widths`` and its layout checked at each."""
     if CHROMIUM is None:
         raise RuntimeError("headless Chromium is not installed")
     preview = Path(preview).resolve()
@@ -131,15 +200,23 @@ def visit(preview: Path, settle_s: float = 0.4) -> tuple[list[str], dict[str, di
         browser = _Browser(Path(profile))
         try:
             for page in pages:
-                browser.events = []
-                browser.call("Page.navigate", url=origin + page)
-                browser.wait_load()
-                time.sleep(settle_s)  # DataTables loads as a module after the load event
-                result = browser.call("Runtime.evaluate", expression=_PROBE, returnByValue=True)
-                probe = json.loads(result["result"]["value"])
-                own = _problems(browser.events, origin)
-                if probe["drawn"] < probe["charts"]:
-                    own.append(f"{probe['charts'] - probe['drawn']} of {probe['charts']} charts did not draw")
+                probe, own = None, []
+                for width in widths:
+                    browser.events = []
+                    browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                                 mobile=width < 600)
+                    browser.call("Page.navigate", url=origin + page)
+                    browser.wait_load()
+                    time.sleep(settle_s)  # DataTables loads as a module after the load event
+                    if probe is None:
+                        probe = json.loads(browser.call("Runtime.evaluate", expression=_PROBE,
+                                                        returnByValue=True)["result"]["value"])
+                        own += _problems(browser.events, origin)
+                        if probe["drawn"] < probe["charts"]:
+                            own.append(f"{probe['charts'] - probe['drawn']} of {probe['charts']} charts did not draw")
+                    layout = json.loads(browser.call("Runtime.evaluate", expression=_LAYOUT,
+                                                     returnByValue=True)["result"]["value"])
+                    own += [f"at {width} px: {p}" for p in layout]
                 probe["problems"] = own
                 facts[page] = probe
                 problems += [f"{page}: {p}" for p in own]

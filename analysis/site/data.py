@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .format import missing
+from ..figures.format import episode_names, with_names
 
 
 class SiteData:
@@ -42,22 +42,7 @@ class SiteData:
 
     def with_names(self, df: pd.DataFrame) -> pd.DataFrame:
         """A copy of ``df`` whose episode_id column holds episode names (for chart axes)."""
-        return df.assign(episode_id=df["episode_id"].map(lambda e: self.names.get(e, e)))
-
-
-def episode_names(episodes: pd.DataFrame, speakers: pd.DataFrame | None) -> dict[str, str]:
-    """Short reader names, 'Show: Guest', with the date added where two would be equal."""
-    guests = {}
-    if speakers is not None and len(speakers):
-        g = speakers[(speakers["role"] == "guest") & speakers["resolved"].fillna(False).astype(bool)]
-        guests = g.groupby("episode_id")["name"].agg(lambda s: " & ".join(s)).to_dict()
-    names = {r.episode_id: f"{r.show}: {guests[r.episode_id]}" if r.episode_id in guests else f"{r.show}: {r.title}"
-             for r in episodes.itertuples()}
-    counts = pd.Series(list(names.values())).value_counts()
-    for r in episodes.itertuples():
-        if counts[names[r.episode_id]] > 1 and not missing(r.published):
-            names[r.episode_id] += f" ({pd.Timestamp(r.published):%Y-%m-%d})"
-    return names
+        return with_names(df, self.names)
 
 
 def episode_page(episode_id: str) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..figures.format import clock, esc, link, missing
 from .data import SiteData, transcript_page
-from .format import clock, esc, link, missing
 from .pages import raw, rel, utterance_anchor
 from .themes import episode_themes, themes_page
 

@@ -9,13 +9,36 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..figures import findings, talktime as tt_figures, topics as topic_figures
+from ..figures import findings
+from ..figures import talktime as tt_figures
+from ..figures import topics as topic_figures
 from ..figures.export import to_html
-from ..figures.talktime import method_note
+from ..figures.format import (
+    DASH,
+    FLAG_WORDS,
+    LOW_CONFIDENCE,
+    SPEAKER_SOURCE_WORDS,
+    TIME_SOURCE_WORDS,
+    Html,
+    clock,
+    date,
+    esc,
+    estimated,
+    interactive_table,
+    link,
+    method_mix,
+    missing,
+    number,
+    pct,
+    provenance_words,
+    published,
+    quote_html,
+    table,
+)
 from ..quotes import deep_link
 from .data import SiteData, episode_page, transcript_page
-from .format import (DASH, FLAG_WORDS, LOW_CONFIDENCE, SPEAKER_SOURCE_WORDS, TIME_SOURCE_WORDS, Html, clock, date,
-                     esc, interactive_table, link, method_mix, missing, number, pct, table)
+
+__all__ = ["Page", "estimated", "md", "quote_html", "raw", "rel", "utterance_anchor"]  # also used by themes.py
 
 
 @dataclass
@@ -44,10 +67,6 @@ def rel(page: str, target: str, anchor: str = "") -> str:
     return href + (f"#{anchor}" if anchor else "")
 
 
-def estimated(time_source) -> bool:
-    return not missing(time_source) and time_source not in ("file", "none")
-
-
 def utterance_anchor(order) -> str:
     return f"u{int(order)}"
 
@@ -57,12 +76,12 @@ def _note(text: str) -> str:
 
 
 def _accuracy_note(data: SiteData, episode_ids) -> str:
-    """Method notes (inferred speakers with measured accuracy, estimated times) for episodes."""
+    """What a reader should know about how the episodes were measured (inferred speakers and
+    how often right, estimated times), in sentences (:func:`analysis.figures.talktime.reader_note`)."""
     if not data.has("talktime_episodes"):
         return ""
     rows = data["talktime_episodes"]
-    rows = data.with_names(rows[rows["episode_id"].isin(list(episode_ids))])
-    return method_note(rows).replace("<br>", "; ")
+    return tt_figures.reader_note(data.with_names(rows[rows["episode_id"].isin(list(episode_ids))]))
 
 
 # ---------------------------------------------------------------- home
@@ -164,28 +183,39 @@ def headline_findings(data: SiteData) -> list[tuple[str, Html, object, str, str]
     return out
 
 
+def duration(data: SiteData, episode_id: str) -> tuple[float | None, bool]:
+    """(seconds, estimated): the catalog's runtime, else the episode's talk time (estimated
+    where its times are estimated), else None."""
+    e = data.episode(episode_id)
+    if not missing(e["duration_s"]):
+        return float(e["duration_s"]), False
+    t = data.rows("talktime_episodes", episode_id)
+    if len(t):
+        return float(t["talk_s"].iloc[0]), tt_figures.estimated_times(t.iloc[0])
+    return None, False
+
+
 def episode_list(data: SiteData, page: str) -> Html:
-    """Interactive table of the catalog's episodes with links to their pages."""
+    """Interactive table of the catalog's episodes with links to their pages; a duration
+    estimated from the talk (no runtime in the catalog) is marked "~"."""
     te = data["talktime_episodes"].set_index("episode_id") if data.has("talktime_episodes") else pd.DataFrame()
     guests = data["speakers"].query("role == 'guest'").groupby("episode_id")["name"].agg(", ".join) \
         if data.has("speakers") else pd.Series(dtype=str)
     rows = []
     for e in data.episodes.itertuples():
-        t = te.loc[e.episode_id] if e.episode_id in te.index else None
+        seconds, approx = duration(data, e.episode_id)
         rows.append({
             "episode": link(rel(page, episode_page(e.episode_id)), e.title),
             "show": e.show, "guests": guests.get(e.episode_id, DASH),
-            "published": date(e.published) + ("" if e.published_basis == "stated" else f" ({e.published_basis})"),
-            "duration": e.duration_s if not missing(e.duration_s) else (t["talk_s"] if t is not None else None),
-            "format": str(e.transcript_format).replace("_", " "),
-            "speakers": method_mix(t["attribution_method"]) if t is not None else DASH,
-            "times": method_mix(t["time_method"]) if t is not None else DASH,
+            "published": published(e.published, e.published_basis),
+            "duration": seconds, "approx": approx,
+            "how": tt_figures.measured_words(te.loc[e.episode_id]) if e.episode_id in te.index else DASH,
             "transcript": link(rel(page, transcript_page(e.episode_id)), "read"),
         })
     return interactive_table(pd.DataFrame(rows), {
         "episode": "Episode", "show": "Show", "guests": "Guests", "published": "Published",
-        "duration": "Duration", "format": "Transcript format", "speakers": "How speakers were found",
-        "times": "Where times come from", "transcript": "Transcript"}, {"duration": "clock"})
+        "duration": "Duration", "how": "How it was measured", "transcript": "Transcript"},
+        {"duration": "clock"}, estimated={"duration": "approx"})
 
 
 # ---------------------------------------------------------------- episode pages
@@ -193,21 +223,23 @@ def episode_list(data: SiteData, page: str) -> Html:
 def episode(data: SiteData, episode_id: str, sections=()) -> Page:
     page = episode_page(episode_id)
     e = data.episode(episode_id)
-    facts = [("Show", esc(e["show"])),
-             ("Published", esc(date(e["published"]) + ("" if e["published_basis"] == "stated" else f" ({e['published_basis']})"))),
-             ("Duration", esc(clock(e["duration_s"]))), ("Recorded at", esc(e["venue"])),
-             ("Episode page", link(e["url"], e["url"], external=True) if not missing(e["url"]) else esc(None)),
+    seconds, approx = duration(data, episode_id)
+    facts = [("Show", esc(e["show"])), ("Published", esc(published(e["published"], e["published_basis"]))),
+             ("Duration", esc(clock(seconds, approx) + (" (estimated from the talk; no runtime stated)" if approx else ""))
+              if seconds is not None else None),
+             ("Recorded at", esc(e["venue"]) if not missing(e["venue"]) else None),
+             ("Episode page", link(e["url"], e["url"], external=True) if not missing(e["url"]) else None),
              ("Video", link(f"https://www.youtube.com/watch?v={e['video_id']}", "watch on YouTube", external=True)
-              if not missing(e["video_id"]) else esc(None)),
+              if not missing(e["video_id"]) else None),
              ("Transcript format", esc(str(e["transcript_format"]).replace("_", " "))),
              ("Source files", esc(str(e["source_files"]).replace(";", ", "))),
-             ("Not stated in a source", esc(str(e["inferred_facts"]).replace(";", "; ") or None)),
+             ("Not stated in a source", esc(provenance_words(e["inferred_facts"])) if provenance_words(e["inferred_facts"]) else None),
              ("Transcript", link(rel(page, transcript_page(episode_id)), "read every line"))]
-    body = raw('<dl class="facts">' + "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>")
+    body = raw('<dl class="facts">' + "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in facts if v) + "</dl>")
     note = _accuracy_note(data, [episode_id])
     if note:
         body += raw(f'<div class="callout-note method-box"><p><strong>How this episode was measured.</strong> '
-                    f"{esc(note)}. {link(rel(page, 'methods.qmd'), 'Methods')}</p></div>")
+                    f"{esc(note)} {link(rel(page, 'methods.qmd'), 'How, and the exact figures')}.</p></div>")
     if not missing(e["description"]):
         body += "## Summary\n\n" + raw(f"<p>{esc(e['description'])}</p>")
     chapters = data.rows("chapters", episode_id)
@@ -260,43 +292,20 @@ def _chapter_marks(fig, chapters: pd.DataFrame):
     return fig
 
 
-def _interval(row, col: str, digits: int = 0) -> str:
-    """``row[col]`` as a percentage; where ``col``_low/_high bound it, the expected value they
-    belong to (``col``_expected when present) with the interval, which is left out when it
-    rounds to a single value."""
-    lo, hi = row.get(f"{col}_low"), row.get(f"{col}_high")
-    if lo is None or hi is None or missing(lo) or missing(hi):
-        return pct(row[col], digits)
-    mid = row.get(f"{col}_expected")
-    low, high = pct(lo, digits), pct(hi, digits)
-    return pct(row[col] if mid is None or missing(mid) else mid, digits) + ("" if low == high else f" ({low}–{high})")
-
-
-def _guest_from_host(te: pd.DataFrame) -> pd.DataFrame:
-    """``te`` with the guests' expected talk share and interval, the complement of the hosts',
-    on episodes whose counted talk is all host or guest (elsewhere the guests' share as is)."""
-    if "host_talk_share_expected" not in te:
-        return te
-    two = (te["host_talk_share"] + te["guest_talk_share"] - 1).abs() < 1e-9
-    return te.assign(guest_talk_share_expected=(1 - te["host_talk_share_expected"]).where(two, te["guest_talk_share"]),
-                     guest_talk_share_low=(1 - te["host_talk_share_high"]).where(two),
-                     guest_talk_share_high=(1 - te["host_talk_share_low"]).where(two))
-
-
 def _speaker_table(speakers: pd.DataFrame) -> Html:
     rows = speakers.sort_values(["role", "talk_s"], ascending=[False, False])
     out = pd.DataFrame({
         "speaker": rows["speaker"], "role": rows["role"],
-        "share": [_interval(r, "talk_share") for _, r in rows.iterrows()],
+        "share": [tt_figures.share_interval(r, "talk_share") for _, r in rows.iterrows()],
         "words": [number(v) for v in rows["words"]], "turns": [number(v) for v in rows["turns"]],
-        "median": [clock(v) for v in rows["median_turn_s"]], "longest": [clock(v) for v in rows["longest_turn_s"]],
+        "longest": [clock(v) for v in rows["longest_turn_s"]],
         "questions": [number(v) for v in rows["questions"]],
         "how": [method_mix(v) for v in rows["attribution_method"]],
     })
     return table(out, {"speaker": "Speaker", "role": "Role", "share": "Share of talk time",
-                       "words": "Words", "turns": "Turns", "median": "Median turn", "longest": "Longest turn",
+                       "words": "Words", "turns": "Turns", "longest": "Longest turn",
                        "questions": "Questions", "how": "How the speaker was found"},
-                 numeric=("share", "words", "turns", "median", "longest", "questions"))
+                 numeric=("share", "words", "turns", "longest", "questions"))
 
 
 def _topic_share_table(data: SiteData, per: pd.DataFrame) -> Html:
@@ -333,14 +342,6 @@ def _episode_quotes(data: SiteData, episode_id: str, page: str, per_topic: int =
                              f"topic: {r.label}") for r in best.itertuples()))
 
 
-def quote_html(text, speaker, start_s, time_source, video_id, transcript_href, label="") -> str:
-    when = clock(start_s, estimated(time_source))
-    video = deep_link(video_id, start_s)
-    return (f'<blockquote class="quote"><p>{esc(text)}</p><footer>{esc(speaker if not missing(speaker) else "unknown speaker")}'
-            f" · {link(transcript_href, when)}" + (f" · {link(video, 'video', external=True)}" if video else "")
-            + (f' · <span class="muted">{esc(label)}</span>' if label else "") + "</footer></blockquote>")
-
-
 def _noise_section(data: SiteData, episode_id: str, page: str) -> str:
     utt = data.rows("utterances", episode_id)
     flagged = utt[~utt["is_conversation"]].copy()
@@ -362,33 +363,46 @@ def _noise_section(data: SiteData, episode_id: str, page: str) -> str:
 
 # ---------------------------------------------------------------- transcripts
 
+SECTION_WORDS = 150  # a transcript section holds at most about a minute of speech: Quarto's site
+# search indexes each level-2 section, so a hit lands within that of its line
+
+
 def transcript(data: SiteData, episode_id: str) -> Page:
+    """Every line of an episode as the conversation reads: a speaker's consecutive sentences
+    as one turn (each sentence keeps its anchor ``u<order>``), each turn (or each SECTION_WORDS
+    of a long one) its own search section headed by speaker and time, parts at chapter starts
+    (else every ten minutes) with a list of them on top, and each run of noise in one greyed
+    band that names its reason once."""
     page = transcript_page(episode_id)
     e = data.episode(episode_id)
     utt = data.rows("utterances", episode_id).sort_values("order")
     chapters = data.rows("chapters", episode_id)
     timed_chapters = chapters.dropna(subset=["start_s"]).sort_values("start_s") if len(chapters) else chapters
+    breaks = _section_breaks(utt, timed_chapters)
     legend = ('<p class="transcript-legend">Times marked “~” are estimated; a <span class="who faint">faint name</span> '
               f"is a speaker inferred with confidence under {LOW_CONFIDENCE:.0%}; "
-              '<span class="flag">greyed lines</span> are noise, left out of the figures. '
-              f"Each time links to its line; {link(rel(page, episode_page(episode_id)), 'back to the episode')}.</p>")
-    body = raw(legend)
-    breaks = _section_breaks(utt, timed_chapters)
-    lines: list[str] = []
-    for u in utt.itertuples():
-        if u.order in breaks:
-            if lines:
-                body += raw("\n".join(lines))
-                lines = []
-            body += f"## {md(breaks[u.order])}\n\n"
-        lines.append(utterance_html(u, e["video_id"]))
-    body += raw("\n".join(lines))
-    return Page(page, f"Transcript: {e['title']}", body, subtitle=f"{e['show']} · {date(e['published'])}",
-                meta={"toc": True, "toc-depth": 2})
+              '<span class="flag">greyed passages</span> are noise, left out of the figures, with the reason on '
+              "their band. Each time links to its passage and ▶ plays the video there; "
+              f"{link(rel(page, episode_page(episode_id)), 'back to the episode')}.</p>")
+    parts = [f'<a href="#{_part_id(o)}">{esc(h)}</a>' for o, h in sorted(breaks.items())]
+    nav = f'<nav class="parts"><strong>Parts:</strong> {" · ".join(parts)}</nav>' if len(parts) > 1 else ""
+    html = [legend + nav]
+    for band, sections in _bands(utt, breaks):  # a part starts a new band: its heading goes before it
+        first = sections[0][0][0].order
+        if first in breaks:
+            html.append(f'<h2 class="part" id="{_part_id(first)}">{esc(breaks[first])}</h2>')
+        inner = "".join(_turn_html(sec, cont, e["video_id"]) for sec, cont in sections)
+        html.append(f'<div class="band">{_band_label(sections[0][0][0])}{inner}</div>' if band else inner)
+    return Page(page, f"Transcript: {e['title']}", raw("\n".join(html)),
+                subtitle=f"{e['show']} · {date(e['published'])}", meta={"toc": False})
+
+
+def _part_id(order) -> str:
+    return f"part-{int(order)}"
 
 
 def _section_breaks(utt: pd.DataFrame, chapters: pd.DataFrame) -> dict[int, str]:
-    """Utterance order -> section heading: chapter starts, else every ten minutes when timed."""
+    """Utterance order -> part heading: chapter starts, else every ten minutes when timed."""
     out = {}
     if len(chapters):
         for c in chapters.itertuples():
@@ -406,94 +420,95 @@ def _section_breaks(utt: pd.DataFrame, chapters: pd.DataFrame) -> dict[int, str]
     return out
 
 
-def utterance_html(u, video_id) -> str:
-    """One transcript line: anchor, time (linked to itself; '~' when estimated), video link,
-    speaker (faint when inferred with low confidence), noise label, and the escaped text."""
-    anchor = utterance_anchor(u.order)
-    est = estimated(u.time_source)
-    when = clock(u.start_s, est) if not missing(u.start_s) else "·"
-    faint = (u.speaker_source in ("model", "rule") and not missing(u.speaker_confidence)
-             and u.speaker_confidence < LOW_CONFIDENCE)
-    who_title = SPEAKER_SOURCE_WORDS.get(u.speaker_source, u.speaker_source) + (
-        f", confidence {u.speaker_confidence:.0%}" if not missing(u.speaker_confidence) else "")
-    classes = ["utt", f"role-{u.speaker_role}"] + (["flagged"] if not u.is_conversation else [])
-    video = deep_link(video_id, u.start_s)
-    meta = (f'<a class="t" href="#{anchor}" title="{esc(TIME_SOURCE_WORDS.get(u.time_source, u.time_source))}">{esc(when)}</a>'
-            + (f' <a class="v" href="{esc(video)}" rel="noopener" title="play at this moment">▶</a>' if video else "")
-            + f' <span class="who{" faint" if faint else ""}" title="{esc(who_title)}">'
-            f'{esc(u.speaker if not missing(u.speaker) else "unknown speaker")}</span>')
-    if not u.is_conversation:
-        flags = [f for f in str(u.flags).split(";") if f]
-        reason = str(u.flag_reason)
-        for f in flags:  # reasons may start with their flag's name
-            reason = re.sub(rf"^{re.escape(f.replace('_', ' '))}:\s*", "", reason)
-        meta += (f' <span class="flag">{esc(", ".join(FLAG_WORDS.get(f, f) for f in flags))}</span>'
-                 f' <span class="muted">{esc(reason)}</span>')
-    text = u.text if u.is_conversation or str(u.text).strip() else u.raw_text
-    return f'<div class="{" ".join(classes)}" id="{anchor}"><div class="meta">{meta}</div><p>{esc(text)}</p></div>'
+def _bands(utt: pd.DataFrame, breaks: dict[int, str]) -> list[tuple[str, list[tuple[list, bool]]]]:
+    """The transcript as (band, sections): band is the flags of a run of noise ('' for
+    conversation); each section is (utterances, continues the turn before) and holds one
+    speaker's consecutive sentences up to SECTION_WORDS words, never across a part or band."""
+    out: list[tuple[str, list[tuple[list, bool]]]] = []
+    section: list = []
+    words = 0
+    for u in utt.itertuples():
+        band = "" if u.is_conversation else str(u.flags)
+        same_band = bool(out) and out[-1][0] == band and u.order not in breaks
+        same_turn = same_band and bool(section) and _who(section[-1]) == _who(u)
+        if same_turn and words + u.word_count <= SECTION_WORDS:
+            section.append(u)
+            words += u.word_count
+            continue
+        section, words = [u], u.word_count
+        if not same_band:
+            out.append((band, []))
+        out[-1][1].append((section, bool(same_turn)))
+    return out
+
+
+def _who(u) -> str:
+    """Who speaks a line: the speaker id, else the label, else '' (unknown)."""
+    return str(u.speaker_id) if not missing(u.speaker_id) else "" if missing(u.speaker) else str(u.speaker)
+
+
+def _band_label(u) -> str:
+    """The noise band's label: what the lines are and why they were flagged (the first line's reason)."""
+    flags = [f for f in str(u.flags).split(";") if f]
+    reason = str(u.flag_reason).split("; ")[0]
+    for f in flags:  # reasons may start with their flag's name, as a slug or in words
+        for name in (f.replace("_", " "), FLAG_WORDS.get(f, f)):
+            reason = re.sub(rf"^{re.escape(name)}:\s*", "", reason)
+    return (f'<p class="band-label"><span class="flag">{esc(", ".join(FLAG_WORDS.get(f, f) for f in flags))}</span> '
+            f'<span class="muted">{esc(reason)}</span></p>')
+
+
+def _turn_html(section: list, continued: bool, video_id) -> str:
+    """One search section of a turn: a heading with the speaker (faint when inferred with low
+    confidence) and the time of its first sentence (linked to itself; "~" when estimated), the
+    video there, and the sentences, each a span with its line's anchor."""
+    first = section[0]
+    anchor = f"t{int(first.order)}"
+    when = clock(first.start_s, estimated(first.time_source)) if not missing(first.start_s) else ""
+    conf = [u.speaker_confidence for u in section if not missing(u.speaker_confidence)]
+    inferred_ = first.speaker_source in ("model", "rule")
+    faint = inferred_ and conf and sum(conf) / len(conf) < LOW_CONFIDENCE
+    how = SPEAKER_SOURCE_WORDS.get(first.speaker_source, first.speaker_source) + (
+        f", confidence {sum(conf) / len(conf):.0%}" if conf and inferred_ else "")
+    name = first.speaker if not missing(first.speaker) else "unknown speaker"
+    video = deep_link(video_id, first.start_s)
+    head = (f'<h2 class="turn-head"><span class="who{" faint" if faint else ""}" title="{esc(how)}">{esc(name)}</span>'
+            + (' <span class="muted">continued</span>' if continued else "")
+            + (f' <a class="t" href="#{anchor}" title="{esc(TIME_SOURCE_WORDS.get(first.time_source, first.time_source))}">'
+               f"{esc(when)}</a>" if when else "") + "</h2>"
+            + (f'<a class="v" href="{esc(video)}" rel="noopener" title="play the video here">▶</a>' if video else ""))
+    text = " ".join(f'<span class="s" id="{utterance_anchor(u.order)}">'
+                    f"{esc(u.text if u.is_conversation or str(u.text).strip() else u.raw_text)}</span>" for u in section)
+    classes = ["level2", "turn", f"role-{first.speaker_role}"] + ([] if first.is_conversation else ["flagged"])
+    return f'<section class="{" ".join(classes)}" id="{anchor}">{head}<p>{text}</p></section>'
 
 
 # ---------------------------------------------------------------- talk time, topics, speakers
+
+def _episode_href(page: str):
+    return lambda e: rel(page, episode_page(e))
+
 
 def talk_time(data: SiteData) -> Page:
     page = "talk-time.qmd"
     if not data.has("talktime_episodes"):
         return Page(page, "Talk time", raw("<p>No talk-time tables yet: run <code>make speakers</code>.</p>"))
     te, sp = data["talktime_episodes"], data["talktime_speakers"]
+    href = _episode_href(page)
     body = raw("<p>Who talks how much, in turns and questions, and how the balance between host and guest moves "
                "through each episode. Counts cover conversation only: noise is left out. Interview talk ratios "
                "are not sales calls: a guest-dominated interview is the format working, so no ideal ratio is drawn.</p>")
-    body += raw(to_html(tt_figures.talk_share(data.with_names(sp)), height=140 + 45 * len(te)))
-    body += "## Episodes side by side\n\n" + raw(talk_tables(data, page))
+    body += raw(to_html(tt_figures.talk_share(data.with_names(sp))))
+    body += "## Episodes side by side\n\n" + raw(tt_figures.episodes_table(te, data.names, href)
+                                                 + tt_figures.measured_table(te, data.names, href))
     body += "## Turns {#turns}\n\n" + raw(
         "<p>A turn is a run of consecutive speech by one person; the longest is the episode's longest monologue.</p>"
-        + to_html(tt_figures.turn_lengths(data.with_names(data["talktime_turns"]), data.with_names(te)), height=420))
+        + to_html(tt_figures.turn_lengths(data.with_names(data["talktime_turns"]), data.with_names(te))))
     body += "## Balance through each episode\n\n" + raw(
         "<p>The guest's share of talk in 2.5-minute windows every 30 seconds.</p>"
-        + to_html(tt_figures.balance(data.with_names(data["balance_timeline"]), data.with_names(te)), height=460))
-    body += "## Every speaker\n\n" + raw(speaker_table(data, page))
+        + to_html(tt_figures.balance(data.with_names(data["balance_timeline"]), data.with_names(te))))
+    body += "## Every speaker\n\n" + raw(tt_figures.speakers_table(sp, data.names, href))
     return Page(page, "Talk time", body, subtitle="Talk time, turns, questions and the host-guest balance")
-
-
-def talk_tables(data: SiteData, page: str) -> Html:
-    """Episodes side by side: talk metrics, then how each was measured."""
-    te = _guest_from_host(data["talktime_episodes"])
-    episodes = [link(rel(page, episode_page(e)), data.names.get(e, e)) for e in te["episode_id"]]
-    rows = pd.DataFrame({
-        "episode": episodes,
-        "guest": [_interval(r, "guest_talk_share") for _, r in te.iterrows()],
-        "host": [_interval(r, "host_talk_share") for _, r in te.iterrows()],
-        "talk": [clock(v) for v in te["talk_s"]], "turns": [number(v) for v in te["turns"]],
-        "switches": [number(v, 1) for v in te["switches_per_5min"]],
-        "questions": [number(v) for v in te["questions_per_hour"]],
-        "longest": [clock(v) for v in te["longest_turn_s"]], "balance": te["balance_label"]})
-    out = table(rows, {
-        "episode": "Episode", "guest": "Guest share of talk", "host": "Host share of talk",
-        "talk": "Talk time", "turns": "Turns", "switches": "Switches per 5 min", "questions": "Questions per hour",
-        "longest": "Longest turn", "balance": "Balance"},
-        numeric=("guest", "host", "talk", "turns", "switches", "questions", "longest"))
-    how = pd.DataFrame({
-        "episode": episodes, "times": [method_mix(v) for v in te["time_method"]],
-        "speakers": [method_mix(v) for v in te["attribution_method"]],
-        "accuracy": [pct(a) + " of words right when tested" if not missing(a) else DASH for a in te["attribution_accuracy"]]})
-    return Html(out + table(how, {"episode": "Episode", "times": "Where times come from",
-                                  "speakers": "How speakers were found",
-                                  "accuracy": "Measured accuracy of inferred speakers"},
-                            caption="How each episode was measured"))
-
-
-def speaker_table(data: SiteData, page: str) -> Html:
-    """Every speaker of every episode, sortable."""
-    sp = data["talktime_speakers"]
-    people = sp.sort_values(["episode_id", "role", "talk_s"], ascending=[True, False, False])
-    return interactive_table(people.assign(
-        episode=[link(rel(page, episode_page(e)), data.names.get(e, e)) for e in people["episode_id"]],
-        how=[method_mix(v) for v in people["attribution_method"]]), {
-        "episode": "Episode", "speaker": "Speaker", "role": "Role", "talk_share": "Share of talk", "talk_s": "Talk time",
-        "words": "Words", "turns": "Turns", "median_turn_s": "Median turn", "longest_turn_s": "Longest turn",
-        "questions": "Questions", "how": "How the speaker was found"},
-        {"talk_share": "pct", "talk_s": "clock", "words": "int", "turns": "int", "median_turn_s": "clock",
-         "longest_turn_s": "clock", "questions": "int"})
 
 
 def topics_page(data: SiteData, llm_labels: pd.DataFrame | None = None) -> Page:
@@ -505,39 +520,27 @@ def topics_page(data: SiteData, llm_labels: pd.DataFrame | None = None) -> Page:
     body = raw(f"<p>The conversation is cut into passages of about 80 words and clustered into {len(found)} topics. "
                "<strong>Topic labels and keywords are made by the model, not by a person.</strong> "
                f"How the model was fitted and how it scores: {link('methods.qmd#topics', 'Methods')}.</p>")
-    body += raw(to_html(topic_figures.topic_overview(topics)))
+    fig = topic_figures.topic_overview(topics, data.names)
+    body += raw(to_html(fig, height=fig.layout.height))
     body += "## The topics\n\n" + raw(topic_table(data, page, llm_labels))
     if data.has("topics_per_episode"):
-        body += "## Topics per episode and speaker\n\n" + raw(
-            to_html(topic_figures.topics_per_episode(data.with_names(data["topics_per_episode"]), topics),
-                    height=260 + 40 * data["topics_per_episode"]["episode_id"].nunique()))
+        fig = topic_figures.topics_per_episode(data.with_names(data["topics_per_episode"]), topics)
+        body += "## Topics per episode and speaker\n\n" + raw(to_html(fig, height=fig.layout.height))
     if data.has("topics_per_speaker"):
-        body += raw(to_html(topic_figures.topics_per_speaker(data["topics_per_speaker"])))
+        fig = topic_figures.topics_per_speaker(data["topics_per_speaker"])
+        body += raw(to_html(fig, height=fig.layout.height))
     return Page(page, "Topics", body, subtitle="What the conversations are about, found by a topic model")
 
 
 def topic_table(data: SiteData, page: str, llm_labels: pd.DataFrame | None = None) -> Html:
-    """Every topic with its keywords, size and representative quote, sortable."""
-    topics = data["topics"]
-    rows = topics.sort_values("passages", ascending=False)
-    cols = {"label": "Topic (model-made label)"}
-    if llm_labels is not None and len(llm_labels):
-        rows = rows.merge(llm_labels, on="topic_id", how="left", suffixes=("", "_llm"))
-        rows["llm"] = [Html(f"{esc(l)}<br><span class=\"muted\">{esc(d)} (model-made by {esc(m)})</span>")
-                       if not missing(l) else DASH for l, d, m in zip(rows["label_llm"], rows["description"], rows["model"])]
-        cols["llm"] = "Label and description written by a language model"
-    rows["kw"] = rows["keywords"].str.replace(";", ", ")
+    """Every topic with its keywords, share and representative quote linked to its line."""
     first = (data["topic_passages"].set_index("passage_id")["first_order"] if data.has("topic_passages")
              else pd.Series(dtype=int))
-    rows["quote"] = [Html(quote_html(r.quote_text, r.quote_speaker, r.quote_start_s, r.quote_time_source,
-                                     data.episode(r.quote_episode_id)["video_id"],
-                                     rel(page, transcript_page(r.quote_episode_id),
-                                         utterance_anchor(first[r.quote_passage_id]) if r.quote_passage_id in first else ""),
-                                     data.names.get(r.quote_episode_id, r.quote_episode_id)))
-                     if not missing(r.quote_text) else DASH for r in rows.itertuples()]
-    return interactive_table(rows, {
-        **cols, "kw": "Keywords", "passages": "Passages", "share": "Share of passages", "episodes": "Episodes",
-        "quote": "Representative quote"}, {"passages": "int", "share": "pct", "episodes": "int"}, page_length=10)
+    video_ids = data.episodes.set_index("episode_id")["video_id"].dropna().to_dict()
+    return topic_figures.topic_table(
+        data["topics"], data.names, video_ids,
+        lambda e, passage: rel(page, transcript_page(e), utterance_anchor(first[passage]) if passage in first else ""),
+        llm_labels)
 
 
 def speakers_page(data: SiteData) -> Page:
@@ -549,34 +552,7 @@ def speakers_page(data: SiteData) -> Page:
     body = raw(f"<p>{len(ppl)} people speak in the corpus; {len(multi)} of them in more than one episode. "
                "A person keeps one identity across episodes, so their figures add up.</p>")
     if len(multi):
-        body += raw(to_html(findings.person_shares(data["talktime_speakers"], multi["speaker_id"].tolist(), data.names)))
-    body += "## Everyone\n\n" + raw(people_table(data, page))
+        fig = findings.person_shares(data["talktime_speakers"], multi["speaker_id"].tolist(), data.names)
+        body += raw(to_html(fig, height=fig.layout.height))
+    body += "## Everyone\n\n" + raw(tt_figures.people_table(ppl, data.names, _episode_href(page)))
     return Page(page, "Speakers across episodes", body, subtitle="Everyone heard in the corpus")
-
-
-def people_table(data: SiteData, page: str) -> Html:
-    """Everyone in the corpus, across episodes, sortable."""
-    ppl = data["talktime_people"].sort_values(["episodes", "talk_s"], ascending=False)
-    rows = ppl.assign(
-        in_=[Html(", ".join(link(rel(page, episode_page(e)), data.names.get(e, e)) for e in str(ids).split(";") if e))
-             for ids in ppl["episode_ids"]],
-        roles_=ppl["roles"].str.replace(";", ", "),
-        how=["; ".join(method_mix(x) for x in str(v).split(";")) for v in ppl["attribution_method"]])
-    return interactive_table(rows, {
-        "name": "Name", "episodes": "Episodes", "in_": "Heard in", "roles_": "Roles", "talk_s": "Talk time",
-        "words": "Words", "turns": "Turns", "questions": "Questions", "mean_talk_share": "Mean share of talk",
-        "how": "How the speaker was found"},
-        {"episodes": "int", "talk_s": "clock", "words": "int", "turns": "int", "questions": "int",
-         "mean_talk_share": "pct"})
-
-
-def quotes_html(hits: pd.DataFrame, data: SiteData, page: str) -> Html:
-    """Hits of :func:`analysis.quotes.find_quotes` as quotes: the matching line, its speaker and
-    time, a link to it in the transcript (for the context) and to the video moment."""
-    if hits.empty:
-        return Html("<p>No quote matches.</p>")
-    utt = data["utterances"].set_index(["episode_id", "order"])
-    return Html("".join(quote_html(utt.loc[(h.episode_id, h.order), "text"], h.speaker, h.start_s, h.time_source,
-                                   data.episode(h.episode_id)["video_id"],
-                                   rel(page, transcript_page(h.episode_id), utterance_anchor(h.order)),
-                                   data.names.get(h.episode_id, h.episode_id)) for h in hits.itertuples()))

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from .. import config
+from ..figures.export import block_html
 from ..io import content_hash, write_text
 
 _LOCAL_LINK = re.compile(r'href="(?![a-z]+:|#)([^"#]*?)\.(?:qmd|ipynb)((?:#[^"]*)?)"')
@@ -77,6 +78,11 @@ def _notebook(path: Path) -> tuple[dict, str]:
     if nb.cells and nb.cells[0].cell_type == "raw":
         meta = yaml.safe_load(nb.cells[0].source.strip().strip("-")) or {}
         nb.cells = nb.cells[1:]
+    for cell in nb.cells:  # the raw-HTML blocks the site keeps (Quarto renders them as HTML; nbconvert would not)
+        for out in cell.get("outputs", []):
+            fragment = block_html(out.get("data", {}).get("text/markdown", ""))
+            if fragment is not None:
+                out["data"] = {"text/html": fragment}
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
@@ -105,8 +111,8 @@ def build_preview(site: Path, out: Path | None = None, workers: int | None = Non
     out = out or site / "_preview"
     project = yaml.safe_load((site / "_quarto.yml").read_text())
     navbar = project["website"]["navbar"]["left"]
-    sources = sorted({p for pattern in project["project"]["render"] for p in site.glob(pattern)})
-    for resource in project["project"]["resources"]:
+    sources = sorted({p for pattern in project["project"]["render"] for p in site.glob(pattern.lstrip("/"))})
+    for resource in (r.lstrip("/") for r in project["project"]["resources"]):
         target = out / resource
         if not target.exists() or target.read_bytes() != (site / resource).read_bytes():
             target.parent.mkdir(parents=True, exist_ok=True)

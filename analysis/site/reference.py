@@ -9,8 +9,9 @@ import nbformat
 import pandas as pd
 import yaml
 
+from ..figures.format import FLAG_WORDS, Html, clock, esc, link, number, pct, table
+from ..figures.topics import evaluation_tables
 from .data import SiteData
-from .format import FLAG_WORDS, Html, clock, esc, link, number, pct, table
 from .pages import Page, raw
 
 _COMMAND = re.compile(r"`python -m analysis ([a-z-]+)[^`]*`")
@@ -26,11 +27,16 @@ FLAG_METHODS = {
 }
 
 
-def methods(data: SiteData) -> Page:
+def methods(data: SiteData, notes: list[Page] = ()) -> Page:
+    """The measured accuracy of each method as tables, after a list of the method notes
+    (``notes``: the pages made from docs/, each stage's method and the command per figure)."""
     names = data.names
     utt = data["utterances"]
     flags = utt["flags"].str.split(";").explode()
-    body = "## Corpus and noise {#noise}\n\n" + raw(
+    body = raw("<p>How each stage works, the figures measured on it and the command that reproduces each: "
+               + ", ".join(str(link(n.path, n.title)) for n in notes) + ". Below, the accuracy measured on this "
+               "corpus.</p>") if notes else ""
+    body += "## Corpus and noise {#noise}\n\n" + raw(
         "<p>Each transcript is read by a reader for its format, chosen from its content "
         "(<code>python -m analysis inspect FILE</code> shows the choice). Every file's coverage is measured: the "
         "share of its text that reached the utterances, and each skipped stretch (markup, timing, header fields, "
@@ -66,7 +72,7 @@ def methods(data: SiteData) -> Page:
         "compares it with a default BERTopic run on the same passages: NPMI coherence (do the keywords occur "
         "together), diversity (share of unique keywords), outliers and stability across runs.</p>")
     tev = data.evaluations.get("topic_evaluation")
-    body += raw(topic_evaluation(tev)) if tev else ""
+    body += raw(evaluation_tables(tev)) if tev else ""
     body += "## Reproduce\n\n" + raw(
         "<p><code>make all</code> rebuilds every table, figure and page from the raw transcripts; "
         "<code>python -m analysis evaluate-speakers</code> and <code>python -m analysis evaluate-topics</code> "
@@ -141,31 +147,6 @@ def timing_accuracy(ev: dict, names: dict[str, str]) -> Html:
             "median": clock(a["median_abs_error_s"]), "p90": clock(a["p90_abs_error_s"])} for a in ev["anchors"]]),
             {"episode": "Episode", "found": "Chapter starts found in the text", "median": "Median error, one left out",
              "p90": "90th percentile"}, numeric=("median", "p90"), caption="Chapter anchors"))
-    return Html("".join(out))
-
-
-def topic_evaluation(tev: dict) -> Html:
-    """The topic-model evaluation (topic_evaluation.json) as tables."""
-    out = []
-    ours, default = tev["ours"], tev["default"]
-    metrics = [("n_topics", "Topics", number), ("npmi", "NPMI coherence", lambda v: f"{v:.3f}"),
-               ("npmi_neutral", "NPMI, neutral vocabulary", lambda v: f"{v:.3f}"),
-               ("diversity", "Keyword diversity", lambda v: f"{v:.3f}"), ("outlier_share", "Outlier passages", pct),
-               ("labels_with_fillers", "Labels with filler words", number)]
-    rows = pd.DataFrame([{"m": label, "ours": f(ours[k]), "default": f(default[k])}
-                         for k, label, f in metrics if k in ours and k in default])
-    out.append(table(rows, {"m": "Measure", "ours": "podlens", "default": "Default BERTopic"},
-                      numeric=("ours", "default"), caption=f"Topic model evaluation on {tev.get('passages', '–')} passages"))
-    stab = [{"m": {"stability_same_seed": "Same seed, refitted", "stability_next_seed": "Next seed"}.get(k, k),
-             "ari": f"{tev[k]['ari']:.3f}", "same": pct(tev[k]["identical_share"], 1)}
-            for k in ("stability_same_seed", "stability_next_seed") if k in tev]
-    if stab:
-        out.append(table(pd.DataFrame(stab), {"m": "Run", "ari": "Adjusted Rand index", "same": "Passages with the same topic"},
-                          numeric=("ari", "same"), caption="Stability"))
-    if tev.get("checks"):
-        out.append(table(pd.DataFrame([{"c": k.replace("_", " "), "r": "passed" if ok else "failed"}
-                                         for k, ok in tev["checks"].items()]),
-                          {"c": "Acceptance check", "r": "Result"}, caption="Acceptance checks"))
     return Html("".join(out))
 
 

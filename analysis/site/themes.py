@@ -10,9 +10,9 @@ import pandas as pd
 from .. import config
 from ..figures import themes as figures
 from ..figures.export import to_html
+from ..figures.format import DASH, clock, date, esc, link, missing, number, pct, table
 from ..figures.palette import name_colors
 from .data import SiteData, episode_page, transcript_page
-from .format import DASH, clock, date, esc, link, missing, number, pct, table
 from .pages import Page, estimated, md, quote_html, raw, rel, utterance_anchor
 
 PAGE = "themes.qmd"
