@@ -20,7 +20,7 @@ from analysis import config
 from analysis.add import add
 from analysis.add.draft import Draft, episode_id, parse_date
 from analysis.catalog import load_catalog
-from analysis.corpus import build_episode
+from analysis.corpus import SPEAKERS, build_episode
 from analysis.io import read_table
 from analysis.project import new_project
 from analysis.themes.lexicon import load_lexicon
@@ -319,6 +319,9 @@ def test_new_add_build_make_a_site_of_its_own(tmp_path, server):
         p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     text = "\n".join(p.read_text() for p in site.rglob("*") if p.suffix in (".qmd", ".ipynb"))
     assert "Hive Minds" in text and "Tomas Lindqvist" in text
+    # no hand-labelled theme sample: the theme figures say their tags are unmeasured
+    assert "not measured on this corpus (no hand-labelled sample)" in text
+    assert "measured against a hand-labelled sample" not in text
     for seed in ("Sherwin", "OpenAI", "Lenny", "fine[- ]tun", "which function to call"):
         assert seed not in text, seed
     assert (ROOT / "data" / "episodes.yaml").read_bytes() == seed_catalog
@@ -331,6 +334,8 @@ def test_new_add_build_make_a_site_of_its_own(tmp_path, server):
     topics = topics[topics["topic_id"] >= 0]
     passages = " ".join(read_table(PASSAGES, root / "data" / "processed" / "topic_passages.parquet")["text"])
     drafted = load_lexicon(root / "data" / "themes.yaml")
+    names = {w for n in read_table(SPEAKERS, root / "data" / "processed" / "speakers.parquet")["name"] for w in n.lower().split()}
+    assert "tomas" in names and not {w for t in drafted for k in t.keywords for w in k.split()} & names
     assert [t.name for t in drafted] == topics.sort_values("share", ascending=False, kind="stable")["label"].tolist()
     for theme, keywords in zip(drafted, topics.sort_values("share", ascending=False, kind="stable")["keywords"]):
         assert theme.description.startswith("DRAFT from topic") and theme.seeds
@@ -359,3 +364,27 @@ def test_chapters_json_leaves_out_chapters_not_in_the_table_of_contents():
     assert t.kind == "summary" and [c.title for c in t.chapters] == ["Welcome", "From cappings to candles",
                                                                     "Where the candles sell"]
     assert [s.text for s in t.skipped if s.kind == "markup"] == ["Pricing beeswax"] and t.warnings == []
+
+
+def test_a_folder_given_through_dot_dot_is_read_and_markers_are_told_apart(project, tmp_path, monkeypatch):
+    """A folder named as `../files` (its path holds '..') stands for its files, hidden ones left
+    out; without --show a metadata file is named as such; a short named label is a marker."""
+    files = tmp_path / "files"
+    (files / ".cache").mkdir(parents=True)
+    turn = "we talked about the hives on the roof and how the colonies came through the winter this year " * 20
+    (files / "2025-06-14 rooftop.md").write_text(f"**Dana Whitfield:** {turn}\n\n**Break:** \\[music\\] back soon\n\n"
+                                                 f"**Marcus Obi:** {turn}\n\n**Sam:** {turn[:80]}\n")
+    (files / ".cache" / "old.md").write_text(f"**Dana Whitfield:** {turn}\n")
+    (files / "chapters.json").write_bytes((FORMATS / "podcasting20_chapters.json").read_bytes())
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(project)
+    _, _, err = _run(["../files", "../empty"])
+    assert err == ["error: ../empty: a folder without files",
+                   "error: ../files/2025-06-14 rooftop.md: a bare transcript file needs --show NAME (the show it belongs to)",
+                   ("error: ../files/chapters.json: chapters.json is a podcasting20_chapters file (metadata, not speech), "
+                    "not a transcript")]
+    result, out, err = _run(["../files"], show="Hive Minds")
+    assert [d.id for d in result.added] == ["hive-minds-2025-06-14-marcus-obi"] and len(err) == 1
+    assert ("speaker labels 'Break' (3 words), 'Sam' (16 words) name no host or guest; so few words look like a "
+            "marker") in out
+    assert "`speaker_labels: {Break: NAME}`" in out and "NAME one of" not in out

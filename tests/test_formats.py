@@ -238,6 +238,14 @@ def test_markdown_bold_header_and_untimed_turns():
     assert wax.text.endswith("around the city.")  # second paragraph kept with its turn
 
 
+def test_markdown_entities_are_the_characters_they_stand_for():
+    from analysis.ingest import parse_text
+
+    t = parse_text("**Jon Calhoun:** It&#39;s a &quot;GUI&quot; toolkit &amp; more.\n\n**Andy Williams:** Yes.\n",
+                   path="gotime.md")
+    assert t.format == "markdown_bold" and t.segments[0].text == 'It\'s a "GUI" toolkit & more.'
+
+
 def test_generic_labels_stay_labels():
     s = inspect_file(FORMAT_DIR / "generic_labels.txt")
     assert all(sp["generic"] for sp in s["speakers"])

@@ -71,16 +71,20 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _expand(sources: list[str]) -> list[str]:
-    """Folders become their files (sorted, hidden ones left out); everything else stays."""
-    out = []
+def _expand(sources: list[str]) -> tuple[list[str], list[str]]:
+    """Folders become the files in and below them (sorted, hidden ones left out); everything
+    else stays. Also an error line per folder without a file."""
+    out, errors = [], []
     for s in sources:
         p = Path(s)
         if not is_url(s) and p.is_dir():
-            out += [str(f) for f in sorted(p.rglob("*")) if f.is_file() and not any(x.startswith(".") for x in f.parts)]
+            found = [str(f) for f in sorted(p.rglob("*"))
+                     if f.is_file() and not any(x.startswith(".") for x in f.relative_to(p).parts)]
+            out += found
+            errors += [] if found else [f"{s}: a folder without files"]
         else:
             out.append(s)
-    return out
+    return out, errors
 
 
 def collect(sources: list[str], show: str | None, known: Known) -> AddResult:
@@ -93,7 +97,8 @@ def collect(sources: list[str], show: str | None, known: Known) -> AddResult:
     result, drafts = AddResult(), []
     files: list[tuple[Path, bytes]] = []
     claimed: set[Path] = set()  # subtitle files of an info JSON given with it
-    for source in _expand(sources):
+    expanded, result.errors = _expand(sources)
+    for source in expanded:
         try:
             data, where = read_source(source)
         except FetchError as exc:
@@ -117,11 +122,7 @@ def collect(sources: list[str], show: str | None, known: Known) -> AddResult:
                 files.append((Path(source), data))
         except ItemError as exc:
             result.errors.append(str(exc))
-    bare = [(p, data) for p, data in files if p not in claimed]
-    if bare and not show:
-        result.errors += [f"{p}: a bare transcript file needs --show NAME (the show it belongs to)" for p, _ in bare]
-        bare = []
-    for path, data in bare:
+    for path, data in [(p, data) for p, data in files if p not in claimed]:
         try:
             drafts.append(file_draft(path, show, data))
         except ItemError as exc:
@@ -175,7 +176,9 @@ def report(d: Draft, raw: Path) -> list[str]:
     e = entry(d)
     lines = [f"+ {d.id}", f"    {'id':<13} {d.id}  (docs/corpus.md id rules: show, date, guest)"]
     for key in ORDER[1:]:
-        if key in e:
+        if key == "published" and e[key] is None:
+            lines.append(f"    {key:<13} none  (no date in the source: add `published: YYYY-MM-DD` to the entry)")
+        elif key in e:
             lines.append(f"    {key:<13} {_show(e[key])}  ({d.sources.get(key, 'feed <guid>' if key == 'guid' else '')})")
     for f, spec in zip(d.files, e["files"]):
         lines.append(f"    {'file':<13} {config.data_relative(raw / Path(spec['path']).name)} ({f.kind})  <- {f.origin}")

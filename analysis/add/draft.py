@@ -127,11 +127,15 @@ def check_summary(raw: RawFile) -> RawFile:
     return raw
 
 
+def _few_words(n: int, total: int) -> bool:
+    """Too little of a file's speech (``n`` of ``total`` words) for a label to be taken as a person."""
+    return n < MIN_PERSON_WORDS and n / (total or 1) < MIN_PERSON_SHARE
+
+
 def people_labels(words: Counter) -> list[str]:
     """The labels that name a person: not generic, and with enough of the file's words."""
-    total = sum(words.values()) or 1
-    return [lab for lab, n in words.items() if not is_generic(lab)
-            and (n >= MIN_PERSON_WORDS or n / total >= MIN_PERSON_SHARE)]
+    total = sum(words.values())
+    return [lab for lab, n in words.items() if not is_generic(lab) and not _few_words(n, total)]
 
 
 def assign_people(drafts: list[Draft], catalog: list[Episode]) -> None:
@@ -166,7 +170,8 @@ def assign_people(drafts: list[Draft], catalog: list[Episode]) -> None:
 
 def unknown_labels(draft: Draft) -> list[str]:
     """One line per speaker label the corpus build will not resolve to a host or guest, with
-    the ``speaker_labels`` line to add (a name suggested when one person alone is unmatched)."""
+    the ``speaker_labels`` line to add (a name suggested when one person alone is unmatched);
+    one line for all the named labels with too few words to be a person (markers)."""
     words = draft.labels()
     if not words:
         return []
@@ -179,6 +184,9 @@ def unknown_labels(draft: Draft) -> list[str]:
     open_labels = [lab for lab, r in resolved.items() if r.role == "unknown" and not is_catch_all(lab)]
     matched = {r.speaker_id for r in resolved.values() if r.role != "unknown"}
     unmatched = [p.name for p in episode.people if p.id not in matched]
+    total = sum(words.values())
+    markers = [lab for lab in open_labels if not is_generic(lab) and _few_words(words[lab], total)]
+    open_labels = [lab for lab in open_labels if lab not in markers]
     lines = []
     for lab in open_labels:
         name = unmatched[0] if len(unmatched) == 1 and len(open_labels) == 1 else "NAME"
@@ -187,6 +195,12 @@ def unknown_labels(draft: Draft) -> list[str]:
                   ", after adding that person to hosts or guests")
         lines.append(f"speaker label {lab!r} ({words[lab]} words) names no host or guest: add "
                      f"`speaker_labels: {{{yaml_line(lab)}: {yaml_line(name)}}}`{choice}")
+    if markers:
+        many = len(markers) > 1
+        lines.append(f"speaker label{'s' if many else ''} " + ", ".join(f"{lab!r} ({words[lab]} words)" for lab in markers)
+                     + f" name{'' if many else 's'} no host or guest; so few words look like a marker (a break, a "
+                     "jingle), kept as a speaker of unknown role: if one is a person, add "
+                     f"`speaker_labels: {{{yaml_line(markers[0])}: NAME}}`")
     return lines
 
 

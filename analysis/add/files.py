@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .draft import Draft, RawFile, finish, parse_date
+from .draft import Draft, ItemError, RawFile, finish, parse_date
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 _NUMBER_IN_TITLE = re.compile(r"(?:\bepisode|\bep\.?|#)\s*(\d{1,5})\b", re.IGNORECASE)
@@ -24,8 +24,9 @@ def number_of(title: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def file_draft(path: Path, show: str, data: bytes | None = None) -> Draft:
-    """The draft of one transcript file of ``show``. Raises ItemError naming the file."""
+def file_draft(path: Path, show: str | None, data: bytes | None = None) -> Draft:
+    """The draft of one transcript file of ``show``. Raises ItemError naming the file (one that
+    is not a transcript, or ``show`` missing)."""
     name = path.name
     stem = name.split(".")[0] if not name.startswith(".") else name
     draft = Draft(origin=str(path))
@@ -33,6 +34,8 @@ def file_draft(path: Path, show: str, data: bytes | None = None) -> Draft:
     draft.files.append(RawFile(f"transcript{suffix}", "transcript", data if data is not None else path.read_bytes(),
                                name, str(path)))
     finish(draft)
+    if not show:
+        raise ItemError(f"{path}: a bare transcript file needs --show NAME (the show it belongs to)")
     meta, fmt = draft.transcript.metadata, draft.transcript.format
     if meta.get("title"):
         draft.set("title", meta["title"], f"the file's header ({fmt})")

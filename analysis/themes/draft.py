@@ -4,7 +4,8 @@ marked as a draft for the analyst to edit:
 
 - one theme per topic (the largest first, outliers left out), named by the topic's label;
 - keywords: the topic's keywords that are distinctive, i.e. found in at most MAX_KEYWORD_SHARE
-  of all passages and at least MIN_KEYWORD_LIFT times as often in the topic's own passages;
+  of all passages and at least MIN_KEYWORD_LIFT times as often in the topic's own passages, and
+  that are not a speaker's name or part of one (a theme is about what is said, not who speaks);
 - seeds: from each of the topic's most representative passages (closest to its centre), the
   sentence (of SEED_MIN_WORDS words or more) holding most of those keywords, cut to SEED_WORDS words;
 - the description names the topic and its keywords.
@@ -18,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import config
+from ..corpus import SPEAKERS
 from ..ingest.text import split_sentences
 from ..io import atomic_path, load_tables, yaml_line
 from ..topics.passages import PASSAGES
@@ -52,26 +54,27 @@ def _seed(text: str, keywords: list[str]) -> str:
 def draft_themes(n: int = MAX_THEMES) -> list[dict]:
     """Draft themes {name, description, seeds, keywords, topic, share, episodes} from the topic
     tables in config.PROCESSED (FileNotFoundError when the topic stage has not run)."""
-    t = load_tables(TOPICS, ASSIGNMENTS, PASSAGES)
+    t = load_tables(TOPICS, ASSIGNMENTS, PASSAGES, SPEAKERS)
+    names = {w for name in t[SPEAKERS.name]["name"].dropna() for w in str(name).lower().split()}
     topics = t[TOPICS.name]
     topics = topics[topics["topic_id"] >= 0].sort_values(["share", "topic_id"], ascending=[False, True]).head(n)
     passages = t[PASSAGES.name].set_index("passage_id")["text"]
     assigned = t[ASSIGNMENTS.name]
-    out, names = [], set()
+    out, taken = [], set()
     for topic in topics.itertuples():
         mine = assigned[assigned["topic_id"] == topic.topic_id].sort_values(["rank_in_topic", "passage_id"])
         own = passages.reindex(mine["passage_id"]).dropna()
         keywords = []
-        for k in [k for k in str(topic.keywords).split(";") if k.strip()]:
+        for k in [k for k in str(topic.keywords).split(";") if k.strip() and not set(k.lower().split()) & names]:
             overall = _share(passages, k)
             if 0 < overall <= MAX_KEYWORD_SHARE and _share(own, k) >= MIN_KEYWORD_LIFT * overall:
                 keywords.append(k)
         keywords = keywords[:MAX_KEYWORDS]
         seeds = list(dict.fromkeys(_seed(text, keywords or str(topic.keywords).split(";")) for text in own.head(SEEDS)))
         name = str(topic.label)
-        if name.lower() in names:
+        if name.lower() in taken:
             name = f"{name} (topic {topic.topic_id})"
-        names.add(name.lower())
+        taken.add(name.lower())
         shown = keywords or str(topic.keywords).split(";")[:5]
         out.append({"name": name, "topic": int(topic.topic_id), "share": float(topic.share), "episodes": int(topic.episodes),
                     "description": f"DRAFT from topic {topic.topic_id} of the topic model, to rewrite: talk about "
