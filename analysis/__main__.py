@@ -127,6 +127,10 @@ def cmd_evaluate_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_themes(args: argparse.Namespace) -> int:
+    if args.action == "draft":
+        from .themes.draft import main_draft
+
+        return main_draft(args)
     from .themes import main_themes
 
     return main_themes(args)
@@ -187,6 +191,24 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from .project import main_new
+
+    return main_new(args)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from .add import main_add
+
+    return main_add(args)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .project import main_build
+
+    return main_build(args)
+
+
 def cmd_site(args: argparse.Namespace) -> int:
     from .site import main_site
 
@@ -196,6 +218,23 @@ def cmd_site(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description="podlens: podcast transcript analysis")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("new", help="make a project of your own in DIR: empty catalog, raw/, lexicon templates, "
+                       "annotation folders")
+    p.add_argument("directory", type=Path)
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("add", help="draft catalog entries from a podcast feed (file or URL), a yt-dlp info JSON "
+                       "with its subtitles, or transcript files; copy the files into data/raw/")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="feed file or URL, *.info.json, transcript files or folders")
+    p.add_argument("--show", default=None, help="the show's name (required for bare transcript files; overrides "
+                   "the feed's or channel's)")
+    p.add_argument("--dry-run", action="store_true", help="print the entries, write nothing")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("build", help="run every stage (corpus ... site) on this project; render with Quarto if installed")
+    p.add_argument("--refit", action="store_true", help="refit the topic model")
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("corpus", help="build the canonical corpus from the catalog and print a report")
     p.add_argument("--catalog", type=Path, default=None, help="catalog file (default data/episodes.yaml)")
@@ -250,8 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refit", action="store_true", help="re-evaluate even when the model is unchanged")
     p.set_defaults(func=cmd_evaluate_topics)
 
-    p = sub.add_parser("themes", help="tag passages with the themes of data/themes.yaml; write theme tables")
-    p.add_argument("--force", action="store_true", help="recompute even when inputs are unchanged")
+    p = sub.add_parser("themes", help="tag passages with the themes of data/themes.yaml; write theme tables "
+                       "(`themes draft`: write a starting lexicon from the fitted topics)")
+    p.add_argument("action", nargs="?", choices=("draft",), default=None,
+                   help="draft: write a draft lexicon from the topic model's topics instead of tagging")
+    p.add_argument("--force", action="store_true", help="recompute even when inputs are unchanged (draft: "
+                   "overwrite an edited lexicon)")
+    p.add_argument("--out", type=Path, default=None, help="draft: where to write it (default data/themes.yaml)")
+    p.add_argument("--topics", type=int, default=None, help="draft: at most this many themes (default 8)")
     p.set_defaults(func=cmd_themes)
 
     p = sub.add_parser("evaluate-themes",

@@ -107,8 +107,10 @@ def load_catalog(path: str | Path | None = None) -> tuple[list[Episode], list[st
         mark = getattr(exc, "problem_mark", None)
         raise CatalogError(f"malformed YAML: {getattr(exc, 'problem', exc)}", path,
                            mark.line + 1 if mark else None) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("episodes"), list):
+    if not isinstance(data, dict) or "episodes" not in data or not isinstance(data["episodes"], (list, type(None))):
         raise CatalogError("expected a mapping with an 'episodes' list", path, 1)
+    if not data.get("episodes"):  # `episodes:` with no entry yet (a new project's catalog)
+        return [], []
     entry_nodes = next(v for k, v in root.value if k.value == "episodes").value
     episodes, errors, seen = [], [], set()
     for entry, node in zip(data["episodes"], entry_nodes):

@@ -67,8 +67,9 @@ class Comparison:
 
 
 def recurring_people(speakers: pd.DataFrame) -> pd.DataFrame:
-    """Resolved people listed in more than one episode: speaker_id, name, episodes."""
-    s = speakers[speakers["resolved"]]
+    """People the catalog lists in more than one episode: speaker_id, name, episodes (a file's
+    label the catalog does not name, such as a producer's "Break" marker, is not one)."""
+    s = speakers[speakers["resolved"] & (speakers["source"] == "catalog")]
     g = s.groupby("speaker_id").agg(name=("name", "first"), episodes=("episode_id", "nunique"))
     return g[g["episodes"] > 1].reset_index().sort_values("speaker_id", kind="stable")
 

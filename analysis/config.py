@@ -8,7 +8,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(os.environ.get("PODLENS_ROOT", Path(__file__).resolve().parent.parent))
+# The checkout podlens runs from: its own example project (the seed corpus) and the notebooks.
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_FILE = "podlens.yaml"  # marks a project made by `podlens new` (analysis/project.py)
+
+
+def _project_root() -> Path | None:
+    """The nearest folder at or above the working directory holding a PROJECT_FILE, else None."""
+    try:
+        start = Path.cwd().resolve()
+    except OSError:  # the working directory was removed
+        return None
+    return next((d for d in (start, *start.parents) if (d / PROJECT_FILE).is_file()), None)
+
+
+# A project: PODLENS_ROOT, else the `podlens new` project around the working directory, else this
+# checkout. A project found from the working directory is put into PODLENS_ROOT so that the
+# processes podlens starts (notebook kernels run in the notebooks' folder, workers) use it too.
+ROOT = Path(os.environ.get("PODLENS_ROOT") or _project_root() or PACKAGE_ROOT)
+if ROOT != PACKAGE_ROOT and "PODLENS_ROOT" not in os.environ:
+    os.environ["PODLENS_ROOT"] = str(ROOT)
 DATA = ROOT / "data"
 CATALOG = Path(os.environ.get("PODLENS_CATALOG", DATA / "episodes.yaml"))
 RAW = DATA / "raw"
@@ -18,6 +37,11 @@ CACHE = Path(os.environ.get("PODLENS_CACHE", DATA / "cache"))  # embeddings and 
 GLOSSARY = Path(os.environ.get("PODLENS_GLOSSARY", DATA / "glossary.yaml"))  # ASR fixes
 # Reference speaker turns made by reading transcripts (<episode id>.speakers.tsv): ground truth
 ANNOTATIONS = Path(os.environ.get("PODLENS_ANNOTATIONS", DATA / "annotations"))
+# The site's Quarto project (generated), and the notebooks executed into it: the project's own
+# notebooks/ when it has one, else those of the podlens checkout (a `podlens new` project has none).
+SITE = Path(os.environ.get("PODLENS_SITE", ROOT / "site"))
+NOTEBOOKS = Path(os.environ.get("PODLENS_NOTEBOOKS",
+                                ROOT / "notebooks" if (ROOT / "notebooks").is_dir() else PACKAGE_ROOT / "notebooks"))
 
 # Models: names of installed packages or local paths. Nothing is downloaded at run time.
 EMBEDDING_MODEL = os.environ.get("PODLENS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
@@ -40,6 +64,11 @@ CLUSTER = os.environ.get("PODLENS_CLUSTER") or None
 
 # Ingestion limits.
 MAX_FILE_BYTES = int(os.environ.get("PODLENS_MAX_FILE_BYTES", str(200 * 1024 * 1024)))
+
+# `podlens add` (analysis/add): feeds, transcripts and chapters fetched over HTTP(S).
+HTTP_TIMEOUT_S = float(os.environ.get("PODLENS_HTTP_TIMEOUT_S", "30"))  # connect and read timeout, per try
+HTTP_RETRIES = int(os.environ.get("PODLENS_HTTP_RETRIES", "2"))  # more tries after a timeout, connection error, 429 or 5xx
+HTTP_BACKOFF_S = float(os.environ.get("PODLENS_HTTP_BACKOFF_S", "1"))  # wait before the second try; doubles each time
 
 # Global random seed: every stochastic step (UMAP, HDBSCAN ties, model init) uses it.
 SEED = int(os.environ.get("PODLENS_SEED", "42"))

@@ -91,7 +91,8 @@ CHAPTERS = register(Table("chapters", "Chapters with start times (chapter lists)
     Column("start_s", "float", "Start in seconds; null when the source gives none.", nullable=True),
     Column("title", "str", "Chapter title.", nullable=True),
     Column("summary", "str", "Chapter summary.", nullable=True),
-    Column("source", "str", "Where the chapter comes from.", allowed=("chapter_list", "summary_page")),
+    Column("source", "str", "Where the chapter comes from: the transcript's chapter list, a summary page, or a "
+           "chapters file (Podcasting 2.0 chapters JSON, yt-dlp info JSON).", allowed=("chapter_list", "summary_page", "chapters_file")),
     Column("source_file", "str", "File under data/."),
     Column("source_line", "int", "1-based line in that file.", nullable=True),
 ), key=("episode_id", "source", "chapter_index")))
@@ -253,7 +254,8 @@ def build_episode(ep: Episode, glossary: list[tuple[re.Pattern, str]]) -> Episod
         description = page.metadata.get("description")
         chapters += [
             {"episode_id": ep.id, "chapter_index": k, "start_s": c.start, "title": c.title,
-             "summary": c.summary, "source": "summary_page", "source_file": config.data_relative(f.path), "source_line": c.line}
+             "summary": c.summary, "source": "summary_page" if page.format == "summary_page" else "chapters_file",
+             "source_file": config.data_relative(f.path), "source_line": c.line}
             for k, c in enumerate(page.chapters)
         ]
     header_date = tr.metadata.get("date")

@@ -1,4 +1,4 @@
-"""Atomic file writes and content hashing, so a failed run never leaves half-written output."""
+"""Atomic file writes, content hashing and one-line YAML, so a failed run never leaves half-written output."""
 from __future__ import annotations
 
 import hashlib
@@ -69,6 +69,14 @@ def write_text(text: str, path: Path) -> None:
 
 def write_json(obj, path: Path) -> None:
     write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", path)
+
+
+def yaml_line(value) -> str:
+    """``value`` as one line of YAML (flow style), for files written as text line by line."""
+    import yaml
+
+    return yaml.safe_dump([value], default_flow_style=True, width=1 << 20, allow_unicode=True,
+                          sort_keys=False).strip()[1:-1]
 
 
 def content_hash(*parts: bytes | str) -> str:

@@ -16,8 +16,8 @@ from . import config
 from .figures.export import site_outputs
 from .io import atomic_path, content_hash
 
-NOTEBOOKS = config.ROOT / "notebooks"
-SITE_NOTEBOOKS = config.ROOT / "site" / "notebooks"
+NOTEBOOKS = config.NOTEBOOKS
+SITE_NOTEBOOKS = config.SITE / "notebooks"
 TIMEOUT_S = 600
 
 

@@ -49,3 +49,24 @@ def find_quotes(tables: dict[str, pd.DataFrame], query: str, speaker: str | None
                                       "start_s", "time_source", "quote", "url"])
     out = out.sort_values(["published", "order"], ascending=[False, True], kind="stable").reset_index(drop=True)
     return out.head(limit) if limit else out
+
+
+def example_question(tables: dict[str, pd.DataFrame], topics: pd.DataFrame) -> tuple[str | None, str | None]:
+    """A question this corpus can answer, for the notebooks' example: (a topic keyword as a
+    regular expression, the guest with most conversation words who says it), trying the topics
+    largest first and, within a topic, phrases before single words among its first three
+    keywords; speakers of any role when no guest says one; (None, None) without topics."""
+    utt = tables["utterances"]
+    conv = utt[utt["is_conversation"] & utt["speaker"].notna()]
+    words = conv.groupby(["speaker_role", "speaker"])["word_count"].sum().sort_values(ascending=False, kind="stable")
+    guests = [s for (role, s) in words.index if role == "guest"]
+    others = [s for (role, s) in words.index if role != "guest"]
+    ranked = topics[topics["topic_id"] >= 0].sort_values(["share", "topic_id"], ascending=[False, True])
+    for speakers in (guests, others):
+        for keywords in ranked["keywords"]:
+            for keyword in sorted(str(keywords).split(";")[:3], key=lambda k: " " not in k.strip()):
+                query = re.escape(keyword.strip())
+                for speaker in speakers[:3]:
+                    if query and len(find_quotes(tables, query, speaker=speaker, limit=1)):
+                        return query, speaker
+    return None, None

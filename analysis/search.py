@@ -374,6 +374,25 @@ def _query_vectors(queries: list[dict], vectors: np.ndarray | None, use_cache: b
     return embed([q["query"] for q in queries], use_cache=use_cache) if vectors is None else vectors
 
 
+def example_queries(n: int = 2) -> tuple[list[str], str]:
+    """Queries for the notebooks' search examples and where they come from: the first ``n``
+    hand-written queries of config.ANNOTATIONS, else the labels of the ``n`` largest topics."""
+    queries = [q["query"] for q in load_queries(missing_ok=True)][:n]
+    where = f"data/{config.data_relative(config.ANNOTATIONS / QUERIES)}"
+    if queries:
+        return queries, f"The first {len(queries)} hand-written queries of {where}:"
+    from .io import load_tables
+    from .topics.tables import TOPICS
+
+    topics = load_tables(TOPICS)[TOPICS.name]
+    labels = topics[topics["topic_id"] >= 0].sort_values(["share", "topic_id"], ascending=[False, True])["label"]
+    if labels.empty:
+        return [], (f"No hand-written queries ({where} is missing) and no topics to take "
+                    "examples from: try `python -m analysis search \"QUERY\"`.")
+    return labels.head(n).tolist(), (f"No hand-written queries ({where} is missing): the "
+                                     "labels of the largest topics (model-made) as examples.")
+
+
 def recall_at(index: SearchIndex, queries: list[dict], k: int = 5, vectors: np.ndarray | None = None,
               weights: tuple[float, float] | None = None) -> tuple[pd.DataFrame, float]:
     """Per query: relevant passages found in the top ``k`` / min(k, relevant); and the mean.

@@ -94,11 +94,11 @@ STAGES: dict[str, Stage] = {
                    lambda: [config.PROCESSED]),
     "enrich": Stage(lambda: _processed(*CORPUS_TABLES, *TOPIC_TABLES) + [config.LLM_ENRICHMENTS], ALL_CODE,
                     lambda: [config.PROCESSED], ok=(0, 1), env=("OPENAI_API_KEY", "OPENAI_BASE_URL")),
-    "notebooks": Stage(lambda: [config.ROOT / "notebooks", config.PROCESSED, config.ANNOTATIONS], ALL_CODE,
-                       lambda: [config.ROOT / "site" / "notebooks"]),
-    "site": Stage(lambda: [config.PROCESSED, config.ANNOTATIONS, config.ROOT / "notebooks",
-                           config.ROOT / "site" / "notebooks", config.ROOT / "docs"], ALL_CODE,
-                  lambda: [config.ROOT / "site"]),
+    "notebooks": Stage(lambda: [config.NOTEBOOKS, config.PROCESSED, config.ANNOTATIONS], ALL_CODE,
+                       lambda: [config.SITE / "notebooks"]),
+    "site": Stage(lambda: [config.PROCESSED, config.ANNOTATIONS, config.NOTEBOOKS,
+                           config.SITE / "notebooks", config.ROOT / "docs"], ALL_CODE,
+                  lambda: [config.SITE]),
 }
 FORCE_OPTIONS = ("refit", "force")  # run even when up to date; the result is a plain run's
 NEUTRAL_OPTIONS = ("quiet", "cluster")  # change what is printed or where work runs, not the result

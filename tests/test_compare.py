@@ -7,10 +7,12 @@ import pandas as pd
 from analysis.compare import recurring_people, similar_pairs
 
 
-def test_recurring_people_are_resolved_people_in_several_episodes():
-    speakers = pd.DataFrame({"episode_id": ["a", "b", "a", "b", "b"], "speaker_id": ["wu", "wu", "ann", "speaker-00", "bob"],
-                             "name": ["Sherwin Wu", "Sherwin Wu", "Ann", "SPEAKER_00", "Bob"],
-                             "resolved": [True, True, True, False, True]})
+def test_recurring_people_are_catalogued_people_in_several_episodes():
+    speakers = pd.DataFrame({"episode_id": ["a", "b", "a", "b", "b", "a", "b"],
+                             "speaker_id": ["wu", "wu", "ann", "speaker-00", "bob", "break", "break"],
+                             "name": ["Sherwin Wu", "Sherwin Wu", "Ann", "SPEAKER_00", "Bob", "Break", "Break"],
+                             "resolved": [True, True, True, False, True, True, True],
+                             "source": ["catalog"] * 3 + ["file_label", "catalog"] + ["file_label"] * 2})
     assert recurring_people(speakers)[["speaker_id", "episodes"]].values.tolist() == [["wu", 2]]
 
 

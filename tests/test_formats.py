@@ -43,6 +43,9 @@ EXPECTED = {
     "revai.json": ("revai_json", {"Speaker 0": 2, "Speaker 1": 3, "Caller": 1}, 6, 44, (0.27, 18.02)),
     "youtube.json3": ("youtube_json3", {}, 5, 58, (0.08, 36.7)),
     "apple_podcasts.ttml": ("ttml", {"Marisol Vega": 3, "SPEAKER_2": 2, "SPEAKER_3": 1}, 6, 83, (0.56, 43.1)),
+    # metadata files, read as summaries: no speech
+    "podcasting20_chapters.json": ("podcasting20_chapters", {}, 0, 0, None),
+    "ytdlp.info.json": ("ytdlp_info_json", {}, 0, 0, None),
 }
 
 SEED_FORMATS = {
@@ -233,6 +236,14 @@ def test_markdown_bold_header_and_untimed_turns():
         ("Dana Whitfield", "And how many candles is that?"), ("Tomas Lindqvist", "About twelve of the small ones.")]
     wax = next(s for s in t.segments if s.start == 20.0)
     assert wax.text.endswith("around the city.")  # second paragraph kept with its turn
+
+
+def test_markdown_entities_are_the_characters_they_stand_for():
+    from analysis.ingest import parse_text
+
+    t = parse_text("**Jon Calhoun:** It&#39;s a &quot;GUI&quot; toolkit &amp; more.\n\n**Andy Williams:** Yes.\n",
+                   path="gotime.md")
+    assert t.format == "markdown_bold" and t.segments[0].text == 'It\'s a "GUI" toolkit & more.'
 
 
 def test_generic_labels_stay_labels():

@@ -24,7 +24,8 @@ def project(tmp_path, monkeypatch):
                        "GLOSSARY": data / "glossary.yaml", "INTERIM": data / "interim",
                        "PROCESSED": data / "processed", "CACHE": data / "cache", "THEMES": data / "themes.yaml",
                        "ANNOTATIONS": data / "annotations", "ENTITY_ALIASES": data / "entities.yaml",
-                       "LLM_ENRICHMENTS": data / "enrichments" / "llm"}.items():
+                       "LLM_ENRICHMENTS": data / "enrichments" / "llm", "SITE": tmp_path / "site",
+                       "NOTEBOOKS": tmp_path / "notebooks"}.items():
         monkeypatch.setattr(config, name, path)
     (data / "raw").mkdir(parents=True)
     return tmp_path

@@ -11,7 +11,7 @@ from .. import config
 from ..corpus import load_corpus
 from ..io import write_json, write_table
 from ..themes.pipeline import conversation_passages
-from .aliases import load_aliases, with_catalog
+from .aliases import AliasTable, load_aliases, with_catalog
 from .extract import MENTIONS, episodes_mentions
 from .tables import OUTPUTS, build_tables, top_entities
 
@@ -36,7 +36,8 @@ def run(tables: dict[str, pd.DataFrame] | None = None, write: bool = True, inter
     entity tables. Returns tables, the episodes extracted and timings."""
     t0 = time.perf_counter()
     corpus = tables or load_corpus()
-    table = with_catalog(load_aliases(), corpus["speakers"], corpus["episodes"])
+    aliases = load_aliases() if config.ENTITY_ALIASES.exists() else AliasTable([])
+    table = with_catalog(aliases, corpus["speakers"], corpus["episodes"])
     names = first_names(corpus["speakers"])
     utt = corpus["utterances"]
     conv = utt[utt["is_conversation"] & (utt["word_count"] > 0)].sort_values(["episode_id", "order"])
@@ -85,9 +86,24 @@ def check_report(mentions: pd.DataFrame, n: int = 30) -> tuple[str, dict]:
     return "\n".join(lines), {"top": len(top), **counts}
 
 
+def check_sentence(checked: dict) -> str:
+    """What the hand check of the top entities found (``check_report``'s figures), or that
+    nobody has checked them."""
+    if checked["top"] and checked["unchecked"] == checked["top"]:
+        return (f"The {checked['top']} most mentioned entities have **not been checked by hand** "
+                f"(no verdicts in data/{config.data_relative(config.ANNOTATIONS / CHECK)}; `python -m analysis entities "
+                "--check` lists them).")
+    return (f"Of the {checked['top']} most mentioned entities, **{checked['ok']}** are real and correctly normalised "
+            f"({checked['wrong-name']} wrong name, {checked['not-an-entity']} not an entity, "
+            f"{checked['unchecked']} unchecked).")
+
+
 def main_entities(args) -> int:
     """``python -m analysis entities [--check]``."""
     result = run()
+    if not config.ENTITY_ALIASES.exists():
+        print(f"entities: no alias table at {config.ENTITY_ALIASES}: the catalog's people and shows and spaCy's "
+              "NER alone (a new project's data/entities.yaml shows the format)")
     m = result["tables"][MENTIONS.name]
     print(f"entities: {len(m)} mentions of {m['entity'].nunique()} entities in {m['episode_id'].nunique()} episodes; "
           f"NER run on {len(result['extracted'])} episode(s), the rest from cache "

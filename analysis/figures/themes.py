@@ -19,8 +19,18 @@ from .palette import (
     name_colors,
 )
 
-TAGS_NOTE = "theme tags made by a model (embeddings + keywords), measured against a hand-labelled sample"
 ENTITY_NOTE = "entities found by spaCy NER and an alias table"
+
+
+def tags_note() -> str:
+    """How theme tags are made, and whether the project has the hand-labelled sample that
+    measures them (a new project has none: its tags are unmeasured)."""
+    from .. import config
+    from ..themes.evaluate import SAMPLE
+
+    measured = (config.ANNOTATIONS / SAMPLE).is_file()
+    return ("theme tags made by a model (embeddings + keywords), "
+            + ("measured against a hand-labelled sample" if measured else "not measured on this corpus (no hand-labelled sample)"))
 
 
 def _wrap(text: str, width: int) -> str:
@@ -103,7 +113,7 @@ def episode_timeline(timeline: pd.DataFrame, episode_id: str, kind: str = "theme
                                      hovertemplate="chapter %{customdata[0]} at minute %{x:.0f}: %{customdata[1]}"
                                                    "<extra></extra>"))
     what = "Themes" if kind == "theme" else "Topics"
-    note = TAGS_NOTE if kind == "theme" else "labels made by the topic model"
+    note = tags_note() if kind == "theme" else "labels made by the topic model"
     sub = note + ("; times are estimated (the transcript has none), so the bands are drawn lighter" if estimated else "")
     fig.update_layout(title=f"{title or what + ' along ' + episode_id}<br><sup>{sub}</sup>", xaxis_title="minute",
                       yaxis_title="share of the bin's words (smoothed)", yaxis_tickformat=".0%",
@@ -126,7 +136,7 @@ def themes_across_episodes(per_episode: pd.DataFrame, names: dict[str, str] | No
                                customdata=[[labels[e] for e in order]] * len(grid),
                                hovertemplate="%{customdata}<br>%{y}: %{z:.0%} of the passage words<extra></extra>",
                                colorbar={"title": "share", "tickformat": ".0%", "thickness": 10}))
-    fig.update_layout(title=f"Themes per episode, in publication order<br><sup>{TAGS_NOTE}; "
+    fig.update_layout(title=f"Themes per episode, in publication order<br><sup>{tags_note()}; "
                             "a passage may carry several themes</sup>",
                       height=max(350, 36 * len(grid) + 160), yaxis_autorange="reversed", margin={"l": 10})
     return cell_values(fig, len(order))
@@ -150,7 +160,7 @@ def themes_of_person(per_speaker: pd.DataFrame, speaker_id: str, names: dict[str
                                    customdata=[list(grid.columns)] * len(grid),
                                    hovertemplate="%{customdata}<br>%{y}: %{z:.0%} of their passage words<extra></extra>",
                                    colorbar={"title": "share", "tickformat": ".0%", "thickness": 10}))
-        fig.update_layout(title=f"What {name} talks about, per episode<br><sup>{TAGS_NOTE}</sup>",
+        fig.update_layout(title=f"What {name} talks about, per episode<br><sup>{tags_note()}</sup>",
                           height=max(350, 36 * len(grid) + 200), yaxis_autorange="reversed")
         return cell_values(fig, len(grid.columns))
     fig = go.Figure()
@@ -160,7 +170,7 @@ def themes_of_person(per_speaker: pd.DataFrame, speaker_id: str, names: dict[str
                     marker_color=QUALITATIVE[k % len(QUALITATIVE)], customdata=g[["passages"]].to_numpy(),
                     hovertemplate=f"{episode}<br>%{{y}}: %{{x:.0%}} of their passage words "
                                   "(%{customdata[0]} passages)<extra></extra>")
-    fig.update_layout(title=f"What {name} talks about, per episode<br><sup>{TAGS_NOTE}</sup>", barmode="group",
+    fig.update_layout(title=f"What {name} talks about, per episode<br><sup>{tags_note()}</sup>", barmode="group",
                       xaxis_tickformat=".0%", xaxis_title="share of their passage words", showlegend=True,
                       yaxis={"title": None, "categoryorder": "array", "categoryarray": [_wrap(t, 20) for t in themes],
                              "autorange": "reversed"},

@@ -12,6 +12,7 @@ from pathlib import Path
 from . import captions as _captions
 from . import json_formats as _json
 from . import labelled as _labelled
+from . import metadata as _metadata
 from . import services as _services
 from . import text as _text
 from . import ttml as _ttml
@@ -20,7 +21,7 @@ from .coverage import measure as measure_coverage
 
 # Registration order is the tie-break in detection: specific formats first, the seed text
 # shapes after them, plain_text (the fallback) last.
-FORMATS: dict[str, Format] = {f.name: f for module in (_captions, _json, _services, _ttml, _labelled, _text)
+FORMATS: dict[str, Format] = {f.name: f for module in (_captions, _json, _metadata, _services, _ttml, _labelled, _text)
                               for f in module.FORMATS}
 
 

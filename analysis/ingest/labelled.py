@@ -13,6 +13,7 @@ is skipped as a footer, never read as the last speaker's words.
 """
 from __future__ import annotations
 
+import html
 import re
 
 from .base import (
@@ -71,9 +72,10 @@ def _start(m: re.Match, t: Transcript, line: int) -> float | None:
         return None
 
 
-def _parser(pattern: re.Pattern, what: str):
+def _parser(pattern: re.Pattern, what: str, entities: bool = False):
     """A parser for files whose segments open with ``pattern`` header lines. A header
-    without a name (Rev continuation) keeps the previous speaker."""
+    without a name (Rev continuation) keeps the previous speaker. ``entities``: the text is
+    Markdown, whose HTML entities (``&#39;``, ``&quot;``) stand for characters."""
     def parse(text: str, t: Transcript) -> None:
         lines = text.split("\n")
         texts: list[list[str]] = []  # lines per segment, joined once at the end
@@ -91,6 +93,8 @@ def _parser(pattern: re.Pattern, what: str):
                 t.warn(f"text before the first {what} header ignored: {line[:60]!r}", line=i + 1)
         for seg, parts in zip(t.segments, texts):
             seg.text = "\n".join(p for p in parts if p)
+            if entities and "&" in seg.text:
+                seg.text = html.unescape(seg.text)
         if not t.segments:
             raise ParseError(f"no {what} header lines found", t.path)
         check_truncated(text, t)
@@ -109,6 +113,6 @@ FORMATS = [
            _sniffer(BRACKET, 0.95), _parser(BRACKET, "'[Name] [mm:ss]'"),
            cue="'[Name] [mm:ss]' lines make up much of the file (2 or more)"),
     Format("markdown_bold", "Markdown '**Name:** text' or '**Name** (00:01:02): text' paragraphs",
-           _sniffer(BOLD, 0.94), _parser(BOLD, "'**Name:**'"),
+           _sniffer(BOLD, 0.94), _parser(BOLD, "'**Name:**'", entities=True),
            cue="'**Name:**' lines make up much of the file (2 or more)"),
 ]

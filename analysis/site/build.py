@@ -20,9 +20,10 @@ from . import docs as method_notes
 from . import optional, pages, reference
 from .data import SiteData, episode_page, transcript_page
 
-SITE = config.ROOT / "site"
-NOTEBOOKS = config.ROOT / "notebooks"
-DOCS = config.ROOT / "docs"  # the method notes, one page each in the site's Methods section
+SITE = config.SITE
+NOTEBOOKS = config.NOTEBOOKS
+DOCS = config.ROOT / "docs"  # the method notes, one page each in the site's Methods section (a `podlens new`
+# project has none: podlens's own notes quote figures measured on its seed corpus)
 STATIC = Path(__file__).parent / "static"
 GENERATED_DIRS = ("episodes", "transcripts")
 RENDER = ("*.qmd", "episodes/*.qmd", "transcripts/*.qmd", "methods/*.qmd", "notebooks/*.ipynb")  # what Quarto renders

@@ -9,6 +9,7 @@ import nbformat
 import pandas as pd
 import yaml
 
+from .. import config
 from ..figures.format import FLAG_WORDS, Html, clock, esc, link, number, pct, table
 from ..figures.topics import evaluation_tables
 from .data import SiteData
@@ -74,7 +75,8 @@ def methods(data: SiteData, notes: list[Page] = ()) -> Page:
     tev = data.evaluations.get("topic_evaluation")
     body += raw(evaluation_tables(tev)) if tev else ""
     body += "## Reproduce\n\n" + raw(
-        "<p><code>make all</code> rebuilds every table, figure and page from the raw transcripts; "
+        f"<p><code>{'make all' if config.ROOT == config.PACKAGE_ROOT else 'podlens build'}</code> rebuilds every "
+        "table, figure and page from the raw transcripts; "
         "<code>python -m analysis evaluate-speakers</code> and <code>python -m analysis evaluate-topics</code> "
         "print the evaluations above; <code>python -m analysis evaluate-themes</code>, "
         "<code>python -m analysis entities --check</code> and <code>python -m analysis evaluate-search</code> "
@@ -92,9 +94,7 @@ def host_share_cell(a: dict) -> str:
     return cell
 
 
-def speaker_accuracy(ev: dict, names: dict[str, str]) -> Html:
-    """The speaker evaluation (speaker_evaluation.json) as tables: attribution, file labels."""
-    out = []
+def _attribution_table(ev: dict, names: dict[str, str]) -> Html:
     rows = pd.DataFrame([{
         "episode": names.get(a["episode_id"], a["episode_id"]), "truth": a.get("truth", "reference"),
         "marks": ("kept" if a["turn_marks"] else "hidden") + (" (as processed)" if a["as_processed"] else ""),
@@ -104,13 +104,24 @@ def speaker_accuracy(ev: dict, names: dict[str, str]) -> Html:
         "conf": pct(a["confident_fraction"]),
         "accconf": pct(a["confident_accuracy"], 1) if a["confident_accuracy"] is not None else "–"}
         for a in ev["attribution"]])
-    out.append(table(rows, {"episode": "Held-out episode", "truth": "Scored against", "marks": "Turn marks",
-                             "word": "Words right", "sentence": "Sentences right", "clf": "Classifier alone",
-                             "host": "Host word share: reference → best path / shown (interval)",
-                             "conf": "Confident sentences",
-                             "accconf": "Right when confident"},
-                      numeric=("word", "sentence", "clf", "conf", "accconf"),
-                      caption="Speaker attribution, leave-one-episode-out"))
+    return table(rows, {"episode": "Held-out episode", "truth": "Scored against", "marks": "Turn marks",
+                        "word": "Words right", "sentence": "Sentences right", "clf": "Classifier alone",
+                        "host": "Host word share: reference → best path / shown (interval)",
+                        "conf": "Confident sentences",
+                        "accconf": "Right when confident"},
+                 numeric=("word", "sentence", "clf", "conf", "accconf"),
+                 caption="Speaker attribution, leave-one-episode-out")
+
+
+def speaker_accuracy(ev: dict, names: dict[str, str]) -> Html:
+    """The speaker evaluation (speaker_evaluation.json) as tables: attribution, file labels; a
+    line saying it is not measured when no episode has a speaker reference (a new project)."""
+    out = []
+    if ev["attribution"]:
+        out.append(_attribution_table(ev, names))
+    else:
+        out.append("<p>Speaker attribution is <strong>not measured</strong> on this corpus: no episode has a speaker "
+                   "reference (<code>data/annotations/&lt;episode id&gt;.speakers.tsv</code>) to score it against.</p>")
     s = ev["summary"]
     if s.get("word_accuracy_mean") is not None:
         out.append(f"<p>Mean share of words attributed to the right person, as the episodes are processed: "

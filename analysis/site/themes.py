@@ -121,6 +121,10 @@ def _across(data: SiteData, names: list[str]) -> str:
     per_ep = data["themes_per_episode"]
     full = (per_ep.pivot_table(index="theme", columns="episode_id", values="share", aggfunc="sum", fill_value=0.0)
             .reindex(index=names, fill_value=0.0))
+    if not full.to_numpy().any():
+        return (f"<p>No passage of the {per_ep['episode_id'].nunique()} episodes carries a theme of the lexicon "
+                "(<code>data/themes.yaml</code>): its themes are not talked about here. Write themes in the speakers' "
+                "own words, or draft them from the topics found (<code>podlens themes draft</code>), then rebuild.</p>")
     mean = full.mean(axis=1).rename("share").reset_index()
     text = (f"<p>Share of each episode's passage words that carry a theme, episodes in publication order. "
             f"On average over the episodes the most present themes are {_shares(mean)}.")

@@ -375,7 +375,8 @@ def comparison(episodes: pd.DataFrame) -> str:
         wide.loc[c] = [f.format(v) for v in wide.loc[c]]
     wide = pd.concat([pd.DataFrame(shares, index=wide.columns).T, wide.rename(
         index={"host_talk_share": "host talk share (best path)", "host_word_share": "host word share (best path)"})])
-    wide.columns = [c.split("-")[0] for c in wide.columns]
+    short = [c.split("-")[0] for c in wide.columns]  # the show's first word, where that tells them apart
+    wide.columns = short if len(set(short)) == len(short) else wide.columns
     return wide.to_string()
 
 

@@ -75,12 +75,15 @@ def _theme(path: Path, node: yaml.Node) -> Theme:
     return Theme(name, _text(path, fields["description"], f"description of {name!r}"), seeds, keywords)
 
 
-def load_lexicon(path: Path | None = None) -> list[Theme]:
-    """The themes of ``path`` (default config.THEMES), in file order.
+def load_lexicon(path: Path | None = None, missing_ok: bool = False) -> list[Theme]:
+    """The themes of ``path`` (default config.THEMES), in file order; with ``missing_ok``, no
+    file or an empty ``themes:`` list gives none (a show nobody has written themes for).
 
     Raises :class:`LexiconError` naming the file and line for YAML syntax errors, missing or
     unknown fields, empty texts and duplicate names."""
     path = Path(path or config.THEMES)
+    if missing_ok and not path.exists():
+        return []
     text = path.read_text(encoding="utf-8")
     try:
         root = yaml.compose(text)
@@ -103,6 +106,6 @@ def load_lexicon(path: Path | None = None) -> list[Theme]:
                                f"(first at line {seen[theme.name.lower()]})")
         seen[theme.name.lower()] = item.start_mark.line + 1
         themes.append(theme)
-    if not themes:
+    if not themes and not missing_ok:
         raise LexiconError(f"{_where(path, themes_node)}: the 'themes' list is empty")
     return themes

@@ -20,6 +20,7 @@ from ..embeddings import embed
 from ..io import content_hash, load_keyed, load_tables, store_keyed, write_json, write_table
 from ..topics.passages import PASSAGES, make_passages
 from ..topics.tables import ASSIGNMENTS, TOPICS
+from .evaluate import not_measured
 from .lexicon import Theme, load_lexicon
 from .tagging import TAGS, TagRule, evidence, passage_keys, tag_passages
 from .timelines import PER_EPISODE, PER_SPEAKER, TIMELINE, per_episode, per_speaker, timelines
@@ -125,8 +126,15 @@ def run(force: bool = False, write: bool = True, use_cache: bool = True, lexicon
     timings: dict[str, float] = {}
     t = time.perf_counter()
     path = Path(lexicon or config.THEMES)
-    themes = load_lexicon(path)
+    themes = load_lexicon(path, missing_ok=True)
     passages = conversation_passages(tables)
+    if not themes:  # nothing to tag with: empty tables, the tagger unmeasured, and why
+        out = {name: table.empty() for name, table in OUTPUTS.items()}
+        if write:
+            for name, df in out.items():
+                write_table(df, OUTPUTS[name], config.PROCESSED / f"{name}.parquet")
+            write_json(dict(not_measured(0, 0, 0)[1], error=f"no themes in {path}"), config.PROCESSED / EVALUATION)
+        return ThemeRun(themes, out, True, timings)
     key = inputs_key(passages, path)
     key_path = config.CACHE / KEY_FILE
     outputs = [config.PROCESSED / f"{n}.parquet" for n in OUTPUTS]
@@ -236,6 +244,10 @@ def main_themes(args) -> int:
     """``python -m analysis themes [--force]``."""
     result = run(force=getattr(args, "force", False))
     write_json(result.timings, config.PROCESSED / "themes_timings.json")
+    if not result.themes:
+        print(f"themes: no themes in {config.THEMES}: theme tables written empty. Write your themes there, or "
+              "`podlens themes draft` for a starting lexicon from the fitted topics.")
+        return 0
     print(summary(result))
     return 0
 

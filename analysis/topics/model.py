@@ -126,7 +126,8 @@ def fit(docs: list[str], embeddings: np.ndarray, embedding_model, seed: int | No
         words = top_words(model)
         return Fit(model, raw, raw, None, words, {t: "_".join(w[:4]) for t, w in words.items()}, timings)
     logging.getLogger("BERTopic").setLevel(logging.ERROR)  # it warns on custom topics (intended)
-    new = raw if not (raw == -1).any() else model.reduce_outliers(  # it raises when there are none
+    # reduce_outliers raises when there are no outliers, or no topic to move them to
+    new = raw if not (raw == -1).any() or (raw == -1).all() else model.reduce_outliers(
         docs, list(raw), strategy="embeddings", embeddings=embeddings, threshold=OUTLIER_THRESHOLD)
     model.update_topics(docs, topics=new, vectorizer_model=model.vectorizer_model,
                         representation_model=CoherentKeywords(), top_n_words=TOP_N_WORDS)

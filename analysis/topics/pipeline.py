@@ -128,7 +128,7 @@ def _save(stored: StoredModel, model, directory: Path) -> None:
     ids = sorted(stored.centroids)
     np.savez(tmp / "fit.npz", topics=fit.topics, raw_topics=fit.raw_topics, probabilities=fit.probabilities,
              keys=np.array(stored.keys, dtype=str), centroid_ids=np.array(ids, dtype=int),
-             centroids=np.array([stored.centroids[t] for t in ids]).reshape(len(ids), -1))
+             centroids=np.array([stored.centroids[t] for t in ids]).reshape(len(ids), -1 if ids else 0))
     write_json({"words": fit.words, "labels": fit.labels, "settings": stored.settings,
                 "passages": len(stored.keys)}, tmp / "topics.json")
     (tmp / "key.txt").write_text(stored.version)
