@@ -73,14 +73,15 @@ def cmd_formats(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from . import corpus  # noqa: F401  (importing a module registers its tables)
-    from .speakers import talktime  # noqa: F401
-    from .schema import data_dictionary
-    from .topics import passages, tables  # noqa: F401
-    from .themes import tagging, timelines  # noqa: F401
-    from .entities import extract, tables as entity_tables  # noqa: F401
+    # importing a module registers its tables
+    from . import compare, corpus, search  # noqa: F401
+    from .entities import extract  # noqa: F401
+    from .entities import tables as entity_tables  # noqa: F401
     from .llm import tables as llm_tables  # noqa: F401
-    from . import compare, search  # noqa: F401
+    from .schema import data_dictionary
+    from .speakers import talktime  # noqa: F401
+    from .themes import tagging, timelines  # noqa: F401
+    from .topics import passages, tables  # noqa: F401
 
     print(data_dictionary())
     return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from .speakers.identity import is_generic
 from .ingest import ParseError, parse_file
+from .speakers.identity import is_generic
 
 
 def inspect_file(path: str | Path, format: str | None = None) -> dict:

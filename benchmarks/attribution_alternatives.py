@@ -28,9 +28,9 @@ from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from analysis import config, embeddings
-from analysis.speakers import attribution, evaluation, reference
 from analysis.catalog import load_catalog
 from analysis.corpus import load_corpus
+from analysis.speakers import attribution, evaluation, reference
 
 # Style words kept by the function-word model; every other word becomes "X" (no topics).
 STYLE_WORDS = set(ENGLISH_STOP_WORDS) | {

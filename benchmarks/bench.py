@@ -274,7 +274,13 @@ def bench_themes(b: Bench) -> list[Row]:
     When the cache lacks them (no topics run yet) they are encoded, and the note says so."""
     from analysis import config
     from analysis.embeddings import _cache_paths
-    from analysis.themes.pipeline import TAG_CACHE, conversation_passages, evaluate_sample, profile, run
+    from analysis.themes.pipeline import (
+        TAG_CACHE,
+        conversation_passages,
+        evaluate_sample,
+        profile,
+        run,
+    )
 
     tables = _with_corpus(b)
     cached = _cache_paths(config.EMBEDDING_MODEL)[0].exists()

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.speakers import attribution as A
 from analysis.catalog import Episode, Person
 from analysis.ingest.text import sentences
+from analysis.speakers import attribution as A
 
 
 def _episode(hosts=("Lenny Rachitsky",), guests=("Sherwin Wu",)):

@@ -6,9 +6,9 @@ import json
 import pytest
 from conftest import RAW, SAMPLES
 
-from analysis.speakers.identity import is_generic
 from analysis.ingest import FORMATS, Format, ParseError, detect_format, parse_file
 from analysis.inspect import inspect_file
+from analysis.speakers.identity import is_generic
 
 FORMAT_DIR = SAMPLES / "formats"
 

@@ -13,7 +13,7 @@ from analysis import __main__ as cli
 from analysis import config, stamps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import scale  # noqa: E402
+import scale
 
 
 @pytest.fixture

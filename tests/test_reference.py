@@ -6,9 +6,9 @@ import pytest
 import yaml
 
 from analysis import config
-from analysis.speakers import attribution, evaluation, reference
 from analysis.catalog import load_catalog
 from analysis.corpus import build_corpus
+from analysis.speakers import attribution, evaluation, reference
 
 TRANSCRIPT = """\
 [00:00:00] Ann Host: Welcome to the show. Today my guest is Bob.

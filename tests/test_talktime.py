@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.speakers import talktime as T
 from analysis.figures import talktime as F
+from analysis.speakers import talktime as T
 
 
 def _utts(rows, episode="e1", source="file_label", time_source="file"):

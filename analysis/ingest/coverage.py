@@ -24,8 +24,8 @@ from __future__ import annotations
 import html
 import itertools
 import re
-from collections.abc import Iterator
 from bisect import bisect_right
+from collections.abc import Iterator
 
 from .base import SKIP_KINDS, Transcript
 

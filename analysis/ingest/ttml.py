@@ -9,7 +9,8 @@ be clock values (``00:01:02.500``), offsets (``62.5s``, ``500ms``) or plain seco
 from __future__ import annotations
 
 import re
-from xml.etree.ElementTree import Element, ParseError as XMLParseError
+from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import ParseError as XMLParseError
 
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
