@@ -29,6 +29,21 @@ ROOT = Path(os.environ.get("PODLENS_ROOT") or _project_root() or PACKAGE_ROOT)
 if ROOT != PACKAGE_ROOT and "PODLENS_ROOT" not in os.environ:
     os.environ["PODLENS_ROOT"] = str(ROOT)
 DATA = ROOT / "data"
+
+
+def measured_artifact(name: str) -> Path:
+    """A file of data/ that the methods measured and committed (a threshold, a fitted model): the
+    project's own copy when it has one (made by retraining on it), else the podlens checkout's."""
+    own = DATA / name
+    return own if own.exists() or ROOT == PACKAGE_ROOT else PACKAGE_ROOT / "data" / name
+
+
+def writable_artifact(path: Path) -> Path:
+    """Where a command that measures ``path`` again writes it: this project's data/, never the
+    checkout's copy that :func:`measured_artifact` falls back to."""
+    return DATA / path.name if ROOT != PACKAGE_ROOT and path.parent == PACKAGE_ROOT / "data" else path
+
+
 CATALOG = Path(os.environ.get("PODLENS_CATALOG", DATA / "episodes.yaml"))
 RAW = DATA / "raw"
 INTERIM = Path(os.environ.get("PODLENS_INTERIM", DATA / "interim"))  # per-episode caches
@@ -124,7 +139,7 @@ SEARCH_KEYWORD_WEIGHT = float(os.environ.get("PODLENS_SEARCH_KEYWORD_WEIGHT", "0
 # data/annotations/passage_pairs.tsv, most from the Changelog corpus below; leave-one-show-out);
 # otherwise the site says no repeated claim was found. `python -m analysis evaluate-pairs [--write]`
 # reproduces (and rewrites) it (docs/themes.md).
-PAIR_THRESHOLD = Path(os.environ.get("PODLENS_PAIR_THRESHOLD", DATA / "pairs.threshold.json"))
+PAIR_THRESHOLD = Path(os.environ.get("PODLENS_PAIR_THRESHOLD", measured_artifact("pairs.threshold.json")))
 # Changelog Media's human-labelled transcripts (CC BY-SA 4.0), read in place, never copied into the
 # repository: the labelled passage pairs quote them (`evaluate-pairs`).
 CHANGELOG = Path(os.environ.get("PODLENS_CHANGELOG", ROOT.parent / "shared" / "corpora" / "changelog"))

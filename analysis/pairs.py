@@ -316,6 +316,7 @@ def main_evaluate_pairs(args) -> int:
         return 1
     print(json.dumps(result, indent=2) if args.json else report(result))
     if args.write:
-        write_json(result, config.PAIR_THRESHOLD)
-        print(f"wrote {config.PAIR_THRESHOLD} (threshold {result['threshold']:.2f})")
+        out = config.writable_artifact(config.PAIR_THRESHOLD)
+        write_json(result, out)
+        print(f"wrote {out} (threshold {result['threshold']:.2f})")
     return 0

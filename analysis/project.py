@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import config
+from . import config, stamps
 from .io import write_text
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -20,9 +20,10 @@ FILES = {"podlens.yaml": config.PROJECT_FILE, "episodes.yaml": "data/episodes.ya
          "entities.yaml": "data/entities.yaml", "glossary.yaml": "data/glossary.yaml", "gitignore": ".gitignore",
          "annotations.md": "data/annotations/README.md"}
 FOLDERS = ("data/raw", "data/annotations/drafts")
-# The stages of `make all`, in its order, and the exit codes that only warn (an acceptance check
-# of the topic model failed; some language-model enrichments are missing).
-STAGES = ("corpus", "speakers", "topics", "evaluate-topics", "themes", "entities", "enrich", "notebooks", "site")
+# The stages of `make all` in its order (the stamps' list: one list for both), and the exit codes
+# that only warn (an acceptance check of the topic model failed; some language-model enrichments
+# are missing).
+STAGES = tuple(stamps.STAGES)
 WARN_ONLY = {"evaluate-topics": "a topic-model acceptance check failed (see above)",
              "enrich": "some LLM enrichments are missing (see above)"}
 

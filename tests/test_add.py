@@ -20,6 +20,7 @@ from analysis import config
 from analysis.add import add
 from analysis.add.draft import Draft, episode_id, parse_date
 from analysis.catalog import load_catalog
+from analysis.project import STAGES
 from analysis.corpus import SPEAKERS, build_episode
 from analysis.io import read_table
 from analysis.project import new_project
@@ -321,12 +322,13 @@ def test_new_add_build_make_a_site_of_its_own(tmp_path, server):
     assert "Hive Minds" in text and "Tomas Lindqvist" in text
     # no hand-labelled theme sample: the theme figures say their tags are unmeasured
     assert "not measured on this corpus (no hand-labelled sample)" in text
-    assert "measured against a hand-labelled sample" not in text
+    assert "(embeddings + keywords), measured against a hand-labelled sample" not in text
+    assert "The tagging has not been measured against a hand-labelled sample of this corpus" in text
     for seed in ("Sherwin", "OpenAI", "Lenny", "fine[- ]tun", "which function to call"):
         assert seed not in text, seed
     assert (ROOT / "data" / "episodes.yaml").read_bytes() == seed_catalog
     again = podlens("build")
-    assert again.returncode == 0 and again.stdout.count("nothing recomputed") == 9, again.stdout[-2000:]
+    assert again.returncode == 0 and again.stdout.count("nothing recomputed") == len(STAGES), again.stdout[-2000:]
     # a starting lexicon from the fitted topics replaces the template, and loads
     res = podlens("themes", "draft")
     assert res.returncode == 0, res.stderr

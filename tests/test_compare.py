@@ -31,7 +31,8 @@ def _people_corpus(episodes: list[str]) -> tuple[dict, pd.DataFrame, np.ndarray]
     passage k in each episode points along axis k, tilted by the episode, so pairs are close."""
     eps = pd.DataFrame({"episode_id": episodes, "show": "Show", "published": pd.to_datetime(
         [f"2024-0{i + 1}-01" for i in range(len(episodes))]), "video_id": "VID"})
-    speakers = pd.DataFrame({"episode_id": episodes, "speaker_id": "dana", "name": "Dana Lee", "resolved": True})
+    speakers = pd.DataFrame({"episode_id": episodes, "speaker_id": "dana", "name": "Dana Lee", "resolved": True,
+                             "source": "catalog"})
     talk = pd.DataFrame({"episode_id": episodes, "speaker_id": "dana", "talk_share": 0.5, "word_share": 0.4, "words": 900})
     rows, vecs = [], []
     for i, e in enumerate(episodes):
