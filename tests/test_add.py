@@ -20,10 +20,9 @@ from analysis import config
 from analysis.add import add
 from analysis.add.draft import Draft, episode_id, parse_date
 from analysis.catalog import load_catalog
-from analysis.project import STAGES
 from analysis.corpus import SPEAKERS, build_episode
 from analysis.io import read_table
-from analysis.project import new_project
+from analysis.project import STAGES, new_project
 from analysis.themes.lexicon import load_lexicon
 from analysis.topics.passages import PASSAGES
 from analysis.topics.tables import TOPICS
