@@ -101,6 +101,12 @@ def cmd_evaluate_speakers(args: argparse.Namespace) -> int:
     return main_evaluate_speakers(args)
 
 
+def cmd_train_speakers(args: argparse.Namespace) -> int:
+    from .speakers.training import main_train_speakers
+
+    return main_train_speakers(args)
+
+
 def cmd_reference(args: argparse.Namespace) -> int:
     from .speakers.reference import main_reference
 
@@ -210,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "key or base URL, else cached responses only)")
     p.add_argument("--dry-run", action="store_true", help="with --llm: show what would be sent, send nothing")
     p.set_defaults(func=cmd_evaluate_speakers)
+
+    p = sub.add_parser("train-speakers", help="train the speaker model on the labelled corpus of other shows and the "
+                       "references, measure it leave-one-show-out and write the committed model (needs the corpus)")
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="the labelled corpus (default PODLENS_SPEAKER_CORPUS, ../shared/corpora/changelog)")
+    p.set_defaults(func=cmd_train_speakers)
 
     p = sub.add_parser("reference", help="draft a speaker reference from an episode's file labels, for review")
     p.add_argument("episode_id")

@@ -18,6 +18,11 @@ CACHE = Path(os.environ.get("PODLENS_CACHE", DATA / "cache"))  # embeddings and 
 GLOSSARY = Path(os.environ.get("PODLENS_GLOSSARY", DATA / "glossary.yaml"))  # ASR fixes
 # Reference speaker turns made by reading transcripts (<episode id>.speakers.tsv): ground truth
 ANNOTATIONS = Path(os.environ.get("PODLENS_ANNOTATIONS", DATA / "annotations"))
+# Labelled transcripts of other shows (``<show>/<episode>.md``, ``**Full Name:**`` turns) that
+# `python -m analysis train-speakers` trains and measures the speaker model on; never committed.
+SPEAKER_CORPUS = Path(os.environ.get("PODLENS_SPEAKER_CORPUS", ROOT.parent / "shared" / "corpora" / "changelog"))
+# The speaker-attribution model that command writes (committed: builds read it, never the corpus).
+SPEAKER_MODEL = Path(os.environ.get("PODLENS_SPEAKER_MODEL", DATA / "speakers.model.json"))
 
 # Models: names of installed packages or local paths. Nothing is downloaded at run time.
 EMBEDDING_MODEL = os.environ.get("PODLENS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
