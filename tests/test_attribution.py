@@ -352,26 +352,27 @@ def test_posterior_adapts_to_the_episodes_turn_taking_only_when_the_evidence_is_
                  for o in ((0.0, 0.0), offsets)}
         true = (truth * w).sum() / w.sum()
         assert abs(share[offsets] - true) < abs(share[(0.0, 0.0)] - true)  # the expected host share moves toward the truth
-        assert np.array_equal(A.share_switch(model, sents, p_host), A.switch_probabilities(model, sents, 1, offsets))
+        assert np.array_equal(A.turn_model(model, sents, p_host)[1], A.switch_probabilities(model, sents, 1, offsets))
     marked = _long_answers(30, 8)
     marked = marked.assign(role=None, boundary=np.where(marked["role"] != marked["role"].shift(), "turn", "within"))
     assert A.turn_offsets(model, marked, np.full((len(marked), 2), 0.5)) == (0.0, 0.0)  # no free boundary: nothing to learn
 
 
-def test_a_change_of_label_marks_a_change_of_voice():
-    ep = _episode(hosts=("Kelly Brandt", "Allie Moreau"), guests=("Nina Feld",))
-    rows = [("Kelly Brandt", "host", "file_label", "Welcome. Nina, what is a starter?"),
-            ("Unknown Speaker", None, None, "It is flour and water. Yeast lives in it."),
-            ("Unknown Speaker", None, None, "Wait, how often do you feed it?"),
-            ("Allie Moreau", "host", "file_label", "I forget mine."),
-            ("Allie Moreau", "host", "file_label", "Every week.")]
-    u = pd.DataFrame([{"order": i, "speaker_label": lab, "speaker_role": role, "speaker_source": src, "text": text,
-                       "is_conversation": True, "word_count": len(text.split())}
-                      for i, (lab, role, src, text) in enumerate(rows)])
-    s = A.sentences(u, ep)
-    assert s["boundary"].tolist() == ["free", "within",  # Kelly's two sentences
-                                      "turn", "within",  # another label: another voice
-                                      "free",  # the same catch-all label again: maybe the same voice
-                                      "turn", "free"]  # a named voice after the catch-all; then the same voice again
-    hidden = A.sentences(u, ep, hide_labels=True)  # held out for evaluation: no labels, no label evidence
-    assert "turn" not in set(hidden["boundary"])
+def test_turn_marks_are_read_as_turns_only_where_the_episodes_text_says_so():
+    model = A.fit(pd.concat([_dialogue(TOPICS[:6], "a"), _dialogue(TOPICS[2:], "b")], ignore_index=True))
+    model.mark_switch = {1: 0.4, 2: 0.4}  # learned where a turn spans several paragraph marks
+    rng = np.random.default_rng(1)
+    for turns, dashes in ((30, True), (30, False)):
+        ep = _long_answers(turns, 3)
+        truth = (ep["role"] == "host").to_numpy()
+        change = ep["role"] != ep["role"].shift()
+        # a dash per turn (every mark a change of speaker), or a mark per sentence (a change at one in two)
+        sents = ep.assign(role=None, boundary=np.where(change | (not dashes), "mark", "within"))
+        sents.loc[0, "boundary"] = "free"
+        p_host = np.where(truth, 0.97, 0.03) + rng.uniform(-0.02, 0.02, len(ep))  # clear sentence evidence
+        rate = A.mark_rate(model, sents, A.emissions(p_host, sents, A.CONFIDENCE_POWER))
+        assert rate == (A.TURN_SWITCH[1] if dashes else 0.4), dashes
+        best, _, fitted = A.turn_model(model, sents, p_host)
+        assert fitted["mark_switch"] == rate and np.allclose(best[1:][sents["boundary"][1:] == "mark"], rate)
+    one = sents.assign(boundary=["free"] + ["within"] * (len(sents) - 1))  # no marks: nothing to read
+    assert A.mark_rate(model, one, A.emissions(p_host, one, A.CONFIDENCE_POWER)) == 0.4

@@ -208,9 +208,17 @@ def _hand_features(texts) -> np.ndarray:
 
 
 def _sentence_features(texts) -> np.ndarray:
-    """:func:`_hand_features` plus one flag per interviewer move (:data:`_INTERVIEWING`)."""
-    moves = [[bool(m.search(t.lower().strip())) for m in _INTERVIEWING] for t in texts]
-    return np.hstack([_hand_features(texts), np.asarray(moves, dtype=float).reshape(len(texts), -1)])
+    """:func:`_hand_features` plus one flag per interviewer move (:data:`_INTERVIEWING`). The
+    last result is kept: decoding one episode asks for the same sentences several times."""
+    texts = tuple(texts)
+    if _LAST_FEATURES.get("texts") != texts:
+        moves = [[bool(m.search(t.lower().strip())) for m in _INTERVIEWING] for t in texts]
+        _LAST_FEATURES.update(texts=texts, x=np.hstack([_hand_features(texts),
+                                                         np.asarray(moves, dtype=float).reshape(len(texts), -1)]))
+    return _LAST_FEATURES["x"]
+
+
+_LAST_FEATURES: dict = {}
 
 
 def _boundary_features(prev: list[str], nxt: list[str]) -> np.ndarray:
@@ -326,10 +334,11 @@ def fit(train: pd.DataFrame) -> SpeakerModel:
 
 
 def switch_probabilities(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1,
-                         offsets: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
-    """[boundary before sentence t, role, run]: P(the speaker changes there). ``offsets``
+                         offsets: tuple[float, float] = (0.0, 0.0), mark: float | None = None) -> np.ndarray:
+    """[boundary before sentence t, role, run]: P(the role changes there). ``offsets``
     (host, guest) are added to the logit of the turn-end hazards at free boundaries
-    (:func:`turn_offsets` fits them to one episode)."""
+    (:func:`turn_offsets` fits them to one episode); ``mark`` replaces the model's chance of a
+    change of role at a turn mark (:func:`mark_rate` fits it)."""
     n = len(sents)
     out = np.zeros((n, 2, MAX_RUN))
     if n < 2:
@@ -338,7 +347,7 @@ def switch_probabilities(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int 
     kinds = sents["boundary"].to_numpy()[1:]
     out[1:] = np.where((kinds == "free")[:, None, None], free, 0.0)
     for kind in ("turn", "mark"):
-        out[1:][kinds == kind] = _fixed_switch(model, kind, n_hosts)
+        out[1:][kinds == kind] = mark if kind == "mark" and mark is not None else _fixed_switch(model, kind, n_hosts)
     return out
 
 
@@ -354,39 +363,54 @@ def _fixed_switch(model: SpeakerModel, kind: str, n_hosts: int) -> float:
 def _free_logits(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int) -> np.ndarray:
     """[boundary before sentence t >= 1, role, run]: logit P(the speaker changes) at a free
     boundary: the turn-end hazard shifted by the boundary classifier's evidence."""
-    texts = sents["text"].tolist()
-    shift = _logit(model.boundary_clf.predict(_boundary_features(texts[:-1], texts[1:]))) - _logit(model.boundary_base)
+    x = _sentence_features(sents["text"].tolist())
+    shift = _logit(model.boundary_clf.predict(np.hstack([x[:-1], x[1:]]))) - _logit(model.boundary_base)
     shape = sents["shape"].iloc[0] if len(sents) else "unsegmented"
     return _logit(model.hazard_of(shape, n_hosts))[None] + shift[:, None, None]
 
 
-def turn_offsets(model: SpeakerModel, sents: pd.DataFrame, emit: np.ndarray, n_hosts: int = 1) -> tuple[float, float]:
-    """The episode's own turn-taking: (host, guest) offsets to the logit of the turn-end
-    hazards, the maximum a posteriori point on the grid OFFSET_GRID under a normal prior
-    (sd OFFSET_PRIOR_SD) and the likelihood of the episode's sentences given ``emit``
-    (at CONFIDENCE_POWER; class-balanced probabilities are likelihoods up to a factor that
-    is the same for every path). How long a guest answers and how often a host cuts in
-    differ from show to show; the references give the shape, the episode's text the level.
-    The offsets are kept only where they improve the log-likelihood by more than the BIC
-    penalty of two parameters (ln of the number of free boundaries): on a short episode, or
-    where the sentence scores mislead, adapting the turn model amplifies their errors.
-    (0, 0) otherwise, and where the episode has no free boundaries."""
-    n = len(sents)
+def _grid_loglik(model: SpeakerModel, sents: pd.DataFrame, emit: np.ndarray, n_hosts: int,
+                 offsets: np.ndarray, marks: np.ndarray) -> np.ndarray:
+    """[G]: log-likelihood of the episode's sentences (given ``emit``) under each of G turn
+    models: hazard offsets ``offsets`` [G, role] at free boundaries, change-of-role chance
+    ``marks`` [G] at turn marks. Forward pass, all G chains at once."""
     kinds = sents["boundary"].to_numpy()
-    if n < 2 or not (kinds[1:] == "free").any():
-        return 0.0, 0.0
-    grid = np.array([(h, g) for h in OFFSET_GRID for g in OFFSET_GRID])  # [G, role]
     logits = _free_logits(model, sents, n_hosts)
-    a = np.repeat((_init() * emit[0][:, None])[None], len(grid), axis=0)
+    a = np.repeat((_init() * emit[0][:, None])[None], len(offsets), axis=0)
     loglik = np.log(a.sum(axis=(1, 2)))
     a /= a.sum(axis=(1, 2), keepdims=True)
-    for t in range(1, n):
-        sw = (1 / (1 + np.exp(-(logits[t - 1][None] + grid[:, :, None])))) if kinds[t] == "free" else \
-            _fixed_switch(model, kinds[t], n_hosts)
+    for t in range(1, len(sents)):
+        if kinds[t] == "free":
+            sw = 1 / (1 + np.exp(-(logits[t - 1][None] + offsets[:, :, None])))
+        elif kinds[t] == "mark":
+            sw = marks[:, None, None]
+        else:
+            sw = _fixed_switch(model, kinds[t], n_hosts)
         a = _step(a, sw) * emit[t][None, :, None]
         z = a.sum(axis=(1, 2))
         loglik += np.log(z)
         a /= z[:, None, None]
+    return loglik
+
+
+def turn_offsets(model: SpeakerModel, sents: pd.DataFrame, emit: np.ndarray, n_hosts: int = 1,
+                 mark: float | None = None) -> tuple[float, float]:
+    """The episode's own turn-taking: (host, guest) offsets to the logit of the turn-end
+    hazards, the maximum a posteriori point on the grid OFFSET_GRID under a normal prior
+    (sd OFFSET_PRIOR_SD) and the likelihood of the episode's sentences given ``emit``
+    (at CONFIDENCE_POWER; class-balanced probabilities are likelihoods up to a factor that
+    is the same for every path), turn marks at ``mark`` (default: the model's). How long a
+    guest answers and how often a host cuts in differ from show to show; the training data give
+    the shape, the episode's text the level. The offsets are kept only where they improve the
+    log-likelihood by more than the BIC penalty of two parameters (ln of the number of free
+    boundaries): on a short episode, or where the sentence scores mislead, adapting the turn
+    model amplifies their errors. (0, 0) otherwise, and where the episode has no free boundaries."""
+    kinds = sents["boundary"].to_numpy()
+    if len(sents) < 2 or not (kinds[1:] == "free").any():
+        return 0.0, 0.0
+    grid = np.array([(h, g) for h in OFFSET_GRID for g in OFFSET_GRID])  # [G, role]
+    mark = _fixed_switch(model, "mark", n_hosts) if mark is None else mark
+    loglik = _grid_loglik(model, sents, emit, n_hosts, grid, np.full(len(grid), mark))
     best = int(np.argmax(loglik - (grid ** 2).sum(axis=1) / (2 * OFFSET_PRIOR_SD ** 2)))
     none = int(np.flatnonzero((grid == 0).all(axis=1))[0])
     if loglik[best] - loglik[none] <= np.log((kinds[1:] == "free").sum()):  # BIC, 2 parameters: not worth it
@@ -394,11 +418,36 @@ def turn_offsets(model: SpeakerModel, sents: pd.DataFrame, emit: np.ndarray, n_h
     return float(grid[best, 0]), float(grid[best, 1])
 
 
-def share_switch(model: SpeakerModel, sents: pd.DataFrame, p_host: np.ndarray, n_hosts: int = 1) -> np.ndarray:
-    """:func:`switch_probabilities` with the episode's own :func:`turn_offsets`: the chain the
-    posterior (confidence, draws, expected shares) is taken on."""
+def mark_rate(model: SpeakerModel, sents: pd.DataFrame, emit: np.ndarray, n_hosts: int = 1) -> float:
+    """The episode's chance of a change of role at a turn mark. Files mark turns in two ways: a
+    mark per change of speaker (a dash per turn, as Latent Space: the role changes there as at a
+    change of voice label, TURN_SWITCH, nearly always with one host, three times in four with two)
+    or a mark per paragraph (a long turn has several: the rate learned on the labelled corpus). A
+    per-turn rate is taken where it explains the episode's sentences (``emit``) better by more
+    than the BIC penalty of one parameter (half the ln of the number of marks); else the learned rate. (A free rate fitted per episode drifted to the grid's edge on
+    paragraph marks and lowered their accuracy.)"""
+    kinds = sents["boundary"].to_numpy()
+    learned = _fixed_switch(model, "mark", n_hosts)
+    n_marks = int((kinds[1:] == "mark").sum())
+    if n_marks < 2:
+        return learned
+    marks = np.array([learned, *sorted(set(TURN_SWITCH.values()))])
+    loglik = _grid_loglik(model, sents, emit, n_hosts, np.zeros((len(marks), 2)), marks)
+    best = int(np.argmax(loglik))
+    return float(marks[best]) if loglik[best] - loglik[0] > 0.5 * np.log(n_marks) else learned
+
+
+def turn_model(model: SpeakerModel, sents: pd.DataFrame, p_host: np.ndarray,
+               n_hosts: int = 1) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(the chain the best path is decoded on, the chain the posterior, its confidences and
+    draws are taken on, what was fitted to the episode): both use the episode's own
+    :func:`mark_rate`; the posterior's also its own :func:`turn_offsets`."""
     emit = emissions(p_host, sents, CONFIDENCE_POWER)
-    return switch_probabilities(model, sents, n_hosts, turn_offsets(model, sents, emit, n_hosts))
+    mark = mark_rate(model, sents, emit, n_hosts)
+    offsets = turn_offsets(model, sents, emit, n_hosts, mark)
+    best = switch_probabilities(model, sents, n_hosts, mark=mark)
+    post = switch_probabilities(model, sents, n_hosts, offsets, mark) if any(offsets) else best
+    return best, post, {"mark_switch": mark, "turn_offsets": list(offsets)}
 
 
 def emissions(p_host: np.ndarray, sents: pd.DataFrame, power: float = EMISSION_POWER) -> np.ndarray:
@@ -524,20 +573,17 @@ def viterbi(emit: np.ndarray, switch: np.ndarray) -> np.ndarray:
     return path
 
 
-def attribute_episode(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1,
-                      p_host: np.ndarray | None = None, posterior_switch: np.ndarray | None = None) -> pd.DataFrame:
-    """``sents`` with ``pred_role`` (Viterbi on the model's turn model) and ``confidence``
-    (posterior of that role at CONFIDENCE_POWER on the episode's own turn-taking,
-    :func:`share_switch`, or ``posterior_switch`` when the caller has it). ``p_host``
-    replaces the model's sentence scores (P(host) per sentence), so other sentence
-    classifiers can be decoded the same way."""
-    switch = switch_probabilities(model, sents, n_hosts)
+def attribute_episode(model: SpeakerModel, sents: pd.DataFrame, n_hosts: int = 1, p_host: np.ndarray | None = None,
+                      switches: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """``sents`` with ``pred_role`` (Viterbi) and ``confidence`` (posterior of that role at
+    CONFIDENCE_POWER), on the chains of :func:`turn_model` or ``switches`` (best path,
+    posterior) when the caller has them. ``p_host`` replaces the model's sentence scores
+    (P(host) per sentence), so other sentence classifiers can be decoded the same way."""
     if p_host is None:
         p_host = model.p_host(sents["text"].tolist()) if len(sents) else np.zeros(0)
-    if posterior_switch is None:
-        posterior_switch = share_switch(model, sents, p_host, n_hosts)
-    path = viterbi(emissions(p_host, sents), switch)
-    post = posteriors(emissions(p_host, sents, CONFIDENCE_POWER), posterior_switch)
+    best, post_switch = switches if switches is not None else turn_model(model, sents, p_host, n_hosts)[:2]
+    path = viterbi(emissions(p_host, sents), best)
+    post = posteriors(emissions(p_host, sents, CONFIDENCE_POWER), post_switch)
     out = sents.copy()
     out["pred_role"] = [ROLES[i] for i in path]
     out["confidence"] = post[np.arange(len(path)), path]
@@ -783,8 +829,8 @@ def _attribute_one(model: SpeakerModel | None, u: pd.DataFrame, ep: Episode, nam
         return EpisodeAttribution(rows[SPEAKER_COLUMNS], DRAWS.empty(), refused)
     sents = sentences(u, ep)
     p_host = model.p_host(sents["text"].tolist())
-    post_switch = share_switch(model, sents, p_host, len(ep.hosts))
-    per = to_utterances(attribute_episode(model, sents, len(ep.hosts), p_host, post_switch))
+    best, post_switch, _ = turn_model(model, sents, p_host, len(ep.hosts))
+    per = to_utterances(attribute_episode(model, sents, len(ep.hosts), p_host, (best, post_switch)))
     conv = conv.assign(pred_role=per.loc[conv["order"], "pred_role"].to_numpy(),
                        confidence=per.loc[conv["order"], "confidence"].to_numpy())
     named_host = [p for p, _ in name_people(conv.assign(pred_role="host"), ep, "host")]

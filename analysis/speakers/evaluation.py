@@ -94,9 +94,8 @@ def score(model, truth: pd.DataFrame, n_hosts: int, p: np.ndarray | None = None)
     if p is None:
         p = model.p_host(truth["text"].tolist())
     emit = attribution.emissions(p, truth, attribution.CONFIDENCE_POWER)
-    offsets = attribution.turn_offsets(model, truth, emit, n_hosts)
-    post_switch = attribution.switch_probabilities(model, truth, n_hosts, offsets)
-    pred = attribution.attribute_episode(model, truth, n_hosts, p_host=p, posterior_switch=post_switch)
+    best, post_switch, fitted = attribution.turn_model(model, truth, p, n_hosts)
+    pred = attribution.attribute_episode(model, truth, n_hosts, p_host=p, switches=(best, post_switch))
     share, w = truth["host_share"].to_numpy()[known], truth["words"].to_numpy()[known]
     pred_host = (pred["pred_role"] == "host").to_numpy()[known]
     word_acc, sent_acc = _scores(share, pred_host, w)
@@ -108,7 +107,7 @@ def score(model, truth: pd.DataFrame, n_hosts: int, p: np.ndarray | None = None)
     r = {"sentences": int(known.sum()), "words": int(w.sum()), "sentence_accuracy": sent_acc, "word_accuracy": word_acc,
          "guest_baseline_accuracy": 1 - true, "classifier_only_word_accuracy": _scores(share, p[known] >= 0.5, w)[0],
          "host_word_share_true": true, "host_word_share_pred": float(w[pred_host].sum() / w.sum()),
-         "host_word_share_expected": float(drawn.mean()), "turn_offsets": list(offsets),
+         "host_word_share_expected": float(drawn.mean()), **fitted,
          "host_word_share_low": float(np.quantile(drawn, INTERVAL[0])),
          "host_word_share_high": float(np.quantile(drawn, INTERVAL[1])),
          "confident_fraction": float(conf.mean()),
@@ -335,6 +334,9 @@ def report(result: dict) -> str:
         marks = ("kept" if a["turn_marks"] else "none") + ("*" if a["as_processed"] else "")
         lines.append(f"  {a['episode_id']:<42} {marks:<10} {a['sentence_accuracy']:>8.1%} {a['word_accuracy']:>8.1%} "
                      f"{a['guest_baseline_accuracy']:>8.1%} {a['classifier_only_word_accuracy']:>8.1%} {share:>50} {a['confident_fraction']:>9.1%} {acc_conf:>8}")
+        if a["turn_marks"] and a.get("mark_switch") is not None:
+            lines.append(f"  {'':<42} turn marks: the role changes at {a['mark_switch']:.0%} of them (the episode's own "
+                         "rate where BIC-tested, else the model's)")
         if any(a["turn_offsets"]):
             lines.append(f"  {'':<42} posterior on the episode's own turn-taking: turn-end hazard logit offsets "
                          f"host {a['turn_offsets'][0]:+.2f}, guest {a['turn_offsets'][1]:+.2f} (BIC-tested)")
