@@ -175,7 +175,8 @@ def test_shares_from_posterior_draws_with_an_interval():
     u["speaker_source"] = ["file_label", "model", "model"]
     draws = pd.DataFrame({"episode_id": "e5", "order": [1, 2], "host_speaker_id": "ned", "host_speaker": "Ned",
                           "guest_speaker_id": "gia", "guest_speaker": "Gia", "draws": ["hhhg", "hggg"]})
-    cross = {**CROSS_SHOW, "by_shape": {"unsegmented": _figures(200, 11, 0.7, 0.6, True, widening=0.05)}}
+    cross = {**CROSS_SHOW, "by_shape": {"unsegmented": _figures(200, 11, 0.7, 0.6, True, widening=0.05)},
+             "by_shape_cast": {}}
     measured = T.Measured(cross_show=cross, attributed={"e5": ("unsegmented", 1, 1)})
     spk = T.compute(u, measured, draws=draws)["talktime_speakers"].set_index("speaker_id")
     # host words per draw: 10 + 10*[1,1,1,0] + 10*[1,0,0,0] = 30, 20, 20, 10 of 30 -> expected 20/30

@@ -59,6 +59,8 @@ LABEL_TRUST = 0.95  # emission of a sentence whose speaker the file gives (label
 TURN_SEGMENTED = 1.5  # an unlabelled episode with more sentences per utterance than this marks turns
 CAPTION_ENDS = 0.5  # an unlabelled episode with fewer utterances ending at a sentence mark is captions
 SHAPES = ("unsegmented", "paragraphs", "captions", "labelled")  # input shapes (sentences' ``shape``)
+SHAPE_WORDS = {"unsegmented": "unsegmented text", "paragraphs": "paragraphs without names",
+               "captions": "caption cues without speakers", "labelled": "partly labelled voices"}
 CLAMPED_SOURCES = ("file_label", "catalog_correction", "introduction", reference.SOURCE)  # speakers the decoder takes as given
 N_DRAWS = 200  # posterior draws per episode (talk shares with intervals)
 OFFSET_GRID = np.arange(-2.0, 2.01, 0.25)  # per-episode logit offsets to the turn-end hazards (turn_offsets)

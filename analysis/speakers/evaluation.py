@@ -276,7 +276,8 @@ def _evaluate(utterances: pd.DataFrame, episodes: list) -> dict:
     errors = {a["episode_id"]: a["expected_share_error"] for a in processed}
     cross = cross_show_summary()
     for a in processed:  # the interval shown for the episode (widened as calibrated across shows), and whether it holds
-        widen = widening(cross, a["shape"])
+        ep = next(e for e in episodes if e.id == a["episode_id"])
+        widen = widening(cross, a["shape"], len(ep.hosts), len(ep.guests))
         a["shown_low"] = max(a["host_word_share_low"] - widen, 0.0)
         a["shown_high"] = min(a["host_word_share_high"] + widen, 1.0)
         a["reference_in_shown_interval"] = bool(a["shown_low"] <= a["host_word_share_true"] <= a["shown_high"])
@@ -309,14 +310,28 @@ def cross_show_summary() -> dict:
             "corpus_commit": artifact["corpus"]["commit"], "corpus_files": artifact["corpus"]["files"]}
 
 
-def widening(cross: dict, shape: str | None) -> float:
-    """How far each side a shown interval is widened for an episode of ``shape``: the widening
-    calibrated leave-one-show-out for that shape (for a shape the corpus does not measure, the
-    largest of them); 0 without an artifact."""
+def quote_figures(cross: dict, shape: str | None, hosts: int, guests: int) -> tuple[dict | None, str]:
+    """(the cross-show figures quoted for an episode of ``shape`` with that cast, what they are
+    for in words): its cast's where measured on enough episodes and shows (``quote_rule``), else
+    its input shape's; (None, "") for a shape the corpus does not measure."""
     by_shape = cross.get("by_shape", {})
-    if shape in by_shape:
-        return float(by_shape[shape]["widening"])
-    return max((float(f["widening"]) for f in by_shape.values()), default=0.0)
+    if shape not in by_shape:
+        return None, ""
+    rule, cast = cross["quote_rule"], attribution.cast_class(hosts, guests)
+    own = cross["by_shape_cast"].get(shape, {}).get(cast)
+    if own and own["episodes"] >= rule["min_episodes"] and own["shows"] >= rule["min_shows"]:
+        return own, f"{attribution.SHAPE_WORDS[shape]}; {cast}"
+    return by_shape[shape], f"{attribution.SHAPE_WORDS[shape]}; any cast"
+
+
+def widening(cross: dict, shape: str | None, hosts: int = 1, guests: int = 1) -> float:
+    """How far each side a shown interval is widened for an episode of ``shape`` and that cast:
+    the widening calibrated leave-one-show-out for the figures it quotes (:func:`quote_figures`;
+    for a shape the corpus does not measure, the largest of the shapes'); 0 without an artifact."""
+    figures, _ = quote_figures(cross, shape, hosts, guests)
+    if figures is not None:
+        return float(figures["widening"])
+    return max((float(f["widening"]) for f in cross.get("by_shape", {}).values()), default=0.0)
 
 
 def report(result: dict) -> str:
@@ -348,7 +363,7 @@ def report(result: dict) -> str:
                      f"{summary['word_accuracy_mean_no_turn_marks']:.1%}. Episodes without a reference are not measured.")
     if result.get("cross_show"):
         lines.append("  A shown interval is the 90% interval of the decoder's draws widened each side by the widening "
-                     "calibrated across shows for the episode's input shape (python -m analysis train-speakers).")
+                     "calibrated across shows for the episode's input shape and cast (python -m analysis train-speakers).")
     for a in result["attribution"]:
         if a["as_processed"] and a.get("shown_by_model"):
             off = a["expected_share_error"]
@@ -409,7 +424,7 @@ def cross_show_report(artifact: dict | None) -> str:
               f"{'covered':>7} {'widen':>5}")]
     for shape, f in c["by_shape"].items():
         for cast, g in [("any cast", f), *sorted(c["by_shape_cast"][shape].items())]:
-            widen = f"{f['widening'] * 100:5.1f}" if cast == "any cast" else ""
+            widen = f"{g['widening'] * 100:5.1f}"
             lines.append(f"  {shape:<12} {cast:<20} {g['episodes']:>8} {g['shows']:>5} {g['word_accuracy']:>8.1%} "
                          f"{g['guest_baseline_accuracy']:>7.1%} {g['shows_above_baseline']:>3}/{g['shows']:<3} "
                          f"{'yes' if g['clearly_better'] else 'NO':>7} {g['share_error_mean'] * 100:>9.1f} "
@@ -444,7 +459,9 @@ def cross_show_report(artifact: dict | None) -> str:
               "  expected host word share (points), 'avg err' that of the other shows' average share for the shape and",
               "  cast; '±5': within 5 points; 'reliable': clearly better than both baselines; 'covered': the shown",
               "  interval (calibrated on the other shows) holds the truth; 'widen': points added each side to the",
-              "  draws' 90% interval for that shape."]
+              "  draws' 90% interval for that shape and cast (a cast measured on fewer than "
+              f"{c['quote_rule']['min_episodes']} episodes of {c['quote_rule']['min_shows']}",
+              "  shows takes its shape's, as does its quoted figure)."]
     return "\n".join(lines)
 
 

@@ -73,7 +73,7 @@ _SHARE_COLUMNS = tuple(
         ("expected", ("Expected share of the episode's {kind}, 0-1, over the attribution decoder's posterior "
                       "draws (equals the share where no speaker relies on the model).")),
         ("low", ("Lower bound of the share's interval, 0-1: the 5th percentile of the posterior draws minus the "
-                 "widening calibrated leave-one-show-out for the episode's input shape (so that 90% of held-out "
+                 "widening calibrated leave-one-show-out for the episode's input shape and cast (so that 90% of held-out "
                  "episodes' true host shares fall inside); talk seconds per utterance are held fixed.")),
         ("high", "Upper bound of the share's interval, 0-1: the 95th percentile plus the same widening.")))
 TURNS = register(Table("talktime_turns", "Turns: runs of consecutive utterances by one speaker.", (
@@ -176,10 +176,6 @@ def _mix(values: pd.Series, weights: pd.Series) -> str:
     return ", ".join(f"{k} {v:.0%}" for k, v in total.items()) or "none"
 
 
-SHAPE_WORDS = {"unsegmented": "unsegmented text", "paragraphs": "paragraphs without names",
-               "captions": "caption cues without speakers", "labelled": "partly labelled voices"}
-
-
 @dataclass(frozen=True)
 class Quote:
     """What is known of the model's accuracy for one episode (see :meth:`Measured.quote`)."""
@@ -223,11 +219,11 @@ class Measured:
                          f"{acc:.1%} of words right on this episode (held out from training, scored against its "
                          f"hand-made reference{vs})")
         shape, hosts, guests = self.attributed.get(episode_id, (None, 0, 0))
-        figures, label = self._figures(shape, hosts, guests)
+        figures, label = evaluation.quote_figures(self.cross_show, shape, hosts, guests)
         if figures is None:
             why = ("no episode has a hand-made speaker reference and no model was measured across shows"
                    if not self.cross_show and not self.by_episode else
-                   f"the model was not measured on {SHAPE_WORDS.get(shape, 'this input')}")
+                   f"the model was not measured on {attribution.SHAPE_WORDS.get(shape, 'this input')}")
             return Quote("not measured", "", None, None, None, f"not measured: {why}")
         acc, base, ok = figures["word_accuracy"], figures["guest_baseline_accuracy"], bool(figures["reliable"])
         note = (f"not measured here; on {figures['episodes']} episodes of {figures['shows']} other shows in this shape "
@@ -243,18 +239,7 @@ class Measured:
 
     def _shape_words(self, episode_id: str) -> str:
         shape, hosts, guests = self.attributed.get(episode_id, (None, 0, 0))
-        return "" if shape is None else f"{SHAPE_WORDS[shape]}; {attribution.cast_class(hosts, guests)}"
-
-    def _figures(self, shape: str | None, hosts: int, guests: int) -> tuple[dict | None, str]:
-        by_shape = self.cross_show.get("by_shape", {})
-        if shape not in by_shape:
-            return None, ""
-        rule = self.cross_show["quote_rule"]
-        cast = attribution.cast_class(hosts, guests)
-        own = self.cross_show["by_shape_cast"].get(shape, {}).get(cast)
-        if own and own["episodes"] >= rule["min_episodes"] and own["shows"] >= rule["min_shows"]:
-            return own, f"{SHAPE_WORDS[shape]}; {cast}"
-        return by_shape[shape], f"{SHAPE_WORDS[shape]}; any cast"
+        return "" if shape is None else f"{attribution.SHAPE_WORDS[shape]}; {attribution.cast_class(hosts, guests)}"
 
     def note(self, episode_id: str) -> str:
         """The model's accuracy for ``episode_id`` in words (:meth:`quote`)."""
@@ -262,8 +247,8 @@ class Measured:
 
     def widening(self, episode_id: str) -> float:
         """How much a share interval is widened each side for ``episode_id`` (0-1): calibrated
-        leave-one-show-out for its input shape."""
-        return evaluation.widening(self.cross_show, self.attributed.get(episode_id, (None,))[0])
+        leave-one-show-out for its input shape and cast."""
+        return evaluation.widening(self.cross_show, *self.attributed.get(episode_id, (None, 1, 1)))
 
 
 def _methods(utts: pd.DataFrame, measured: Measured, include_flagged: bool) -> dict:

@@ -6,11 +6,12 @@ Every episode of the corpus that has a host and a guest is built in each input s
 (:mod:`.labelled`). For each show in turn, a model fitted on the other shows (and on every
 reference) decodes that show's episodes, labels hidden; :func:`.evaluation.score` scores them
 word by word. From those held-out figures come, per input shape (and cast: hosts and guests),
-the accuracy an episode without a reference quotes, beside the "everyone is the guest" baseline;
-whether the model is clearly better than that baseline (:data:`BOOTSTRAP` resamples of shows);
-and the widening of the shown 90% interval (split-conformal: the smallest widening that holds
-the true host share for :data:`COVERAGE` of held-out episodes). The coverage reported is nested:
-each show's episodes are covered by a widening calibrated on the other shows only.
+the accuracy an episode without a reference quotes, beside the "everyone is the guest" baseline
+and the other shows' average host share; whether the model is clearly better than both
+(:data:`BOOTSTRAP` resamples of shows); and the widening of the shown 90% interval
+(split-conformal: the smallest widening that holds the true host share for :data:`COVERAGE` of
+held-out episodes of that shape and cast). The coverage reported is nested: each show's episodes
+are covered by a widening calibrated on the other shows only.
 
 Then the committed models are fitted: ``all`` (the corpus and every reference) and, per
 reference, ``without:<episode id>`` (the same without it), which decodes that episode so that
@@ -208,6 +209,15 @@ def conformal_widening(needed: np.ndarray, coverage: float = COVERAGE) -> float:
     return float(np.sort(needed)[k - 1])
 
 
+def _widening_for(calibration: pd.DataFrame, cast: str) -> float:
+    """The conformal widening for an episode of ``cast``: calibrated on the episodes of that cast
+    where there are MIN_QUOTE_EPISODES of MIN_QUOTE_SHOWS shows (the rule that picks the quoted
+    figure), else on all of ``calibration`` (one input shape)."""
+    own = calibration[calibration["cast"] == cast]
+    enough = len(own) >= MIN_QUOTE_EPISODES and own["show"].nunique() >= MIN_QUOTE_SHOWS
+    return conformal_widening(_needed_widening(own if enough else calibration))
+
+
 def _clearly_better(gain: pd.Series, shows: pd.Series) -> tuple[bool, float]:
     """(the model is clearly better than a baseline, the 5th percentile of its mean per-episode
     ``gain`` over BOOTSTRAP resamples of whole ``shows``, fixed seed)."""
@@ -259,17 +269,18 @@ def summarise(rows: list[dict]) -> dict:
     cast, per show, naming, and the issue's targets."""
     df = pd.DataFrame(rows)
     df["share_baseline"] = _share_baseline(df)
-    widening, covered = {}, pd.Series(False, index=df.index)
-    for shape, g in df.groupby("shape"):
-        widening[shape] = conformal_widening(_needed_widening(g))
+    covered = pd.Series(False, index=df.index)
+    for _, g in df.groupby("shape"):
         for show in g["show"].unique():  # nested: calibrated on the other shows only
             own = g["show"] == show
-            w = conformal_widening(_needed_widening(g[~own]))
-            held = g[own]
-            covered.loc[held.index] = ((held["host_word_share_low"] - w <= held["host_word_share_true"])
-                                       & (held["host_word_share_true"] <= held["host_word_share_high"] + w))
-    by_shape = {s: _figures(g, covered) | {"widening": widening[s]} for s, g in df.groupby("shape")}
-    by_cast = {s: {c: _figures(gc, covered) for c, gc in g.groupby("cast")} for s, g in df.groupby("shape")}
+            for cast, held in g[own].groupby("cast"):
+                w = _widening_for(g[~own], cast)
+                covered.loc[held.index] = ((held["host_word_share_low"] - w <= held["host_word_share_true"])
+                                           & (held["host_word_share_true"] <= held["host_word_share_high"] + w))
+    by_shape = {s: _figures(g, covered) | {"widening": conformal_widening(_needed_widening(g))}
+                for s, g in df.groupby("shape")}
+    by_cast = {s: {c: _figures(gc, covered) | {"widening": _widening_for(g, c)} for c, gc in g.groupby("cast")}
+               for s, g in df.groupby("shape")}
     by_show = {s: {show: {"episodes": len(gs), "word_accuracy": float(gs["word_accuracy"].mean()),
                           "guest_baseline_accuracy": float(gs["guest_baseline_accuracy"].mean()),
                           "share_within_5": float(((gs["host_word_share_expected"] - gs["host_word_share_true"]).abs()
