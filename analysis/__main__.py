@@ -103,6 +103,12 @@ def cmd_evaluate_speakers(args: argparse.Namespace) -> int:
     return main_evaluate_speakers(args)
 
 
+def cmd_train_speakers(args: argparse.Namespace) -> int:
+    from .speakers.training import main_train_speakers
+
+    return main_train_speakers(args)
+
+
 def cmd_reference(args: argparse.Namespace) -> int:
     from .speakers.reference import main_reference
 
@@ -264,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="with --llm: show what would be sent, send nothing")
     p.set_defaults(func=cmd_evaluate_speakers)
 
+    p = sub.add_parser("train-speakers", help="train the speaker model on the labelled corpus of other shows and the "
+                       "references, measure it leave-one-show-out and write the committed model (needs the corpus)")
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="the labelled corpus (default PODLENS_LABELLED_CORPUS, ../shared/corpora/changelog)")
+    p.set_defaults(func=cmd_train_speakers)
+
     p = sub.add_parser("reference", help="draft a speaker reference from an episode's file labels, for review")
     p.add_argument("episode_id")
     p.add_argument("--out", type=Path, default=None,
@@ -335,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write", action="store_true", help="store the threshold and its figures in "
                    "data/pairs.threshold.json (read by the index stage)")
     p.add_argument("--draft", default=None, metavar="FILE", help="instead, write unlabelled candidate pairs from "
-                   "the Changelog transcripts (PODLENS_CHANGELOG) to FILE, for reading and labelling")
+                   "the Changelog transcripts (PODLENS_LABELLED_CORPUS) to FILE, for reading and labelling")
     p.add_argument("--per-bin", type=int, default=16, help="with --draft: pairs per similarity bin of 0.05")
     p.add_argument("--precision", type=float, default=0.9, help="the share of shown pairs that must be the same "
                    "point (default 0.9)")

@@ -57,6 +57,12 @@ ANNOTATIONS = Path(os.environ.get("PODLENS_ANNOTATIONS", DATA / "annotations"))
 SITE = Path(os.environ.get("PODLENS_SITE", ROOT / "site"))
 NOTEBOOKS = Path(os.environ.get("PODLENS_NOTEBOOKS",
                                 ROOT / "notebooks" if (ROOT / "notebooks").is_dir() else PACKAGE_ROOT / "notebooks"))
+# Labelled transcripts of other shows (``<show>/<episode>.md``, ``**Full Name:**`` turns; Changelog
+# Media's, CC BY-SA 4.0), read in place and never committed: `python -m analysis train-speakers`
+# trains and measures the speaker model on them, `evaluate-pairs` reads the labelled pairs' passages.
+LABELLED_CORPUS = Path(os.environ.get("PODLENS_LABELLED_CORPUS", PACKAGE_ROOT.parent / "shared" / "corpora" / "changelog"))
+# The speaker-attribution model that command writes (committed: builds read it, never the corpus).
+SPEAKER_MODEL = Path(os.environ.get("PODLENS_SPEAKER_MODEL", measured_artifact("speakers.model.json")))
 
 # Models: names of installed packages or local paths. Nothing is downloaded at run time.
 EMBEDDING_MODEL = os.environ.get("PODLENS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
@@ -136,13 +142,10 @@ SEARCH_KEYWORD_WEIGHT = float(os.environ.get("PODLENS_SEARCH_KEYWORD_WEIGHT", "0
 # Passage pairs (analysis.compare): a recurring person's two passages from different episodes are
 # "the same point said twice" when the cosine of their embeddings is at least the threshold stored
 # in this file with how it was measured (pairs read and labelled by hand,
-# data/annotations/passage_pairs.tsv, most from the Changelog corpus below; leave-one-show-out);
+# data/annotations/passage_pairs.tsv, most from the labelled corpus (LABELLED_CORPUS); leave-one-show-out);
 # otherwise the site says no repeated claim was found. `python -m analysis evaluate-pairs [--write]`
 # reproduces (and rewrites) it (docs/themes.md).
 PAIR_THRESHOLD = Path(os.environ.get("PODLENS_PAIR_THRESHOLD", measured_artifact("pairs.threshold.json")))
-# Changelog Media's human-labelled transcripts (CC BY-SA 4.0), read in place, never copied into the
-# repository: the labelled passage pairs quote them (`evaluate-pairs`).
-CHANGELOG = Path(os.environ.get("PODLENS_CHANGELOG", ROOT.parent / "shared" / "corpora" / "changelog"))
 THEME_BIN_MIN = float(os.environ.get("PODLENS_THEME_BIN_MIN", "2"))  # timeline bin width, minutes
 THEME_SMOOTH_BINS = int(os.environ.get("PODLENS_THEME_SMOOTH_BINS", "3"))  # centred moving average, bins
 

@@ -97,7 +97,7 @@ CHAPTERS = register(Table("chapters", "Chapters with start times (chapter lists)
     Column("source_line", "int", "1-based line in that file.", nullable=True),
 ), key=("episode_id", "source", "chapter_index")))
 
-TABLES = {t.name: t for t in (EPISODES, SPEAKERS, UTTERANCES, CHAPTERS, attribution.DRAWS)}
+TABLES = {t.name: t for t in (EPISODES, SPEAKERS, UTTERANCES, CHAPTERS, attribution.DRAWS, attribution.ATTRIBUTED)}
 
 # Corpus-wide stages run after the per-episode build, in order: each takes the utterances of
 # all episodes and the catalog episodes, and returns the utterances with columns filled in.
@@ -386,7 +386,8 @@ def build_corpus(catalog: Path | None = None, out_dir: Path | None = None, progr
     for name, stage in STAGES:
         tables["utterances"] = UTTERANCES.conform(stage(tables["utterances"], built_eps))
     tables["speakers"] = _drop_resolved_labels(tables["speakers"], tables["utterances"])
-    tables[attribution.DRAWS.name], refusals = attribution.stage_report(tables["utterances"], built_eps)
+    tables[attribution.DRAWS.name], tables[attribution.ATTRIBUTED.name], refusals = attribution.stage_report(
+        tables["utterances"], built_eps)
     warnings += refusals
     if write:
         out = Path(out_dir or config.PROCESSED)

@@ -1,7 +1,7 @@
 """How similar two of a person's passages from different episodes must be to be the same point
 said twice: a threshold on the cosine of their embeddings, measured on passage pairs read and
 labelled by hand (data/annotations/passage_pairs.tsv: most from Changelog Media's transcripts,
-read in place from config.CHANGELOG, a few from the seed episodes).
+read in place from config.LABELLED_CORPUS, a few from the seed episodes).
 
 The labelled pairs are drawn from the pairs the `index` stage makes (analysis.compare: for each
 person in several episodes and each two of their episodes, the closest pairs of their passages),
@@ -58,7 +58,7 @@ def changelog_id(path: str) -> str:
 
 
 def changelog_episodes(files: list[str], root: Path | None = None) -> Episodes:
-    """Build ``files`` (paths under ``root``, default config.CHANGELOG) as a corpus (its per-episode
+    """Build ``files`` (paths under ``root``, default config.LABELLED_CORPUS) as a corpus (its per-episode
     cache in config.INTERIM, like any episode) and cut their conversation passages as the topic
     stage does. The catalog lists no people: speakers are the transcripts' full-name labels."""
     import yaml
@@ -68,11 +68,11 @@ def changelog_episodes(files: list[str], root: Path | None = None) -> Episodes:
     from .themes.tagging import passage_keys
     from .topics.passages import make_passages
 
-    root = Path(root or config.CHANGELOG)
+    root = Path(root or config.LABELLED_CORPUS)
     missing = [f for f in files if not (root / f).is_file()]
     if missing:
         raise FileNotFoundError(f"{root}: {len(missing)} Changelog transcript(s) not found, e.g. {missing[0]} "
-                                "(set PODLENS_CHANGELOG to the corpus folder)")
+                                "(set PODLENS_LABELLED_CORPUS to the corpus folder)")
     entries = [{"id": changelog_id(f), "title": Path(f).stem, "show": f.split("/")[0], "published": None,
                 "files": [{"path": str(root / f), "kind": "transcript", "format": "auto"}]} for f in sorted(set(files))]
     catalog = config.CACHE / "pairs" / "changelog.yaml"
@@ -266,7 +266,7 @@ def draft(per_bin: int, root: Path | None = None, most_episodes: int = 6) -> tup
     from .compare import person_pairs
     from .embeddings import embed
 
-    root = Path(root or config.CHANGELOG)
+    root = Path(root or config.LABELLED_CORPUS)
     files = sorted(str(p.relative_to(root)) for p in root.glob("*/*.md"))
     src = changelog_episodes(files, root)
     by_id = {changelog_id(f): f for f in files}

@@ -23,7 +23,7 @@ from pathlib import Path
 from . import config
 
 PACKAGE = Path(__file__).resolve().parent
-CORPUS_TABLES = ("episodes", "speakers", "utterances", "chapters", "speaker_draws")
+CORPUS_TABLES = ("episodes", "speakers", "utterances", "chapters", "speaker_draws", "speaker_attribution")
 TOPIC_TABLES = ("topic_passages", "topics", "topic_assignments", "topics_per_episode", "topics_per_speaker",
                 "topics_per_role", "topics_over_time")
 # Settings that change where or how fast work runs, never its results.

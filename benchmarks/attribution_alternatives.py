@@ -92,7 +92,7 @@ def self_training(model, train, sents, episode, folds: int = 5, sure: float = 0.
     held-out episode's own confident sentences (cross-fitted in contiguous folds), add its score."""
     p0 = model.p_host(sents["text"].tolist())
     switch = attribution.switch_probabilities(model, sents, len(episode.hosts))
-    post = attribution.posteriors(attribution.emissions(p0, sents["role"], 1.0), switch)[:, 0]
+    post = attribution.posteriors(attribution.emissions(p0, sents, 1.0), switch)[:, 0]
     x = CountVectorizer(token_pattern=r"[^ ]+", ngram_range=(1, 2), min_df=2,
                         binary=True).fit_transform(_style_only(sents["text"]))
     fold = np.arange(len(sents)) * folds // max(len(sents), 1)

@@ -62,7 +62,8 @@ def _dialogue(topics, episode_id):
     for k, t in enumerate(topics):
         rows += [{"text": HOST[k % len(HOST)].format(t), "role": "host"}]
         rows += [{"text": GUEST[(k + j) % len(GUEST)].format(t), "role": "guest"} for j in range(3)]
-    df = pd.DataFrame(rows).assign(episode_id=episode_id, order=range(len(rows)), boundary="free")
+    df = pd.DataFrame(rows).assign(episode_id=episode_id, order=range(len(rows)), boundary="free", shape="unsegmented",
+                                   n_hosts=1, weight=1.0)
     df["words"] = df["text"].str.split().str.len()
     return df
 
@@ -74,7 +75,10 @@ def test_fitted_model_finds_turn_changes_in_an_unseen_dialogue():
     out = A.attribute_episode(model, test.assign(role=None))
     assert out["pred_role"].tolist() == truth
     assert out["confidence"].between(0.5, 1).all()
-    assert model.hazard.shape == (2, A.MAX_RUN) and (model.hazard > 0).all() and (model.hazard < 1).all()
+    hazard = model.hazard_of("unsegmented", 1)
+    assert hazard.shape == (2, A.MAX_RUN) and (hazard > 0).all() and (hazard < 1).all()
+    assert A.SpeakerModel.from_dict(model.to_dict()).p_host(test["text"]).tolist() == \
+        model.p_host(test["text"]).tolist()  # the artifact's numbers are the model
 
 
 def test_sentence_classifier_uses_role_cues_not_topic_words():
@@ -103,15 +107,20 @@ def test_to_utterances_takes_word_weighted_majority():
     assert out.loc[0, "confidence"] == pytest.approx(0.8 * 10 / 12)
 
 
-def test_split_hosts_names_a_host_only_on_direct_evidence():
-    ep = _episode(("Alessio Fanelli", "swyx"), ("Michelle Pokrass",))
+def test_people_of_one_role_are_named_only_on_direct_evidence():
+    ep = _episode(("Alessio Fanelli", "swyx"), ("Michelle Pokrass", "Ted Lowe"))
     utts = pd.DataFrame({"text": ["This is Alessio, with my co-host swyx.", "Alessio, you take this one.",
                                   "Thanks for having me.", "So what is structured output?", "It is JSON.",
-                                  "Cool."],
-                         "pred_role": ["host", "host", "guest", "host", "guest", "host"]})
-    names = [p.name if p else None for p in A.split_hosts(utts, ep)]
+                                  "Cool.", "Ted, do you agree?", "I'm Ted, and yes."],
+                         "pred_role": ["host", "host", "guest", "host", "guest", "host", "guest", "guest"]})
+    hosts = [(p.name if p else None, rule) for p, rule in A.name_people(utts, ep, "host")]
     # self-introduction; the other host addressed; nothing else says which host speaks
-    assert names == ["Alessio Fanelli", "swyx", None, None, None, None]
+    assert hosts == [("Alessio Fanelli", "introduction"), ("swyx", "addressed")] + [(None, None)] * 6
+    guests = [p.name if p else None for p, _ in A.name_people(utts, ep, "guest")]
+    # a guest addressing the other guest is the first; a guest introducing himself is himself
+    assert guests == [None] * 6 + ["Michelle Pokrass", "Ted Lowe"]
+    solo = [(p.name, rule) for p, rule in A.name_people(utts, _episode(), "host") if p]
+    assert solo == [("Lenny Rachitsky", "only")] * 4  # one host: every host utterance is his
     assert A.either_host(ep).name == "Alessio Fanelli / swyx" and A.either_host(ep).role == "host"
 
 
@@ -218,7 +227,7 @@ def test_user_episode_with_diarised_labels_gets_consistent_speakers(tmp_path, mo
 
     for name in ("20vc-2024-11-04-sam-altman.transcript.txt", "a16z-2025-11-28-sherwin-wu.transcript.txt"):
         shutil.copy(RAW / name, tmp_path / name)
-    (tmp_path / "annotations").mkdir()  # the model learns from the seeds' references only
+    (tmp_path / "annotations").mkdir()  # the seeds' references under other ids: their models without them decode them
     for seed, new_id in (("20vc-2024-11-04-sam-altman", "twenty"), ("a16z-2025-11-28-sherwin-wu", "a16z")):
         shutil.copy(config.ANNOTATIONS / f"{seed}.speakers.tsv", tmp_path / "annotations" / f"{new_id}.speakers.tsv")
     monkeypatch.setattr(config, "ANNOTATIONS", tmp_path / "annotations")
@@ -255,15 +264,48 @@ def test_refusal_when_the_text_cannot_support_attribution():
     assert A.refusal_reason(conv(spoken)) is None
 
 
-def test_model_version_changes_with_references_not_with_other_episodes():
-    hashes = {"a": "1", "b": "2", "c": "3"}
-    refs = {"a": b"ref a", "b": b"ref b"}
-    full = A.model_key(refs, hashes)
-    assert A.model_key(refs, {**hashes, "d": "4", "c": "changed"}) == full  # episodes without a reference
-    assert A.model_key({**refs, "c": b"ref c"}, hashes) != full  # a new reference makes a new model
-    assert A.model_key({**refs, "b": b"ref b, corrected"}, hashes) != full
-    assert A.model_key(refs, {**hashes, "a": "edited"}) != full  # a reference episode's text changed
-    assert A.model_key(refs, hashes, exclude="a") == A.model_key({"b": b"ref b"}, hashes)  # leave-one-out
+def test_the_committed_model_decodes_a_reference_episode_without_its_reference(tmp_path, monkeypatch):
+    import hashlib
+    import json
+
+    from analysis import config
+
+    fitted = A.fit(pd.concat([_dialogue(TOPICS[:6], "a"), _dialogue(TOPICS[2:], "b")], ignore_index=True)).to_dict()
+    other = A.fit(_dialogue(TOPICS, "a")).to_dict()
+    artifact = {"format": A.ARTIFACT_FORMAT, "features": A.feature_names(), "models": {
+        "all": {"model": fitted, "without": None, "reference_sha256": None, "references": ["x", "y"]},
+        "without:x": {"model": other, "without": "x", "reference_sha256": hashlib.sha256(b"ref x").hexdigest(),
+                      "references": ["y"]}}}
+    path = tmp_path / "speakers.model.json"
+    path.write_text(json.dumps(artifact))
+    monkeypatch.setattr(config, "SPEAKER_MODEL", path)
+    assert A.episode_model("x", b"ref x, edited")[1] == "without:x"  # its own reference, in any version
+    assert A.episode_model("renamed", b"ref x")[1] == "without:x"  # the same reference under another id
+    model, name, version = A.episode_model("z")  # any other episode: the model of everything
+    assert name == "all" and model.to_dict() == fitted
+    assert version != A.episode_model("x")[2]
+    monkeypatch.setattr(config, "SPEAKER_MODEL", tmp_path / "absent.json")
+    assert A.episode_model("z") == (None, "none", "none")
+    path.write_text(json.dumps({**artifact, "features": ["something else"]}))
+    monkeypatch.setattr(config, "SPEAKER_MODEL", path)
+    with pytest.raises(ValueError, match="speakers.model.json: made for other features"):
+        A.episode_model("z")
+
+
+def test_caption_pieces_carry_their_whole_sentence():
+    ep = _episode()
+    cues = ["So how did you", "start the company? I think we", "just got lucky. Right, and", "then it grew."]
+    u = pd.DataFrame({"order": range(4), "text": cues, "word_count": [len(c.split()) for c in cues],
+                      "is_conversation": True, "speaker_label": None, "speaker_role": "unknown",
+                      "speaker_source": "none"})
+    s = A.sentences(u, ep)
+    assert set(s["shape"]) == {"captions"}
+    assert s["text"].tolist() == (["So how did you start the company?"] * 2 + ["I think we just got lucky."] * 2
+                                  + ["Right, and then it grew."] * 2)
+    assert s["weight"].tolist() == pytest.approx([4 / 7, 3 / 7, 3 / 6, 3 / 6, 2 / 5, 3 / 5])
+    assert s["boundary"].tolist() == ["free", "within"] * 3  # no change of speaker inside a sentence
+    e = A.emissions(np.full(6, 0.8), s, 2.0)
+    assert e[0, 0] * e[1, 0] == pytest.approx(0.8 ** 2)  # the sentence's evidence counts once
 
 
 def test_posterior_draws_follow_the_decoders_posterior():
@@ -284,7 +326,8 @@ def _long_answers(turns, answer):
         t = TOPICS[k % len(TOPICS)]
         rows.append({"text": HOST[k % len(HOST)].format(t), "role": "host"})
         rows += [{"text": GUEST[(k + j) % len(GUEST)].format(t), "role": "guest"} for j in range(answer)]
-    df = pd.DataFrame(rows).assign(episode_id="c", order=range(len(rows)), boundary="free")
+    df = pd.DataFrame(rows).assign(episode_id="c", order=range(len(rows)), boundary="free", shape="unsegmented",
+                                   n_hosts=1, weight=1.0)
     df["words"] = df["text"].str.split().str.len()
     return df
 
@@ -297,38 +340,39 @@ def test_posterior_adapts_to_the_episodes_turn_taking_only_when_the_evidence_is_
         truth = (ep["role"] == "host").to_numpy()
         p_host = np.where(truth, 0.7, 0.4) + rng.uniform(-0.1, 0.1, len(ep))  # weak sentence evidence
         sents = ep.assign(role=None)
-        offsets = A.turn_offsets(model, sents, A.emissions(p_host, sents["role"], A.CONFIDENCE_POWER))
+        offsets = A.turn_offsets(model, sents, A.emissions(p_host, sents, A.CONFIDENCE_POWER))
         if not adapted:  # 27 sentences: the likelihood gain does not pay the BIC penalty
             assert offsets == (0.0, 0.0)
             continue
         host_off, guest_off = offsets
         assert guest_off < 0 < host_off  # guests answer longer, hosts hand over sooner than in the references
         w = ep["words"].to_numpy()
-        share = {o: (A.posteriors(A.emissions(p_host, sents["role"], A.CONFIDENCE_POWER),
+        share = {o: (A.posteriors(A.emissions(p_host, sents, A.CONFIDENCE_POWER),
                                   A.switch_probabilities(model, sents, 1, o))[:, 0] * w).sum() / w.sum()
                  for o in ((0.0, 0.0), offsets)}
         true = (truth * w).sum() / w.sum()
         assert abs(share[offsets] - true) < abs(share[(0.0, 0.0)] - true)  # the expected host share moves toward the truth
-        assert np.array_equal(A.share_switch(model, sents, p_host), A.switch_probabilities(model, sents, 1, offsets))
+        assert np.array_equal(A.turn_model(model, sents, p_host)[1], A.switch_probabilities(model, sents, 1, offsets))
     marked = _long_answers(30, 8)
     marked = marked.assign(role=None, boundary=np.where(marked["role"] != marked["role"].shift(), "turn", "within"))
     assert A.turn_offsets(model, marked, np.full((len(marked), 2), 0.5)) == (0.0, 0.0)  # no free boundary: nothing to learn
 
 
-def test_a_change_of_label_marks_a_change_of_voice():
-    ep = _episode(hosts=("Kelly Brandt", "Allie Moreau"), guests=("Nina Feld",))
-    rows = [("Kelly Brandt", "host", "file_label", "Welcome. Nina, what is a starter?"),
-            ("Unknown Speaker", None, None, "It is flour and water. Yeast lives in it."),
-            ("Unknown Speaker", None, None, "Wait, how often do you feed it?"),
-            ("Allie Moreau", "host", "file_label", "I forget mine."),
-            ("Allie Moreau", "host", "file_label", "Every week.")]
-    u = pd.DataFrame([{"order": i, "speaker_label": lab, "speaker_role": role, "speaker_source": src, "text": text,
-                       "is_conversation": True, "word_count": len(text.split())}
-                      for i, (lab, role, src, text) in enumerate(rows)])
-    s = A.sentences(u, ep)
-    assert s["boundary"].tolist() == ["free", "within",  # Kelly's two sentences
-                                      "turn", "within",  # another label: another voice
-                                      "free",  # the same catch-all label again: maybe the same voice
-                                      "turn", "free"]  # a named voice after the catch-all; then the same voice again
-    hidden = A.sentences(u, ep, hide_labels=True)  # held out for evaluation: no labels, no label evidence
-    assert "turn" not in set(hidden["boundary"])
+def test_turn_marks_are_read_as_turns_only_where_the_episodes_text_says_so():
+    model = A.fit(pd.concat([_dialogue(TOPICS[:6], "a"), _dialogue(TOPICS[2:], "b")], ignore_index=True))
+    model.mark_switch = {1: 0.4, 2: 0.4}  # learned where a turn spans several paragraph marks
+    rng = np.random.default_rng(1)
+    for turns, dashes in ((30, True), (30, False)):
+        ep = _long_answers(turns, 3)
+        truth = (ep["role"] == "host").to_numpy()
+        change = ep["role"] != ep["role"].shift()
+        # a dash per turn (every mark a change of speaker), or a mark per sentence (a change at one in two)
+        sents = ep.assign(role=None, boundary=np.where(change | (not dashes), "mark", "within"))
+        sents.loc[0, "boundary"] = "free"
+        p_host = np.where(truth, 0.97, 0.03) + rng.uniform(-0.02, 0.02, len(ep))  # clear sentence evidence
+        rate = A.mark_rate(model, sents, A.emissions(p_host, sents, A.CONFIDENCE_POWER))
+        assert rate == (A.TURN_SWITCH[1] if dashes else 0.4), dashes
+        best, _, fitted = A.turn_model(model, sents, p_host)
+        assert fitted["mark_switch"] == rate and np.allclose(best[1:][sents["boundary"][1:] == "mark"], rate)
+    one = sents.assign(boundary=["free"] + ["within"] * (len(sents) - 1))  # no marks: nothing to read
+    assert A.mark_rate(model, one, A.emissions(p_host, one, A.CONFIDENCE_POWER)) == 0.4

@@ -67,7 +67,7 @@ def test_the_shipped_labels_are_read_honestly_spread_and_credit_their_source():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not config.CHANGELOG.is_dir(), reason="the Changelog corpus (PODLENS_CHANGELOG) is not here")
+@pytest.mark.skipif(not config.LABELLED_CORPUS.is_dir(), reason="the Changelog corpus (PODLENS_LABELLED_CORPUS) is not here")
 def test_the_stored_threshold_is_what_the_labelled_pairs_give():
     """`evaluate-pairs` on the shipped labels reproduces data/pairs.threshold.json: the threshold
     and its held-out figures (every labelled passage is found and starts with its excerpt)."""

@@ -73,7 +73,7 @@ def test_people_span_episodes_and_model_rows_carry_accuracy():
     a = _utts(ROWS[:2], episode="e1")
     b = _utts([("Gia", "guest", 0.0, 30.0, "one two three", True), ("Ned", "host", 30.0, 40.0, "Why?", True)],
               episode="e2", source="model", time_source="rate_estimated")
-    t = T.compute(pd.concat([a, b], ignore_index=True), T.Measured({"e2": 0.85}, 0.85, 1))
+    t = T.compute(pd.concat([a, b], ignore_index=True), T.Measured({"e2": 0.85}, {"e2": 0.7}))
     gia = t["talktime_people"].set_index("speaker_id").loc["gia"]
     assert gia["episodes"] == 2 and gia["talk_s"] == 60 and gia["episode_ids"] == "e1;e2"
     assert gia["mean_talk_share"] == pytest.approx((30 / 40 + 30 / 40) / 2)
@@ -87,7 +87,7 @@ def test_figures_say_when_speakers_are_inferred_or_times_estimated():
     a = _utts(ROWS[:2], episode="e1")
     b = _utts([("Gia", "guest", 0.0, 30.0, "one two three", True), ("Ned", "host", 30.0, 40.0, "Why?", True)],
               episode="e2", source="model", time_source="rate_estimated")
-    t = T.compute(pd.concat([a, b], ignore_index=True), T.Measured({"e2": 0.85}, 0.85, 1))
+    t = T.compute(pd.concat([a, b], ignore_index=True), T.Measured({"e2": 0.85}, {"e2": 0.7}))
     figs = [F.talk_share(t["talktime_speakers"]), F.turn_lengths(t["talktime_turns"], t["talktime_episodes"]),
             F.balance(t["balance_timeline"], t["talktime_episodes"])]
     for fig in figs:  # in reader words, from the numeric accuracy column
@@ -105,19 +105,62 @@ def _model_episode(episode):
                  episode=episode, source="model", time_source="rate_estimated")
 
 
-def test_an_episode_without_a_reference_is_not_given_another_episodes_accuracy():
-    measured = T.Measured({"e2": 0.85, "e4": 0.75}, 0.80, 2)
-    t = T.compute(pd.concat([_model_episode("e2"), _model_episode("e3")], ignore_index=True), measured)
+def _figures(episodes, shows, acc, base, better, widening=0.1):
+    return {"episodes": episodes, "shows": shows, "word_accuracy": acc, "guest_baseline_accuracy": base,
+            "clearly_better": better, "share_clearly_better": True, "reliable": better, "share_error_mean": 0.08,
+            "share_baseline_error_mean": 0.1, "widening": widening}
+
+
+CROSS_SHOW = {"by_shape": {"unsegmented": _figures(200, 11, 0.7, 0.6, True), "captions": _figures(200, 11, 0.6, 0.62, False)},
+              "by_shape_cast": {"unsegmented": {"1 host, 1 guest": _figures(40, 6, 0.75, 0.68, True),
+                                                "1 host, 2+ guests": _figures(8, 2, 0.6, 0.7, False)},
+                                "captions": {}},
+              "quote_rule": {"min_episodes": 10, "min_shows": 3}}
+
+
+def test_an_episode_without_a_reference_quotes_the_cross_show_figure_for_its_shape():
+    measured = T.Measured({"e2": 0.85}, {"e2": 0.8}, CROSS_SHOW,
+                          {"e3": ("unsegmented", 1, 1), "e4": ("captions", 1, 1), "e5": ("unsegmented", 1, 2),
+                           "e6": ("labelled", 1, 1)})
+    eps = ["e2", "e3", "e4", "e5", "e6"]
+    t = T.compute(pd.concat([_model_episode(e) for e in eps], ignore_index=True), measured)
     ep = t["talktime_episodes"].set_index("episode_id")
-    assert ep.loc["e2", "attribution_accuracy"] == 0.85 and pd.isna(ep.loc["e3", "attribution_accuracy"])
-    assert ep.loc["e3", "attribution_accuracy_note"] == "not measured here; this method measured 80.0% on 2 reference episodes"
+    assert ep.loc["e2", "attribution_accuracy"] == 0.85 and ep.loc["e2", "attribution_basis"] == "this episode"
+    assert ep.loc["e2", "attribution_baseline"] == 0.8 and ep.loc["e2", "attribution_reliable"]
+    for e in eps[1:]:  # another episode's accuracy is never quoted as measured there
+        assert pd.isna(ep.loc[e, "attribution_accuracy"])
+    e3 = ep.loc["e3"]  # its cast was measured on enough episodes and shows: that figure
+    assert (e3["attribution_basis"], e3["attribution_shape"]) == ("other shows", "unsegmented text; 1 host, 1 guest")
+    assert (e3["attribution_quoted_accuracy"], e3["attribution_baseline"], e3["attribution_reliable"]) == (0.75, 0.68, True)
+    assert e3["attribution_accuracy_note"] == ("not measured here; on 40 episodes of 6 other shows in this shape "
+                                               "(unsegmented text; 1 host, 1 guest) the model got 75.0% of words "
+                                               "right, everyone-is-the-guest 68.0%; its host share was off by 8 "
+                                               "points on average, the other shows' average share by 10")
+    e4 = ep.loc["e4"]  # not clearly better than the baseline: said in the columns and the note
+    assert not e4["attribution_reliable"] and e4["attribution_accuracy_note"].endswith(
+        "(words), so this split is not reliable")
+    assert ep.loc["e5", "attribution_shape"] == "unsegmented text; any cast"  # 8 episodes of its cast: too few
+    assert ep.loc["e5", "attribution_quoted_accuracy"] == 0.7
+    assert ep.loc["e6", "attribution_basis"] == "not measured" and pd.isna(ep.loc["e6", "attribution_reliable"])
+    assert ep.loc["e6", "attribution_accuracy_note"] == "not measured: the model was not measured on partly labelled voices"
     spk = t["talktime_speakers"].set_index(["episode_id", "speaker_id"])
-    assert pd.isna(spk.loc[("e3", "ned"), "attribution_accuracy"])
-    assert spk.loc[("e3", "ned"), "attribution_accuracy_note"].startswith("not measured here")
+    assert spk.loc[("e3", "ned"), "attribution_accuracy_note"] == e3["attribution_accuracy_note"]
     caption = F.talk_share(t["talktime_speakers"]).layout.annotations[0].text
-    assert "e2 (about 9 words in 10 right on this episode)" in caption and "e3 (accuracy not measured there)" in caption
-    assert "words in 10" not in caption.split("e3")[1]
-    assert T.Measured().note("e3") == "not measured: no episode has a hand-made speaker reference"
+    # in reader words: the episode's own figure, else the cross-show figure for its shape, and
+    # "not reliable" where the model is not clearly better than calling everyone the guest
+    assert F.accuracy_words(ep.loc["e2"]) == "about 9 words in 10 right on this episode"
+    assert F.accuracy_words(ep.loc["e3"]) == "about 8 words in 10 right on other shows in this shape"
+    assert F.accuracy_words(ep.loc["e4"]) == ("about 6 words in 10 right on other shows in this shape, "
+                                              "no better than calling everyone the guest")
+    assert F.accuracy_words(ep.loc["e6"]) == ""
+    assert "Who speaks is inferred from the text in every episode." in caption  # five: counted, not named
+    few = F.talk_share(t["talktime_speakers"].query("episode_id in ['e2', 'e3', 'e6']")).layout.annotations[0].text
+    assert ("in e2 (about 9 words in 10 right on this episode), e3 (about 8 words in 10 right on other shows "
+            "in this shape) and e6 (accuracy not measured there)") in few
+    assert T.Measured().note("e3") == ("not measured: no episode has a hand-made speaker reference and no model was "
+                                       "measured across shows")
+    for table in T.TABLES:
+        table.conform(t[table.name])
 
 
 def test_tag_questions_and_rhetorical_checks_are_not_questions():
@@ -142,7 +185,9 @@ def test_shares_from_posterior_draws_with_an_interval():
     u["speaker_source"] = ["file_label", "model", "model"]
     draws = pd.DataFrame({"episode_id": "e5", "order": [1, 2], "host_speaker_id": "ned", "host_speaker": "Ned",
                           "guest_speaker_id": "gia", "guest_speaker": "Gia", "draws": ["hhhg", "hggg"]})
-    measured = T.Measured(share_error_mean=0.05)
+    cross = {**CROSS_SHOW, "by_shape": {"unsegmented": _figures(200, 11, 0.7, 0.6, True, widening=0.05)},
+             "by_shape_cast": {}}
+    measured = T.Measured(cross_show=cross, attributed={"e5": ("unsegmented", 1, 1)})
     spk = T.compute(u, measured, draws=draws)["talktime_speakers"].set_index("speaker_id")
     # host words per draw: 10 + 10*[1,1,1,0] + 10*[1,0,0,0] = 30, 20, 20, 10 of 30 -> expected 20/30
     assert spk.loc["ned", "word_share_expected"] == pytest.approx(20 / 30)

@@ -16,9 +16,10 @@ from .palette import LEGEND_MAX_EPISODES, QUALITATIVE, ROLE_COLORS
 
 INFERRED = ("model", "rule")  # speaker sources that are inferred from the text
 # Accuracy columns of the talk-time tables, most specific first, with where the figure was
-# measured; the first a row has is quoted. A new measurement (e.g. on other shows' transcripts
-# of the same shape) plugs in by adding its column here.
-ACCURACY_COLUMNS = (("attribution_accuracy", "on this episode"),)
+# measured; the first a row has is quoted: the episode's own (it has a reference), else the
+# figure measured leaving one show out on other shows of the episode's input shape and cast.
+ACCURACY_COLUMNS = (("attribution_accuracy", "on this episode"),
+                    ("attribution_quoted_accuracy", "on other shows in this shape"))
 Href = Callable[[str], "str | None"]  # episode id -> link to its page (None: no link)
 
 
@@ -60,13 +61,22 @@ def _in_ten(accuracy: float) -> str:
     return "nearly every word" if n >= 10 else f"about {n} words in 10"
 
 
+def _field(row, column: str):
+    value = row.get(column) if hasattr(row, "get") else getattr(row, column, None)
+    return None if value is None or missing(value) else value
+
+
 def accuracy_words(row) -> str:
     """How right the inferred speakers of a talk-time row are, in words ('about 9 words in 10
-    right on this episode'), from the first of ACCURACY_COLUMNS it has; '' where none is measured."""
+    right on this episode'), from the first of ACCURACY_COLUMNS it has, and that the split is no
+    better than calling everyone the guest where attribution_reliable is false; '' where none
+    is measured."""
     for column, where in ACCURACY_COLUMNS:
-        value = row.get(column) if hasattr(row, "get") else getattr(row, column, None)
-        if value is not None and not missing(value):
-            return f"{_in_ten(value)} right {where}"
+        value = _field(row, column)
+        if value is not None:
+            reliable = _field(row, "attribution_reliable")
+            weak = reliable is not None and not bool(reliable)
+            return f"{_in_ten(value)} right {where}" + (", no better than calling everyone the guest" if weak else "")
     return ""
 
 

@@ -6,7 +6,8 @@ Four shapes share one parser, each given by a line pattern with ``name``, ``time
 * Otter.ai: ``Name  m:ss`` (``h:mm:ss`` past the hour) alone on a line, paragraph below;
 * Rev: ``Name (hh:mm:ss):`` and ``(hh:mm:ss):`` continuation headers (same speaker);
 * bracketed: ``[Name] [mm:ss] text``;
-* Markdown bold: ``**Name:** text`` or ``**Name** (00:01:02): text``.
+* Markdown bold: ``**Name:** text`` or ``**Name** (00:01:02): text``; a credential after a comma
+  (``**Jane Roe, PhD:**``) is not part of the name.
 
 A closing footer (``Transcribed by https://otter.ai``, an editor's note after a ``---`` rule)
 is skipped as a footer, never read as the last speaker's words.
@@ -34,7 +35,7 @@ _TIME = r"\d{1,3}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?"
 OTTER = re.compile(rf"^(?P<name>{SPEAKER})[ \t]{{1,4}}(?P<time>\d{{1,2}}:\d{{2}}(?::\d{{2}})?)(?P<text>)$")
 REV = re.compile(rf"^(?:(?P<name>{SPEAKER})[ \t]+)?\((?P<time>{_TIME})\):(?:[ \t]+(?P<text>.*))?$")
 BRACKET = re.compile(rf"^\[(?P<name>{SPEAKER})\][ \t]*\[(?P<time>{_TIME})\](?:[ \t]+(?P<text>.*))?$")
-BOLD = re.compile(rf"^\*\*(?P<name>{SPEAKER})(?::\*\*|\*\*(?:[ \t]*\((?P<time>{_TIME})\))?:)(?:[ \t]+(?P<text>.*))?$")
+BOLD = re.compile(rf"^\*\*(?P<name>{SPEAKER})(?:,[ \t]*[A-Z][\w.]{{0,7}})?(?::\*\*|\*\*(?:[ \t]*\((?P<time>{_TIME})\))?:)(?:[ \t]+(?P<text>.*))?$")
 
 
 def _sniffer(pattern: re.Pattern, weight: float):

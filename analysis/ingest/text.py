@@ -17,9 +17,11 @@ from .base import (
     split_markdown_header,
 )
 
-# A speaker label: up to four capitalised words ("Sherwin Wu", "Dr. Jane O'Neil"), a generic
-# diarisation label ("SPEAKER_00", "Speaker A") or a lower-case handle ("swyx").
-SPEAKER = r"(?:SPEAKER_\d{1,3}|[A-Z][\w.'’-]*(?: (?:[A-Z0-9][\w.'’-]*|de|van|von|da|bin)){0,3}|[a-z][\w.-]{1,19})"
+# A speaker label: up to four capitalised words ("Sherwin Wu", "Dr. Jane O'Neil", "Torkel Ödegaard"),
+# a generic diarisation label ("SPEAKER_00", "Speaker A") or a lower-case handle ("swyx").
+_CAPITAL = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĲĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
+SPEAKER = (rf"(?:SPEAKER_\d{{1,3}}|[{_CAPITAL}][\w.'’-]*(?: (?:[{_CAPITAL}0-9][\w.'’-]*|de|van|von|da|bin)){{0,3}}"
+           r"|[a-z][\w.-]{1,19})")
 _NAME_LINE = re.compile(rf"^({SPEAKER}):[ \t]+(\S.*)$")
 _TS_LINE = re.compile(rf"^\[(\d{{1,3}}(?::\d{{1,2}}){{1,2}}(?:[.,]\d{{1,3}})?)\][ \t]*(?:({SPEAKER}):[ \t]+)?(.*)$")
 _CHAPTER = re.compile(r"^(\d{1,3}(?::\d{1,2}){1,2})[ \t]+(\S.*)$")

@@ -121,16 +121,14 @@ def requests(utterances: pd.DataFrame, episodes: list, settings) -> list[Request
 
 def speaker_turns(utterances: pd.DataFrame, episodes: list, runner: Runner) -> pd.DataFrame:
     """Table ``llm_speaker_turns`` for the unlabelled episodes whose windows are all answered;
-    each decoded with the turn model of the references other than its own, as attribution does."""
-    from ..speakers import reference
-
-    refs, _ = reference.load_references(episodes)
+    each decoded with the committed turn model that the attribution stage uses for it."""
+    files = attribution.reference_files(episodes)
     rows = []
     for ep in unlabelled(utterances, episodes):
         u = utterances[utterances["episode_id"] == ep.id]
         sents = attribution.sentences(u, ep)
         p, model = p_host(runner, sents, ep)
-        turn_model, _ = attribution.reference_model(utterances, episodes, exclude=ep.id, refs=refs)
+        turn_model = attribution.episode_model(ep.id, files.get(ep.id))[0]
         if p is None or turn_model is None:
             continue
         pred = attribution.attribute_episode(turn_model, sents, len(ep.hosts), p_host=p)

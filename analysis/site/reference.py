@@ -126,6 +126,19 @@ def speaker_accuracy(ev: dict, names: dict[str, str]) -> Html:
     if s.get("word_accuracy_mean") is not None:
         out.append(f"<p>Mean share of words attributed to the right person, as the episodes are processed: "
                     f"{pct(s['word_accuracy_mean'], 1)}.</p>")
+    cross = ev.get("cross_show") or {}
+    if cross.get("by_shape"):
+        out.append(table(pd.DataFrame([{
+            "shape": shape, "episodes": number(f["episodes"]), "shows": number(f["shows"]),
+            "word": pct(f["word_accuracy"], 1), "guest": pct(f["guest_baseline_accuracy"], 1),
+            "better": "yes" if f["clearly_better"] else "no", "within": pct(f["share_within_5"]),
+            "covered": pct(f["interval_coverage"])} for shape, f in cross["by_shape"].items()]),
+            {"shape": "Input shape", "episodes": "Episodes", "shows": "Shows", "word": "Words right",
+             "guest": "Everyone is the guest", "better": "Clearly better", "within": "Host share within 5 points",
+             "covered": "Interval holds the truth"},
+            numeric=("episodes", "shows", "word", "guest", "within", "covered"),
+            caption=f"Speaker attribution across shows, leave-one-show-out on {cross['corpus_files']} labelled "
+                    "transcripts of other shows (Changelog Media, CC BY-SA 4.0)"))
     if ev.get("label_errors"):
         out.append(table(pd.DataFrame([{
             "episode": names.get(e["episode_id"], e["episode_id"]), "n": number(e["labelled_utterances"]),

@@ -15,7 +15,7 @@ import pandas as pd
 from ..ingest.text import sentences
 from ..io import write_json, write_table
 from ..schema import Column, Table, register
-from . import attribution
+from . import attribution, evaluation
 from .questions import is_question
 
 BACKCHANNEL_WORDS = 3  # turns shorter than this are ignored when counting speaker switches
@@ -34,8 +34,24 @@ _METHOD_COLUMNS = (
            "(speaker_source 'model'); null otherwise, and null for an episode without a reference: it is not "
            "measured there.", nullable=True),
     Column("attribution_accuracy_note", "str", "What is known of the model's accuracy for the row, in words: the "
-           "figure measured on this episode, or 'not measured here; this method measured X% on N reference "
-           "episodes'; '' when the row does not rely on the model."),
+           "figure measured on this episode, or the cross-show figure of its input shape beside the "
+           "everyone-is-the-guest baseline (and whether the model is clearly better than it); '' when the row does "
+           "not rely on the model."),
+    Column("attribution_basis", "str", "Where the quoted accuracy was measured: 'this episode' (held out, against "
+           "its hand-made reference), 'other shows' (leave-one-show-out on the labelled corpus, for the episode's "
+           "input shape and cast), 'not measured'; '' when the row does not rely on the model.",
+           allowed=("this episode", "other shows", "not measured", "")),
+    Column("attribution_shape", "str", "The input shape and cast the quoted figure is for, e.g. 'unsegmented text; "
+           "1 host, 2+ guests' ('any cast' where that cast was measured on too few episodes); '' when none."),
+    Column("attribution_quoted_accuracy", "float", "Word accuracy (host vs guest) on that basis, 0-1; null when not "
+           "measured or the row does not rely on the model.", nullable=True),
+    Column("attribution_baseline", "float", "Word accuracy of calling everyone the guest on the same basis, 0-1; "
+           "null where attribution_quoted_accuracy is.", nullable=True),
+    Column("attribution_reliable", "bool", "True when the split can be trusted on that basis: across shows, the "
+           "model is clearly better (the 5th percentile of its gain over resamples of shows above 0) than calling "
+           "everyone the guest in word accuracy and than the other shows' average host share for the shape and cast "
+           "in host-share error; on the episode itself, it beats everyone-is-the-guest; False when not (the note says "
+           "which); null when not measured or not relied on.", nullable=True),
     Column("include_flagged", "bool", "True when flagged noise was counted as talk."),
 )
 _TALK_COLUMNS = (
@@ -57,9 +73,9 @@ _SHARE_COLUMNS = tuple(
         ("expected", ("Expected share of the episode's {kind}, 0-1, over the attribution decoder's posterior "
                       "draws (equals the share where no speaker relies on the model).")),
         ("low", ("Lower bound of the share's interval, 0-1: the 5th percentile of the posterior draws minus the "
-                 "mean absolute error of the expected host word share measured leave-one-episode-out on the "
-                 "reference episodes (other than this one); talk seconds per utterance are held fixed.")),
-        ("high", "Upper bound of the share's interval, 0-1: the 95th percentile plus the same error.")))
+                 "widening calibrated leave-one-show-out for the episode's input shape and cast (so that 90% of held-out "
+                 "episodes' true host shares fall inside); talk seconds per utterance are held fixed.")),
+        ("high", "Upper bound of the share's interval, 0-1: the 95th percentile plus the same widening.")))
 TURNS = register(Table("talktime_turns", "Turns: runs of consecutive utterances by one speaker.", (
     Column("episode_id", "str", "Episode slug."),
     Column("turn_index", "int", "0-based turn position in the episode."),
@@ -161,43 +177,90 @@ def _mix(values: pd.Series, weights: pd.Series) -> str:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """What is known of the model's accuracy for one episode (see :meth:`Measured.quote`)."""
+
+    basis: str  # "this episode", "other shows" or "not measured"
+    shape: str  # the input shape and cast the figure is for ('' when not measured)
+    accuracy: float | None  # word accuracy on that basis
+    baseline: float | None  # everyone-is-the-guest word accuracy on the same basis
+    reliable: bool | None  # the model is clearly better than that baseline there
+    note: str  # all of it in words
+
+
+@dataclass(frozen=True)
 class Measured:
-    """What the speaker evaluation measured (:func:`evaluation.evaluate`), as the tables quote it."""
+    """What the speaker evaluation measured (:func:`evaluation.evaluate`), as the tables quote it:
+    the held-out reference episodes' own figures, the committed model's leave-one-show-out figures
+    per input shape and cast (``cross_show``), and each model-attributed episode's shape and cast
+    (``attributed``: the corpus build's ``speaker_attribution`` rows)."""
 
     by_episode: dict[str, float] = field(default_factory=dict)  # word accuracy of each held-out reference episode
-    mean: float | None = None  # their mean
-    episodes: int = 0  # how many reference episodes
-    share_error: dict[str, float] = field(default_factory=dict)  # interval widening per reference episode
-    share_error_mean: float = 0.0  # interval widening for an episode without a reference
+    baseline_by_episode: dict[str, float] = field(default_factory=dict)  # everyone-is-the-guest there
+    cross_show: dict = field(default_factory=dict)  # evaluation.cross_show_summary()
+    attributed: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # episode -> (shape, hosts, guests)
 
     @classmethod
-    def from_evaluation(cls, result: dict) -> Measured:
+    def from_evaluation(cls, result: dict, attributed: pd.DataFrame | None = None) -> Measured:
         s = result["summary"]
-        return cls(dict(s["word_accuracy_by_episode"]), s["word_accuracy_mean"], int(s.get("reference_episodes", 0)),
-                   dict(s.get("share_calibration_by_episode") or {}), float(s.get("share_calibration") or 0.0))
+        rows = {} if attributed is None else {r.episode_id: (r.shape, int(r.hosts), int(r.guests))
+                                              for r in attributed.itertuples() if isinstance(r.shape, str)}
+        return cls(dict(s["word_accuracy_by_episode"]), dict(s.get("baseline_by_episode") or {}),
+                   dict(result.get("cross_show") or {}), rows)
+
+    def quote(self, episode_id: str) -> Quote:
+        """The accuracy quoted for ``episode_id``: measured there against its reference, else the
+        cross-show figure of its input shape (and cast, where measured on enough episodes)."""
+        if episode_id in self.by_episode:
+            acc, base = self.by_episode[episode_id], self.baseline_by_episode.get(episode_id)
+            reliable = None if base is None else acc > base
+            vs = "" if base is None else f"; everyone-is-the-guest: {base:.1%}"
+            return Quote("this episode", self._shape_words(episode_id), acc, base, reliable,
+                         f"{acc:.1%} of words right on this episode (held out from training, scored against its "
+                         f"hand-made reference{vs})")
+        shape, hosts, guests = self.attributed.get(episode_id, (None, 0, 0))
+        figures, label = evaluation.quote_figures(self.cross_show, shape, hosts, guests)
+        if figures is None:
+            why = ("no episode has a hand-made speaker reference and no model was measured across shows"
+                   if not self.cross_show and not self.by_episode else
+                   f"the model was not measured on {attribution.SHAPE_WORDS.get(shape, 'this input')}")
+            return Quote("not measured", "", None, None, None, f"not measured: {why}")
+        acc, base, ok = figures["word_accuracy"], figures["guest_baseline_accuracy"], bool(figures["reliable"])
+        note = (f"not measured here; on {figures['episodes']} episodes of {figures['shows']} other shows in this shape "
+                f"({label}) the model got {acc:.1%} of words right, everyone-is-the-guest {base:.1%}; its host share "
+                f"was off by {figures['share_error_mean'] * 100:.0f} points on average, the other shows' average share "
+                f"by {figures['share_baseline_error_mean'] * 100:.0f}")
+        if not ok:
+            worse = [what for what, better in (("words", figures["clearly_better"]),
+                                               ("host share", figures["share_clearly_better"])) if not better]
+            note += (f"; the model is not clearly better than that baseline for this shape ({' and '.join(worse)}), "
+                     "so this split is not reliable")
+        return Quote("other shows", label, acc, base, ok, note)
+
+    def _shape_words(self, episode_id: str) -> str:
+        shape, hosts, guests = self.attributed.get(episode_id, (None, 0, 0))
+        return "" if shape is None else f"{attribution.SHAPE_WORDS[shape]}; {attribution.cast_class(hosts, guests)}"
 
     def note(self, episode_id: str) -> str:
-        """The model's accuracy for ``episode_id`` in words: measured there, or only elsewhere."""
-        if episode_id in self.by_episode:
-            return (f"{self.by_episode[episode_id]:.1%} of words right on this episode (held out from training, "
-                    "scored against its hand-made reference)")
-        if self.mean is None:
-            return "not measured: no episode has a hand-made speaker reference"
-        return (f"not measured here; this method measured {self.mean:.1%} on {self.episodes} reference "
-                f"episode{'s' if self.episodes != 1 else ''}")
+        """The model's accuracy for ``episode_id`` in words (:meth:`quote`)."""
+        return self.quote(episode_id).note
 
     def widening(self, episode_id: str) -> float:
-        """How much a share interval is widened each side for ``episode_id`` (0-1)."""
-        return self.share_error.get(episode_id, self.share_error_mean)
+        """How much a share interval is widened each side for ``episode_id`` (0-1): calibrated
+        leave-one-show-out for its input shape and cast."""
+        return evaluation.widening(self.cross_show, *self.attributed.get(episode_id, (None, 1, 1)))
 
 
 def _methods(utts: pd.DataFrame, measured: Measured, include_flagged: bool) -> dict:
     model = (utts["speaker_source"] == attribution.METHOD).any()
     ep = utts["episode_id"].iloc[0]
+    q = measured.quote(ep) if model else Quote("", "", None, None, None, "")
     return {"time_method": _mix(utts["time_source"], utts["duration_s"]),
             "attribution_method": _mix(utts["speaker_source"], utts["word_count"]),
             "attribution_accuracy": measured.by_episode.get(ep) if model else None,
-            "attribution_accuracy_note": measured.note(ep) if model else "",
+            "attribution_accuracy_note": q.note, "attribution_basis": q.basis, "attribution_shape": q.shape,
+            "attribution_quoted_accuracy": q.accuracy, "attribution_baseline": q.baseline,
+            "attribution_reliable": q.reliable,
             "include_flagged": include_flagged}
 
 
@@ -385,12 +448,11 @@ def main_speakers(args) -> int:
     from .. import config
     from ..corpus import load_corpus
     from ..figures.talktime import share_label
-    from . import evaluation
 
     corpus = load_corpus()
     utterances, draws = corpus["utterances"], corpus[attribution.DRAWS.name]
     result = evaluation.evaluate(utterances)
-    measured = Measured.from_evaluation(result)
+    measured = Measured.from_evaluation(result, corpus[attribution.ATTRIBUTED.name])
     tables = compute(utterances, measured, getattr(args, "include_flagged", False), draws)
     for table in TABLES:
         write_table(tables[table.name], table, config.PROCESSED / f"{table.name}.parquet")
