@@ -128,7 +128,7 @@ def _episode(name: str) -> str:
 def similarities(labels: pd.DataFrame, path: Path | None = None) -> pd.DataFrame:
     """``labels`` with each pair's group (its show, or 'show a + show b'), its two passage texts
     and the cosine of their embeddings (through the embedding cache). A passage that is not
-    found, or no longer starts with its excerpt, raises :class:`PairsError` with its line."""
+    found as it is cut now (:func:`analysis.themes.tagging.resolve_keys`, by its excerpt), raises :class:`PairsError` with its line."""
     from .embeddings import embed
 
     path = Path(path or config.ANNOTATIONS / LABELS)
@@ -136,22 +136,28 @@ def similarities(labels: pd.DataFrame, path: Path | None = None) -> pd.DataFrame
     sources = [changelog_episodes(files)] if files else []
     if not labels[["episode_a", "episode_b"]].stack().str.endswith(".md").all():
         sources.append(seed_episodes())
-    texts, shows = {}, {}
-    for src in sources:
-        texts.update(zip(src.passages["passage_key"], src.passages["text"]))
-        shows.update(src.shows)
+    from .themes.tagging import resolve_keys
+
+    passages = pd.concat([src.passages for src in sources], ignore_index=True)
+    texts = dict(zip(passages["passage_key"], passages["text"]))
+    shows = {e: show for src in sources for e, show in src.shows.items()}
+    # each labelled passage as it is cut now (a passage holding its excerpt and utterance)
+    sides = {side: [f"{_episode(e)}@{k}" for e, k in zip(labels[f"episode_{side}"], labels[f"passage_{side}"])]
+             for side in ("a", "b")}
+    resolved = {side: resolve_keys(keys, passages, [str(x).removesuffix("…").strip() for x in labels[f"excerpt_{side}"]])
+                for side, keys in sides.items()}
     rows = []
-    for r in labels.itertuples():
+    for i, r in enumerate(labels.itertuples()):
         pair = {}
         for side in ("a", "b"):
             episode = _episode(getattr(r, f"episode_{side}"))
-            key = f"{episode}@{getattr(r, f'passage_{side}')}"
+            key = resolved[side][i] or sides[side][i]
             text = texts.get(key)
             excerpt = " ".join(str(getattr(r, f"excerpt_{side}")).split())
-            if text is None or not " ".join(text.split()).startswith(excerpt.removesuffix("…").strip()):
+            if text is None or excerpt.removesuffix("…").strip()[:60] not in " ".join(text.split()):
                 found = "not found" if text is None else f"starts {' '.join(text.split()[:EXCERPT_WORDS])!r}"
-                raise PairsError(f"{path}, line {r.line}: passage {key} {found}, not {excerpt!r} (passages are cut "
-                                 "differently now: label the pairs again with `evaluate-pairs --draft`)")
+                raise PairsError(f"{path}, line {r.line}: passage {key} {found}, and no passage of the episode holds "
+                                 f"{excerpt!r} (label the pairs again with `evaluate-pairs --draft`)")
             pair[f"text_{side}"], pair[f"show_{side}"] = text, shows[episode]
         kind = r.note.split(":")[0].strip()
         rows.append({"line": r.line, "changelog": r.episode_a.endswith(".md"), "kind": kind if kind in NOTE_KINDS else "",

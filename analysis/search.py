@@ -26,7 +26,7 @@ QUERIES = "search.queries.yaml"  # hand-written queries and the passages they sh
 # (passage weight, keyword weight) pairs compared by `evaluate-search`
 WEIGHT_GRID = tuple((a, w) for a in (1.0, 0.75, 0.5, 0.25) for w in (0.0, 0.5, 1.0))
 INDEX_DIR = "search_index"  # under config.PROCESSED: the index the `index` stage stores (save_index)
-INDEX_FORMAT = 1  # the layout of INDEX_DIR; a stored index of another layout is not read
+INDEX_FORMAT = 2  # the layout of INDEX_DIR; a stored index of another layout is not read
 EXAMPLE_K = 5  # results stored per hand-written query (table search_results), and the k of recall@k
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # sklearn's default token pattern, which KeywordIndex.fit uses
 
@@ -37,6 +37,8 @@ SEARCH_PASSAGES = register(Table(
         Column("passage_key", "str", "'<episode_id>@<first utterance order>.<part>' (analysis.themes.tagging.passage_keys)."),
         Column("passage_id", "str", "'<episode_id>/<index>' (table topic_passages)."),
         Column("episode_id", "str", "Episode slug."),
+        Column("first_order", "int", "Order of the first utterance the passage draws on."),
+        Column("last_order", "int", "Order of the last utterance the passage draws on."),
         Column("speaker_id", "str", "Person slug; null when unknown.", nullable=True),
         Column("speaker", "str", "Display name; null when unknown.", nullable=True),
         Column("start_s", "float", "Start in seconds; null without times.", nullable=True),
@@ -396,11 +398,17 @@ def example_queries(n: int = 2) -> tuple[list[str], str]:
 def recall_at(index: SearchIndex, queries: list[dict], k: int = 5, vectors: np.ndarray | None = None,
               weights: tuple[float, float] | None = None) -> tuple[pd.DataFrame, float]:
     """Per query: relevant passages found in the top ``k`` / min(k, relevant); and the mean.
-    Relevant keys absent from the index are reported (they count as not found). ``vectors``:
+    Relevant keys are resolved to the passage holding their utterance (``resolve_keys``); keys
+    absent from the index even so are reported (they count as not found). ``vectors``:
     the queries' embeddings when already at hand (default: encode them, cache untouched);
     ``weights``: as for :func:`search`."""
+    from .themes.tagging import resolve_keys
+
     vectors = _query_vectors(queries, vectors)
     known = set(index.passages["passage_key"])
+    # each relevant key as the passage holding its utterance now (passages are cut anew when speakers change)
+    queries = [{**q, "relevant": [r if r is not None else k for k, r in
+                                  zip(q["relevant"], resolve_keys(q["relevant"], index.passages))]} for q in queries]
     df = pd.DataFrame([_recall_row(q, search(index, q["query"], q.get("speaker"), q.get("episode"), top=k,
                                              query_vector=v, weights=weights), known, k)
                        for q, v in zip(queries, vectors)])

@@ -657,3 +657,23 @@ def test_the_stage_measures_the_tagger_once_per_sample_and_labelled_passages(tmp
     assert broken["cv"] is None and "themes.sample.tsv, line" in broken["error"]
     assert "theme tagger not measured" in capsys.readouterr().err
     assert "could not be read" in accuracy_note(broken)
+
+
+def test_hand_written_keys_follow_their_passage_when_the_episode_is_cut_anew():
+    """Labels name passages by '<episode>@<first utterance>.<part>'; when the speaker model re-cuts
+    an episode (or a parser numbers its utterances anew), each key finds the passage that holds
+    its utterance and text, and a label never lands on a passage another label holds."""
+    from analysis.themes.tagging import resolve_keys
+
+    passages = pd.DataFrame({  # as cut now: utterances 0-3 merged, 4-6, and 7-9 renumbered from 5-7
+        "episode_id": ["e", "e", "e", "f"], "first_order": [0, 4, 7, 0], "last_order": [3, 6, 9, 2],
+        "text": ["Hello there. We talk pricing today.", "Usage based billing is fair.",
+                 "Thanks for listening to the show.", "Another episode."]})
+    keys = ["e@0.0", "e@2.0", "e@5.0", "e@5.0", "g@1.0", "f@7.0"]
+    assert resolve_keys(keys, passages) == ["e@0.0", "e@0.0", "e@4.0", "e@4.0", None, None]
+    starts = ["Hello there.", "We talk pricing", "Thanks for listening", "Usage based", "", "Nothing like it"]
+    # e@5.0 with its start "Thanks for listening": the utterance now holds other text; the one
+    # passage opening with it is found instead; a start found nowhere gives None
+    assert resolve_keys(keys, passages, starts) == ["e@0.0", "e@0.0", "e@7.0", "e@4.0", None, None]
+    # exclusive: e@2.0 moved onto the passage e@0.0 still holds, so it is dropped (counted missing)
+    assert resolve_keys(keys, passages, starts, exclusive=True) == ["e@0.0", None, "e@7.0", "e@4.0", None, None]

@@ -69,14 +69,14 @@ def _field(row, column: str):
 def accuracy_words(row) -> str:
     """How right the inferred speakers of a talk-time row are, in words ('about 9 words in 10
     right on this episode'), from the first of ACCURACY_COLUMNS it has, and that the split is no
-    better than calling everyone the guest where attribution_reliable is false; '' where none
+XX
     is measured."""
     for column, where in ACCURACY_COLUMNS:
         value = _field(row, column)
         if value is not None:
             reliable = _field(row, "attribution_reliable")
             weak = reliable is not None and not bool(reliable)
-            return f"{_in_ten(value)} right {where}" + (", no better than calling everyone the guest" if weak else "")
+            return f"{_in_ten(value)} right {where}" + (", not clearly better than a simple guess" if weak else "")
     return ""
 
 

@@ -22,7 +22,7 @@ from ..topics.passages import PASSAGES, make_passages
 from ..topics.tables import ASSIGNMENTS, TOPICS
 from .evaluate import not_measured
 from .lexicon import Theme, load_lexicon
-from .tagging import TAGS, TagRule, evidence, passage_keys, tag_passages
+from .tagging import TAGS, TagRule, evidence, passage_keys, resolve_keys, tag_passages
 from .timelines import PER_EPISODE, PER_SPEAKER, TIMELINE, per_episode, per_speaker, timelines
 
 OUTPUTS = {t.name: t for t in (TAGS, PER_EPISODE, PER_SPEAKER, TIMELINE)}
@@ -269,6 +269,10 @@ def evaluate_sample(recalibrate: bool = False, passages: pd.DataFrame | None = N
               else pd.DataFrame(columns=["passage_key", "split", "themes", "text_start", "line"]))
     passages = conversation_passages() if passages is None else passages
     passages = passages[passages["episode_id"].isin(set(episode_of(sample["passage_key"].astype(str))))]
+    # each labelled key as the passage holding its utterance now (passages are cut anew when speakers change)
+    # (one passage per label; a key no passage holds is counted missing by the report)
+    resolved = resolve_keys(sample["passage_key"], passages, sample["text_start"].tolist(), exclusive=True)
+    sample = sample.assign(passage_key=[r or k for k, r in zip(sample["passage_key"], resolved)])
     # evidence only: the stored model is not needed here (--calibrate replaces it)
     tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes), TagRule.configured())
     return report(tags, names, sample, recalibrate=recalibrate, features=passage_evidence(themes, passages))

@@ -54,6 +54,49 @@ def passage_keys(passages: pd.DataFrame) -> pd.Series:
     return passages["episode_id"] + "@" + passages["first_order"].astype(str) + "." + part.astype(str)
 
 
+def resolve_keys(keys, passages: pd.DataFrame, starts=None, exclusive: bool = False) -> list[str | None]:
+    """Each hand-written passage key ('<episode_id>@<order>.<part>', a label file's) as the key of
+    the passage of ``passages`` (episode_id, first_order, last_order, text) that holds it now.
+    Passages are cut at speaker changes, so an episode whose speakers are inferred is cut anew
+    when the speaker model changes, and a parser change can number the utterances anew; labels
+    made by reading a passage stay. A key stays where a passage has it (and, given ``starts``,
+    the text each labelled passage began with, that passage holds its start); else it moves to
+    the passage of its episode drawing on utterance <order> (holding the start, given
+    ``starts``), else, given ``starts``, to the episode's one passage opening with it.
+    ``exclusive``: a passage goes to one key only (a label describes one passage): keys moved onto
+    a passage that another key holds get None. None where no passage qualifies (the caller counts
+    it as missing)."""
+    keys = [str(k) for k in keys]
+    current = passage_keys(passages)
+    texts = {k: " ".join(t.split()) for k, t in zip(current, passages["text"])}
+    by_episode = dict(iter(passages.assign(_key=current.to_numpy()).groupby("episode_id", sort=False)))
+
+    def start(i: int) -> str:
+        return " ".join(str(starts[i]).split())[:60] if starts is not None and starts[i] else ""
+
+    def moved(i: int, key: str) -> str | None:
+        episode, _, rest = key.rpartition("@")
+        order = rest.split(".")[0]
+        if episode not in by_episode or not order.isdigit():
+            return None
+        g, s = by_episode[episode], start(i)
+        cands = [k for k, a, b in zip(g["_key"], g["first_order"], g["last_order"])
+                 if a <= int(order) <= b and s in texts[k]]
+        if not cands and s:
+            opening = [k for k in g["_key"] if texts[k].startswith(s)]
+            cands = opening if len(opening) == 1 else []
+        return cands[0] if cands else None
+
+    kept = [key in texts and start(i) in texts[key] for i, key in enumerate(keys)]
+    out = [key if keep else moved(i, key) for i, (key, keep) in enumerate(zip(keys, kept))]
+    if exclusive:
+        taken = {k for k, keep in zip(keys, kept) if keep}
+        moves = pd.Series([r for r, keep in zip(out, kept) if r is not None and not keep], dtype=object).value_counts()
+        out = [r if keep or (r is not None and r not in taken and moves[r] == 1) else None
+               for r, keep in zip(out, kept)]
+    return out
+
+
 def context_vectors(episode_ids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """Unit vectors of each passage's context: its vector (weighted CONTEXT_SELF_WEIGHT) plus those
     of the previous and next passage of the same episode (table order), normalised. Depends on
