@@ -147,11 +147,11 @@ def test_an_episode_without_a_reference_quotes_the_cross_show_figure_for_its_sha
     assert spk.loc[("e3", "ned"), "attribution_accuracy_note"] == e3["attribution_accuracy_note"]
     caption = F.talk_share(t["talktime_speakers"]).layout.annotations[0].text
     # in reader words: the episode's own figure, else the cross-show figure for its shape, and
-    # "not reliable" where the model is not clearly better than calling everyone the guest
+    # "not reliable" where the model is not clearly better than a simple guess
     assert F.accuracy_words(ep.loc["e2"]) == "about 9 words in 10 right on this episode"
     assert F.accuracy_words(ep.loc["e3"]) == "about 8 words in 10 right on other shows in this shape"
     assert F.accuracy_words(ep.loc["e4"]) == ("about 6 words in 10 right on other shows in this shape, "
-                                              "no better than calling everyone the guest")
+                                              "not clearly better than a simple guess")
     assert F.accuracy_words(ep.loc["e6"]) == ""
     assert "Who speaks is inferred from the text in every episode." in caption  # five: counted, not named
     few = F.talk_share(t["talktime_speakers"].query("episode_id in ['e2', 'e3', 'e6']")).layout.annotations[0].text

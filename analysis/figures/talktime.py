@@ -68,9 +68,9 @@ def _field(row, column: str):
 
 def accuracy_words(row) -> str:
     """How right the inferred speakers of a talk-time row are, in words ('about 9 words in 10
-    right on this episode'), from the first of ACCURACY_COLUMNS it has, and that the split is no
-XX
-    is measured."""
+    right on this episode'), from the first of ACCURACY_COLUMNS it has, and that the split is not
+    clearly better than a simple guess (everyone is the guest; the other shows' average host
+    share) where attribution_reliable is false; '' where none is measured."""
     for column, where in ACCURACY_COLUMNS:
         value = _field(row, column)
         if value is not None:
