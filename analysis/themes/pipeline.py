@@ -271,8 +271,9 @@ def evaluate_sample(recalibrate: bool = False, passages: pd.DataFrame | None = N
     passages = passages[passages["episode_id"].isin(set(episode_of(sample["passage_key"].astype(str))))]
     # each labelled key as the passage holding its utterance now (passages are cut anew when speakers change)
     # (one passage per label; a key no passage holds is counted missing by the report)
-    resolved = resolve_keys(sample["passage_key"], passages, sample["text_start"].tolist(), exclusive=True)
-    sample = sample.assign(passage_key=[r or k for k, r in zip(sample["passage_key"], resolved)])
+    if len(sample):
+        resolved = resolve_keys(sample["passage_key"], passages, sample["text_start"].tolist(), exclusive=True)
+        sample = sample.assign(passage_key=[r or k for k, r in zip(sample["passage_key"], resolved)])
     # evidence only: the stored model is not needed here (--calibrate replaces it)
     tags = tag_passages(passages, embed(passages["text"].tolist()), themes, theme_vectors(themes), TagRule.configured())
     return report(tags, names, sample, recalibrate=recalibrate, features=passage_evidence(themes, passages))
