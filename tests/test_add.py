@@ -389,3 +389,19 @@ def test_a_folder_given_through_dot_dot_is_read_and_markers_are_told_apart(proje
     assert ("speaker labels 'Break' (3 words), 'Sam' (16 words) name no host or guest; so few words look like a "
             "marker") in out
     assert "`speaker_labels: {Break: NAME}`" in out and "NAME one of" not in out
+
+
+def test_a_project_reads_the_checkouts_measured_artifacts_and_writes_its_own(tmp_path):
+    """A `podlens new` project has no speaker model or pair threshold of its own: it reads the
+    checkout's (measured on the labelled corpus), and a command that measures them again writes
+    into the project, never over the checkout's committed files."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODLENS_")}
+    assert subprocess.run([sys.executable, "-m", "analysis", "new", tmp_path / "p"], env=env,
+                          capture_output=True, check=False).returncode == 0
+    code = ("from analysis import config; print(config.SPEAKER_MODEL); print(config.PAIR_THRESHOLD); "
+            "print(config.writable_artifact(config.SPEAKER_MODEL)); print(config.writable_artifact(config.PAIR_THRESHOLD))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / "p", env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    project = (tmp_path / "p").resolve() / "data"
+    assert out == [str(ROOT / "data" / "speakers.model.json"), str(ROOT / "data" / "pairs.threshold.json"),
+                   str(project / "speakers.model.json"), str(project / "pairs.threshold.json")]
