@@ -85,13 +85,14 @@ def changelog_episodes(files: list[str], root: Path | None = None) -> Episodes:
                     dict(zip(build.tables["episodes"]["episode_id"], build.tables["episodes"]["show"])))
 
 
-def seed_episodes() -> Episodes:
-    """This project's corpus (data/processed) and its passages, for the pairs from the seed episodes."""
+def seed_episodes(corpus: dict[str, pd.DataFrame] | None = None) -> Episodes:
+    """This project's corpus tables (default: as built in data/processed) and their passages, for
+    the pairs from the seed episodes."""
     from .corpus import load_corpus
     from .themes.tagging import passage_keys
     from .topics.passages import make_passages
 
-    corpus = load_corpus()
+    corpus = corpus if corpus is not None else load_corpus()
     passages = make_passages(corpus["utterances"], corpus["episodes"])
     return Episodes(passages.assign(passage_key=passage_keys(passages)),
                     dict(zip(corpus["episodes"]["episode_id"], corpus["episodes"]["show"])))
@@ -125,17 +126,19 @@ def _episode(name: str) -> str:
     return changelog_id(name) if name.endswith(".md") else name
 
 
-def similarities(labels: pd.DataFrame, path: Path | None = None) -> pd.DataFrame:
+def similarities(labels: pd.DataFrame, path: Path | None = None,
+                 corpus: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """``labels`` with each pair's group (its show, or 'show a + show b'), its two passage texts
     and the cosine of their embeddings (through the embedding cache). A passage that is not
-    found as it is cut now (:func:`analysis.themes.tagging.resolve_keys`, by its excerpt), raises :class:`PairsError` with its line."""
+    found as it is cut now (:func:`analysis.themes.tagging.resolve_keys`, by its excerpt), raises :class:`PairsError` with its line.
+    Pairs from this project's episodes are cut from ``corpus`` (default: data/processed)."""
     from .embeddings import embed
 
     path = Path(path or config.ANNOTATIONS / LABELS)
     files = sorted({f for col in ("episode_a", "episode_b") for f in labels[col] if f.endswith(".md")})
     sources = [changelog_episodes(files)] if files else []
     if not labels[["episode_a", "episode_b"]].stack().str.endswith(".md").all():
-        sources.append(seed_episodes())
+        sources.append(seed_episodes(corpus))
     from .themes.tagging import resolve_keys
 
     passages = pd.concat([src.passages for src in sources], ignore_index=True)
